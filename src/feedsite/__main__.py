@@ -1,0 +1,7 @@
+"""``python -m feedsite``."""
+
+import sys
+
+from feedsite.cli import main
+
+sys.exit(main())

@@ -1,0 +1,631 @@
+"""YAML plumbing for :mod:`feedsite.config` (private).
+
+PyYAML's ``compose`` gives a node tree with positions; :class:`Reader` turns it
+into a small tree of its own (:class:`Scalar`, :class:`MapNode`,
+:class:`SeqNode`) in which
+
+* every value carries its 1-based line,
+* ``${VAR}`` / ``${VAR:-default}`` are substituted in string scalars (``$${``
+  is a literal ``${``); a plain (unquoted) scalar is re-typed after
+  substitution, so ``items_per_feed: ${N}`` with ``N=5`` is the integer 5,
+* duplicate mapping keys are errors (PyYAML would keep the last one),
+* ``<<`` merge keys work as in YAML 1.1, explicit keys winning,
+* aliases are converted once (shared, so alias bombs and recursive aliases
+  cost nothing).
+
+Its typed readers (``integer``, ``duration``, ``timezone``...) raise
+:class:`~feedsite.errors.ConfigError` with a key path and a line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import re
+import string
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import NoReturn
+from urllib.parse import urlsplit
+
+import yaml
+
+from feedsite.errors import ConfigError
+
+_T = "tag:yaml.org,2002:"
+_STR, _INT, _FLOAT, _BOOL, _NULL = _T + "str", _T + "int", _T + "float", _T + "bool", _T + "null"
+_MAP, _SEQ, _MERGE = _T + "map", _T + "seq", _T + "merge"
+#: Implicit tags PyYAML may give plain scalars that we simply read as text.
+_AS_TEXT = frozenset({_STR, _T + "timestamp", _MERGE, _T + "value"})
+_TYPED = frozenset({_INT, _FLOAT, _BOOL, _NULL})
+_RESOLVER = yaml.resolver.Resolver()
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+_REF = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
+_REF_BODY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?\Z", re.DOTALL)
+_DURATION = re.compile(r"\s*(\d{1,9})\s*([smhdw]?)\s*\Z")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 86400}
+MAX_AGE_LIMIT = timedelta(days=36500)
+_NOT_IANA = frozenset({"localtime", "posixrules", "Factory"})
+_ZONE_SHAPE = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+){0,3}\Z")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_BAD_ROUTE_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\Z")
+_FRONT_MATTER_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+ACCEPTED_SOURCES = (
+    'expected an RSSHub route starting with "/" or an http://, https:// or file:// URL'
+)
+
+
+@dataclass(slots=True, eq=False)
+class Scalar:
+    """A scalar value: ``value`` typed (str, int, float, bool or None), ``text`` as written."""
+
+    value: object
+    text: str
+    line: int
+    quoted: bool
+
+
+@dataclass(slots=True, eq=False)
+class Entry:
+    """One ``key: value`` pair; ``line`` is the key's line."""
+
+    key: str
+    line: int
+    value: Node
+
+
+@dataclass(slots=True, eq=False)
+class MapNode:
+    """A mapping, entries in document order (merged ``<<`` entries last)."""
+
+    line: int
+    entries: list[Entry]
+
+
+@dataclass(slots=True, eq=False)
+class SeqNode:
+    """A sequence."""
+
+    line: int
+    items: list[Node]
+
+
+Node = Scalar | MapNode | SeqNode
+
+
+def join(path: str, key: str) -> str:
+    """Return the key path of ``key`` inside ``path``."""
+    return f"{path}.{key}" if path else key
+
+
+def is_null(node: Node | None) -> bool:
+    """Return True for a missing value or an explicit YAML null."""
+    return node is None or (isinstance(node, Scalar) and node.value is None)
+
+
+def describe(node: Node | None) -> str:
+    """Describe a value for "expected ..., got ..." messages."""
+    if isinstance(node, MapNode):
+        return "a mapping"
+    if isinstance(node, SeqNode):
+        return "a list"
+    if node is None or node.value is None:
+        return "nothing (null)"
+    if isinstance(node.value, str):
+        return _quote(node.text)
+    return node.text if len(node.text) <= 80 else node.text[:77] + "…"
+
+
+def suggest(word: str, choices: Sequence[str]) -> str:
+    """Return ``' (did you mean "x"?)'`` when a choice is close to ``word``, else ``""``."""
+    folded = {c.casefold(): c for c in choices}
+    match = folded.get(word.casefold())
+    if match is None:
+        close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+        match = close[0] if close else None
+    return f' (did you mean "{match}"?)' if match is not None else ""
+
+
+@cache
+def _zone_names() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def check_timezone(name: str) -> bool:
+    """Return True when ``name`` is an IANA time zone ZoneInfo can load."""
+    # The shape check first: ZoneInfo falls back to importing tzdata.zoneinfo.<parts>,
+    # which recurses without bound on names with many "/" parts.
+    if name in _NOT_IANA or len(name) > 64 or not _ZONE_SHAPE.match(name):
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, OSError, KeyError, ImportError, RecursionError):
+        return False  # ZoneInfoNotFoundError is a KeyError
+    return True
+
+
+class Reader:
+    """Builds the line-numbered tree and reads typed values from it.
+
+    Args:
+        file: the config file's name as the user gave it (for messages).
+        environ: variables for ``${VAR}`` substitution.
+    """
+
+    def __init__(self, file: str, environ: Mapping[str, str]) -> None:
+        self.file = file
+        self.environ = environ
+        self.warnings: list[str] = []
+        self._memo: dict[int, Node] = {}
+
+    # -- errors -----------------------------------------------------------------
+
+    def fail(self, message: str, path: str, line: int | None) -> NoReturn:
+        """Raise a ConfigError at ``path`` / ``line``."""
+        raise ConfigError(message, key_path=path, line=line, file=self.file)
+
+    def warn(self, message: str, path: str, line: int | None) -> None:
+        """Record a non-fatal problem, located like an error message."""
+        self.warnings.append(str(ConfigError(message, key_path=path, line=line, file=self.file)))
+
+    # -- parsing ----------------------------------------------------------------
+
+    def parse(self, text: str) -> Node | None:
+        """Compose ``text`` and convert it; None for an empty document.
+
+        Raises:
+            ConfigError: YAML syntax errors, duplicate keys, bad ``${...}``.
+        """
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            return None if node is None else self._convert(node, "")
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            what = exc.problem or exc.context or "syntax error"
+            if exc.context and exc.problem:
+                what = f"{exc.problem} ({exc.context})"
+            line = None if mark is None else mark.line + 1
+            self.fail(f"invalid YAML: {what}", "", line)
+        except yaml.reader.ReaderError as exc:
+            line = text.count("\n", 0, max(exc.position, 0)) + 1
+            self.fail(f"invalid YAML: {exc.reason} (character {exc.character!r})", "", line)
+        except yaml.YAMLError as exc:
+            self.fail(f"invalid YAML: {exc}", "", None)
+        except RecursionError:
+            self.fail("invalid YAML: nested too deeply", "", None)
+
+    def _convert(self, node: yaml.Node, path: str) -> Node:
+        done = self._memo.get(id(node))
+        if done is not None:
+            return done
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.ScalarNode):
+            out: Node = self._scalar(node, path, line)
+            self._memo[id(node)] = out
+            return out
+        expected = _SEQ if isinstance(node, yaml.SequenceNode) else _MAP
+        if node.tag != expected:
+            self.fail(f"unsupported YAML tag {_short_tag(node.tag)}", path, line)
+        if isinstance(node, yaml.SequenceNode):
+            seq = SeqNode(line, [])
+            self._memo[id(node)] = seq
+            for i, item in enumerate(node.value):
+                seq.items.append(self._convert(item, f"{path}[{i}]"))
+            return seq
+        mapping = MapNode(line, [])
+        self._memo[id(node)] = mapping
+        self._fill(mapping, node, path)
+        return mapping
+
+    def _fill(self, mapping: MapNode, node: yaml.Node, path: str) -> None:
+        first_line: dict[str, int] = {}
+        merged: list[Entry] = []
+        for key_node, value_node in node.value:
+            kline = key_node.start_mark.line + 1
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _MERGE:
+                merged.extend(self._merge_sources(value_node, join(path, "<<"), kline))
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.fail("keys must be plain text, not a mapping or list", path, kline)
+            key = key_node.value
+            self._check_chars(key, path, kline)
+            if key_node.tag == _STR and "${" in key:
+                key = self._substitute(key, path, kline)
+            child = join(path, key)
+            if key in first_line:
+                first = first_line[key]
+                self.fail(
+                    f'duplicate key "{key}": first at line {first}, again at line {kline}',
+                    child,
+                    kline,
+                )
+            first_line[key] = kline
+            mapping.entries.append(Entry(key, kline, self._convert(value_node, child)))
+        for entry in merged:
+            if entry.key not in first_line:
+                first_line[entry.key] = entry.line
+                mapping.entries.append(entry)
+
+    def _merge_sources(self, node: yaml.Node, path: str, line: int) -> list[Entry]:
+        value = self._convert(node, path)
+        sources = value.items if isinstance(value, SeqNode) else [value]
+        out: list[Entry] = []
+        for source in sources:
+            if not isinstance(source, MapNode):
+                self.fail("<< (merge) expects a mapping or a list of mappings", path, line)
+            out.extend(source.entries)
+        return out
+
+    def _scalar(self, node: yaml.ScalarNode, path: str, line: int) -> Scalar:
+        text, tag = node.value, node.tag
+        self._check_chars(text, path, line)
+        if tag == _STR and "${" in text:
+            text = self._substitute(text, path, line)
+            if node.style is None:  # plain scalar: type it as if the value had been written
+                tag = _RESOLVER.resolve(  # type: ignore[no-untyped-call]
+                    yaml.ScalarNode, text, (True, False)
+                )
+        if tag in _AS_TEXT:
+            return Scalar(text, text, line, node.style is not None)
+        if tag not in _TYPED:
+            self.fail(f"unsupported YAML tag {_short_tag(tag)}", path, line)
+        if tag == _NULL:
+            return Scalar(None, text, line, False)
+        try:
+            builder = {
+                _INT: _CONSTRUCTOR.construct_yaml_int,
+                _FLOAT: _CONSTRUCTOR.construct_yaml_float,
+                _BOOL: _CONSTRUCTOR.construct_yaml_bool,
+            }[tag]
+            value = builder(yaml.ScalarNode(tag, text))
+        except Exception:  # PyYAML's constructors raise many kinds of errors on junk
+            kind = {_INT: "integer", _FLOAT: "number", _BOOL: "boolean"}[tag]
+            self.fail(f"not a valid {kind}: {json.dumps(text, ensure_ascii=False)}", path, line)
+        return Scalar(value, text, line, False)
+
+    def _check_chars(self, text: str, path: str, line: int) -> None:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail("the text contains an invalid character (a lone surrogate)", path, line)
+
+    def _substitute(self, text: str, path: str, line: int) -> str:
+        def replace(match: re.Match[str]) -> str:
+            token, body = match.group(0), match.group(1)
+            if token == "$${":
+                return "${"
+            if body is None:
+                self.fail('unclosed "${" (write "$${" for a literal "${")', path, line)
+            ref = _REF_BODY.match(body)
+            if ref is None:
+                self.fail(
+                    f'bad variable reference "${{{body}}}": expected ${{NAME}} '
+                    "or ${NAME:-default}",
+                    path,
+                    line,
+                )
+            name, default = ref.group(1), ref.group(2)
+            if default is not None and "${" in default:
+                self.fail(
+                    f'nested "${{" in the default of ${{{name}}} is not supported', path, line
+                )
+            value = self.environ.get(name)
+            if default is not None:
+                return value or default
+            if value is None:
+                self.warn(f'environment variable {name} is not set; using ""', path, line)
+                return ""
+            return value
+
+        return _REF.sub(replace, text)
+
+    # -- readers ----------------------------------------------------------------
+
+    def keys(
+        self, node: Node | None, path: str, allowed: Sequence[str], *, what: str = "a mapping"
+    ) -> dict[str, Entry]:
+        """Return a mapping's entries by key; null counts as empty.
+
+        Raises:
+            ConfigError: not a mapping, or a key outside ``allowed``.
+        """
+        if is_null(node):
+            return {}
+        if not isinstance(node, MapNode):
+            self.fail(f"expected {what}, got {describe(node)}", path, _line(node))
+        out: dict[str, Entry] = {}
+        for entry in node.entries:
+            if entry.key not in allowed:
+                self.fail(
+                    f'unknown key "{entry.key}"{suggest(entry.key, allowed)}; '
+                    f"allowed here: {', '.join(allowed)}",
+                    join(path, entry.key),
+                    entry.line,
+                )
+            out[entry.key] = entry
+        return out
+
+    def text(self, entry: Entry | None, path: str, *, what: str = "text") -> str | None:
+        """Read a scalar as its text (``123`` gives "123"); None when missing or null."""
+        if entry is None or is_null(entry.value):
+            return None
+        if not isinstance(entry.value, Scalar):
+            self.fail(f"expected {what}, got {describe(entry.value)}", path, entry.value.line)
+        return entry.value.text
+
+    def integer(self, entry: Entry | None, path: str, low: int, high: int) -> int | None:
+        """Read a whole number in ``low..high``; None when missing or null."""
+        if entry is None or is_null(entry.value):
+            return None
+        value = entry.value
+        number = value.value if isinstance(value, Scalar) else None
+        if isinstance(number, int) and not isinstance(number, bool) and low <= number <= high:
+            return number
+        hint = ""
+        if isinstance(value, Scalar) and isinstance(number, str) and number.strip().isdigit():
+            hint = " (quoted text; write the number without quotes)"
+        self.fail(
+            f"expected a whole number {low}..{high}, got {describe(value)}{hint}", path, value.line
+        )
+
+    def number(self, entry: Entry | None, path: str) -> float | None:
+        """Read a positive finite number (int or float); None when missing or null."""
+        if entry is None or is_null(entry.value):
+            return None
+        value = entry.value
+        number = value.value if isinstance(value, Scalar) else None
+        real = isinstance(number, int | float) and not isinstance(number, bool)
+        if real and isinstance(number, int | float) and math.isfinite(number) and number > 0:
+            return float(number)
+        self.fail(f"expected a number of seconds > 0, got {describe(value)}", path, value.line)
+
+    def duration(self, entry: Entry | None, path: str) -> timedelta | None:
+        """Read ``<n><unit>`` (unit s, m, h, d or w) or a bare whole number of days."""
+        if entry is None or is_null(entry.value):
+            return None
+        value = entry.value
+        raw = value.value if isinstance(value, Scalar) else None
+        result: timedelta | None = None
+        if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw <= MAX_AGE_LIMIT.days:
+            result = timedelta(days=raw)
+        elif isinstance(raw, str) and (match := _DURATION.match(raw)):
+            seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+            if 0 < seconds <= MAX_AGE_LIMIT.total_seconds():
+                result = timedelta(seconds=seconds)
+        if result is None:
+            self.fail(
+                'expected a duration like "30d" or "12h" (a whole number > 0 with unit s, m, h, '
+                f"d or w; a bare number means days; at most 100 years), got {describe(value)}",
+                path,
+                value.line,
+            )
+        return result
+
+    def timezone(self, entry: Entry | None, path: str) -> str | None:
+        """Read an IANA time zone name; None when missing or null."""
+        name = self.text(entry, path, what="an IANA time zone name")
+        if name is None or entry is None:
+            return None
+        if not check_timezone(name):
+            hint = suggest(name, _zone_names())
+            self.fail(
+                f'expected an IANA time zone name like "Asia/Shanghai", got {describe(entry.value)}'
+                + hint,
+                path,
+                entry.value.line,
+            )
+        return name
+
+    def text_list(
+        self, entry: Entry | None, path: str, what: str, plural: str
+    ) -> list[tuple[str, str, int]]:
+        """Read a list of scalars (a single scalar counts as a list of one).
+
+        Returns:
+            ``(text, key_path, line)`` per item.
+        """
+        if entry is None or is_null(entry.value):
+            return []
+        value = entry.value
+        if isinstance(value, Scalar):
+            return [(value.text, path, value.line)]
+        if isinstance(value, MapNode):
+            self.fail(f"expected a list of {plural}, got a mapping", path, value.line)
+        out: list[tuple[str, str, int]] = []
+        for i, item in enumerate(value.items):
+            item_path = f"{path}[{i}]"
+            if not isinstance(item, Scalar) or item.value is None:
+                self.fail(f"expected {what}, got {describe(item)}", item_path, _line(item))
+            out.append((item.text, item_path, item.line))
+        return out
+
+    # -- value checks -------------------------------------------------------------
+
+    def name(self, entry: Entry, parent: str, kind: str, seen: dict[str, int]) -> str:
+        """Read a category / site / feed name: stripped, non-empty, unique in ``seen``."""
+        name = entry.key.strip()
+        if not name:
+            self.fail(f"a {kind} name must not be empty", join(parent, entry.key), entry.line)
+        if _CONTROL.search(name):
+            self.fail(
+                f"a {kind} name must not contain control characters", join(parent, name), entry.line
+            )
+        if name in seen:
+            self.fail(
+                f'{kind} "{name}" appears twice: first at line {seen[name]}, '
+                f"again at line {entry.line}",
+                join(parent, name),
+                entry.line,
+            )
+        seen[name] = entry.line
+        return name
+
+    def choice(self, entry: Entry | None, path: str, choices: Sequence[str]) -> str | None:
+        """Read one of ``choices``; None when missing or null."""
+        text = self.text(entry, path)
+        if text is None or entry is None or text in choices:
+            return text
+        expected = " or ".join(f'"{c}"' for c in choices)
+        self.fail(
+            f"expected {expected}, got {describe(entry.value)}{suggest(text, choices)}",
+            path,
+            entry.value.line,
+        )
+
+    def path(self, entry: Entry | None, key_path: str, root: Path) -> Path | None:
+        """Read a path, made absolute against ``root`` and normalised (no symlinks resolved)."""
+        text = self.text(entry, key_path, what="a path")
+        if text is None or entry is None:
+            return None
+        if not text.strip() or "\x00" in text:
+            self.fail(f"expected a path, got {describe(entry.value)}", key_path, entry.value.line)
+        return Path(os.path.normpath(os.path.join(root, text)))
+
+    def http_url(self, text: str, path: str, line: int, what: str) -> str:
+        """Check an http(s) URL with a host; returns it unchanged."""
+        if url_problem(text, ("http", "https")):
+            self.fail(
+                f"expected {what} (an http:// or https:// URL), got {_quote(text)}", path, line
+            )
+        return text
+
+    def instances(self, entry: Entry | None, path: str) -> list[str]:
+        """Read RSSHub base URLs: http(s), trailing "/" stripped, no query, deduplicated."""
+        out: list[str] = []
+        for text, item_path, line in self.text_list(entry, path, "a URL", "URLs"):
+            base = self.http_url(text, item_path, line, "an RSSHub instance URL").rstrip("/")
+            if "?" in base or "#" in base:
+                self.fail(
+                    f"expected an RSSHub base URL without ?query or #fragment, got {_quote(text)}",
+                    item_path,
+                    line,
+                )
+            if base not in out:
+                out.append(base)
+        return out
+
+    def hosts(self, entry: Entry | None, path: str) -> list[str]:
+        """Read host names: lower-cased, deduplicated."""
+        out: list[str] = []
+        for text, item_path, line in self.text_list(entry, path, "a host name", "host names"):
+            host = text.strip().lower()
+            if not _HOST.match(host):
+                self.fail(
+                    f'expected a host name like "player.bilibili.com", got {_quote(text)}',
+                    item_path,
+                    line,
+                )
+            if host not in out:
+                out.append(host)
+        return out
+
+    def placeholder(self, entry: Entry | None, path: str) -> str | None:
+        """Read a cover URL template whose only fields are ``{n}`` and ``{id}``."""
+        text = self.text(entry, path, what="a URL template")
+        if text is None or entry is None:
+            return None
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+            bad = next((f for f in fields if f not in ("n", "id")), None)
+            if bad is None:
+                text.format(n=1, id="0")
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            bad = "?"  # unbalanced braces, or a format spec that fails
+        if bad is not None or not text.strip():
+            found = f"{{{bad}}} in " if bad not in (None, "?") else ""
+            self.fail(
+                "expected a cover URL whose only fields are {n} (1..1000) and {id} "
+                f"(write {{{{ and }}}} for literal braces), got {found}{_quote(text)}",
+                path,
+                entry.value.line,
+            )
+        return text
+
+    def front_matter_key(self, entry: Entry | None, path: str) -> str | None:
+        """Read a front-matter key (letters, digits, ``_``, ``-``)."""
+        text = self.text(entry, path)
+        if text is not None and entry is not None and not _FRONT_MATTER_KEY.match(text):
+            self.fail(
+                "expected a front-matter key (letters, digits, _ and -, not starting "
+                f"with a digit), got {_quote(text)}",
+                path,
+                entry.value.line,
+            )
+        return text
+
+    def one_line(self, entry: Entry | None, path: str) -> str | None:
+        """Read one line of text; "" and null give None."""
+        text = self.text(entry, path)
+        if text and entry is not None and _CONTROL.search(text):
+            self.fail(
+                f"expected one line of text, got {describe(entry.value)}", path, entry.value.line
+            )
+        return text or None
+
+    def feed_source(self, text: str, path: str, line: int) -> tuple[str | None, str | None]:
+        """Classify a feed string as ``(route, None)`` or ``(None, url)``.
+
+        A string starting with "/" is always an RSSHub route; otherwise it must be an
+        http(s) URL with a host or a file URL with an absolute path.
+        """
+        if text.startswith("/"):
+            if text.startswith("//") or len(text) < 2 or _BAD_ROUTE_CHAR.search(text):
+                self.fail(
+                    f'expected an RSSHub route like "/guancha/headline", got {_quote(text)}',
+                    path,
+                    line,
+                )
+            return text, None
+        if url_problem(text, ("http", "https", "file")):
+            hint = ""
+            if text.strip() and not _scheme(text):
+                hint = f' (did you mean "/{text.strip()}"?)'
+            self.fail(f"{ACCEPTED_SOURCES}, got {_quote(text)}{hint}", path, line)
+        return None, text
+
+
+def url_problem(text: str, schemes: tuple[str, ...]) -> bool:
+    """Return True unless ``text`` is a URL with one of ``schemes``.
+
+    http(s) URLs need a host; file URLs need an absolute path (the host may be empty).
+    """
+    if not text or _BAD_ROUTE_CHAR.search(text):
+        return True
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises ValueError on a bad port
+    except ValueError:
+        return True
+    scheme = parts.scheme.lower()
+    if scheme not in schemes:
+        return True
+    if scheme == "file":
+        return not parts.path.startswith("/")
+    return not parts.hostname
+
+
+def _scheme(text: str) -> str:
+    try:
+        return urlsplit(text).scheme
+    except ValueError:
+        return ""
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix(_T) if tag.startswith(_T) else tag
+
+
+def _quote(text: str) -> str:
+    return json.dumps(text if len(text) <= 80 else text[:77] + "…", ensure_ascii=False)
+
+
+def _line(node: Node | None) -> int | None:
+    return None if node is None else node.line

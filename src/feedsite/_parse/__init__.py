@@ -1,0 +1,144 @@
+"""The parse stage: feed bytes → :class:`~feedsite.types.ParsedFeed`.
+
+Two entry points:
+
+* :func:`parse_feed` decodes and maps RSS 0.90-2.0, RDF, Atom 0.3/1.0 and
+  JSON Feed 1.0/1.1 documents, recovering what it can from broken ones;
+* :func:`looks_like_feed` is the fetcher's cheap sniff for "this HTTP 200 is
+  an HTML page (or anything else), not a feed".
+
+Does not fetch, clean (sanitize) or decide anything: values are returned as
+the feed states them, with non-fatal problems listed in
+``ParsedFeed.warnings``. Library exceptions (lxml, json) are turned into
+:class:`~feedsite.errors.ParseError` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+from lxml import etree
+
+from feedsite.errors import ParseError
+from feedsite.types import ParsedFeed
+
+from ._encoding import decode
+from ._json import parse_json
+from ._xml import parse_xml
+
+__all__ = ["looks_like_feed", "parse_feed"]
+
+#: How much of a body :func:`looks_like_feed` reads.
+_SNIFF_BYTES = 4096
+_FEED_ROOTS = frozenset(("rss", "rdf:rdf", "feed", "atom:feed", "rss:rss"))
+
+
+def parse_feed(
+    data: bytes,
+    *,
+    url: str = "",
+    content_type: str | None = None,
+    default_tz: datetime.tzinfo = datetime.UTC,
+) -> ParsedFeed:
+    """Parses a feed document.
+
+    Args:
+        data: the body as fetched.
+        url: the feed's URL, for error messages and as the last-resort base
+            for relative links.
+        content_type: the HTTP Content-Type header, if any (its charset counts).
+        default_tz: the zone in which dates without an offset are read.
+
+    Returns:
+        The feed; all its datetimes are aware UTC.
+
+    Raises:
+        ParseError: the bytes are not a feed at all.
+    """
+    if not data.strip():
+        raise ParseError("empty document", url)
+    try:
+        if _is_json(data, content_type):
+            decoded = decode(data, content_type, xml=False)
+            feed = parse_json(decoded.utf8, url=url, default_tz=default_tz)
+        else:
+            decoded = decode(data, content_type)
+            feed = parse_xml(decoded.utf8, url=url, default_tz=default_tz)
+    except ParseError:
+        raise
+    except (etree.LxmlError, ValueError, RecursionError) as error:
+        raise ParseError(f"unreadable feed: {error}", url) from error
+    if decoded.warnings:
+        return dataclasses.replace(feed, warnings=decoded.warnings + feed.warnings)
+    return feed
+
+
+def looks_like_feed(data: bytes) -> bool:
+    """Tells feeds from HTML pages, error bodies and other non-feeds, cheaply.
+
+    Reads only the first few KB: skips a BOM, whitespace, the XML declaration,
+    comments, processing instructions and a DOCTYPE, then looks at the root
+    element's name (``rss``, ``rdf:RDF``, ``feed``). A JSON body must name a
+    ``jsonfeed.org/version``.
+
+    Args:
+        data: the body (or its beginning).
+
+    Returns:
+        True for RSS/RDF/Atom XML (any encoding with a BOM, or BOM-less UTF-16)
+        and JSON Feed; False otherwise.
+    """
+    head = _sniff_text(data[:_SNIFF_BYTES])
+    if head.startswith("{"):
+        return '"version"' in head and "jsonfeed.org/version" in head
+    root = _first_element_name(head)
+    return root is not None and root.lower() in _FEED_ROOTS
+
+
+def _is_json(data: bytes, content_type: str | None) -> bool:
+    """Whether to read the body as JSON: it starts with "{" (after a BOM / whitespace)."""
+    head = _sniff_text(data[:_SNIFF_BYTES])
+    if head:
+        return head.startswith("{")
+    return bool(content_type) and "json" in (content_type or "").lower()
+
+
+def _sniff_text(head: bytes) -> str:
+    """The beginning of a body as text, good enough to find ASCII markup in."""
+    decoded = decode(head, None, xml=False) if head[:1] not in (b"<", b"{") else None
+    text = decoded.utf8.decode("utf-8", "replace") if decoded else head.decode("latin-1")
+    return text.lstrip("\ufeff \t\r\n")
+
+
+def _first_element_name(text: str) -> str | None:
+    """The name of the first element past the prolog; None if something else comes first."""
+    rest = text
+    while rest.startswith("<"):
+        if rest.startswith("<!--"):
+            after = _after(rest, "-->", 4)
+        elif rest.startswith("<?"):
+            after = _after(rest, "?>", 2)
+        elif rest.startswith("<!"):
+            subset = rest.find("[")  # a DOCTYPE internal subset may contain ">"
+            close = rest.find(">")
+            if 0 <= subset < close:
+                subset_end = rest.find("]", subset)
+                after = _after(rest, ">", subset_end) if subset_end >= 0 else 0
+            else:
+                after = close + 1
+        else:
+            end = 1
+            while end < len(rest) and (rest[end].isalnum() or rest[end] in ":_-."):
+                end += 1
+            return rest[1:end] or None
+        if after <= 0:
+            return None
+        rest = rest[after:].lstrip()
+    return None
+
+
+def _after(text: str, marker: str, start: int) -> int:
+    """The index just past ``marker`` found from ``start``; 0 when it is missing."""
+    found = text.find(marker, start)
+    return found + len(marker) if found >= 0 else 0

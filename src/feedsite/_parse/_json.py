@@ -1,0 +1,164 @@
+"""JSON Feed 1.0 / 1.1 mapper (https://www.jsonfeed.org/version/1.1/).
+
+Maps a decoded JSON Feed document to :class:`ParsedFeed`. Values of the wrong
+JSON type (a number where a string belongs, an object where a list belongs)
+are ignored rather than fatal; item ids that are numbers (allowed by 1.0) are
+turned into strings.
+
+Contains no business logic: values are mapped as the feed states them.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import datetime, tzinfo
+from typing import Any
+from urllib.parse import urljoin
+
+from feedsite.errors import ParseError
+from feedsite.types import FeedFormat, ParsedFeed, ParsedItem
+
+from ._dates import parse_date
+
+__all__ = ["is_json_feed", "parse_json"]
+
+_VERSION_PREFIX = "https://jsonfeed.org/version/"
+
+
+def is_json_feed(document: object) -> bool:
+    """Whether a decoded JSON value is a JSON Feed (a version URL, or an items list)."""
+    if not isinstance(document, dict):
+        return False
+    version = document.get("version")
+    if isinstance(version, str):
+        return "jsonfeed.org/version/" in version
+    return version is None and isinstance(document.get("items"), list)
+
+
+def parse_json(utf8: bytes, *, url: str, default_tz: tzinfo) -> ParsedFeed:
+    """Parses a JSON Feed document.
+
+    Args:
+        utf8: the document as UTF-8.
+        url: the feed's URL, for messages and as the last-resort base URL.
+        default_tz: the zone for dates without an offset.
+
+    Returns:
+        The mapped feed.
+
+    Raises:
+        ParseError: the bytes are not JSON, or not a JSON Feed.
+    """
+    try:
+        document = json.loads(utf8)
+    except (ValueError, RecursionError) as error:
+        raise ParseError(f"not JSON: {error}", url) from error
+    if not is_json_feed(document):
+        raise ParseError("JSON, but not a JSON Feed (no jsonfeed.org version)", url)
+    version = _string(document, "version") or ""
+    fmt: FeedFormat = "json10" if version.rstrip("/").endswith("/version/1") else "json11"
+    home = _string(document, "home_page_url")
+    base = _resolve(home, url) if home else url
+    feed_author = _author(document)
+    warnings: list[str] = []
+    items = document.get("items")
+    return ParsedFeed(
+        format=fmt,
+        title=(_string(document, "title") or "").strip(),
+        link=_resolve(home, url) if home else None,
+        items=tuple(
+            _map_item(item, index, base, feed_author, default_tz, warnings)
+            for index, item in enumerate(items if isinstance(items, list) else [])
+            if isinstance(item, dict)
+        ),
+        warnings=tuple(warnings),
+    )
+
+
+def _map_item(
+    item: dict[str, Any],
+    index: int,
+    base: str,
+    feed_author: str | None,
+    default_tz: tzinfo,
+    warnings: list[str],
+) -> ParsedItem:
+    raw_id = item.get("id")
+    is_id = isinstance(raw_id, str | int | float) and not isinstance(raw_id, bool)
+    guid = str(raw_id).strip() if is_id else None
+    url = _string(item, "url") or _string(item, "external_url")
+    link = _resolve(url, base) if url else None
+    content_html = _string(item, "content_html")
+    body = content_html.strip() if content_html is not None else ""
+    summary = (_string(item, "summary") or "").strip()
+    images = [_resolve(u, base) for key in ("image", "banner_image") if (u := _string(item, key))]
+    for attachment in item.get("attachments") or []:
+        if isinstance(attachment, dict):
+            mime = _string(attachment, "mime_type") or ""
+            attachment_url = _string(attachment, "url")
+            if attachment_url and mime.lower().startswith("image/"):
+                images.append(_resolve(attachment_url, base))
+    return ParsedItem(
+        guid=guid or None,
+        link=link,
+        title=(_string(item, "title") or "").strip(),
+        date=_date(item, index, default_tz, warnings),
+        content_html=body or _text_to_html(_string(item, "content_text")),
+        summary_html=html.escape(summary, quote=False) if summary else None,
+        description_raw=content_html,
+        images=tuple(dict.fromkeys(images)),
+        author=_author(item) or feed_author,
+        base_url=link or base or None,
+    )
+
+
+def _date(
+    item: dict[str, Any], index: int, default_tz: tzinfo, warnings: list[str]
+) -> datetime | None:
+    for key in ("date_published", "date_modified"):
+        value = _string(item, key)
+        if value and value.strip():
+            parsed = parse_date(value, default_tz)
+            if parsed is not None:
+                return parsed
+            warnings.append(f"item {index}: unparseable {key} {value!r}")
+    return None
+
+
+def _author(obj: dict[str, Any]) -> str | None:
+    """``authors[0].name`` (1.1), else ``author.name`` (1.0)."""
+    authors = obj.get("authors")
+    candidates = list(authors) if isinstance(authors, list) else []
+    candidates.append(obj.get("author"))
+    for author in candidates:
+        if isinstance(author, dict):
+            name = _string(author, "name")
+            if name and name.strip():
+                return name.strip()
+    return None
+
+
+def _text_to_html(text: str | None) -> str | None:
+    """Plain text as HTML: escaped, blank-line-separated paragraphs, ``<br>`` for line breaks."""
+    if text is None or not text.strip():
+        return None
+    paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return "".join(
+        "<p>" + html.escape(p, quote=False).replace("\n", "<br>\n") + "</p>" for p in paragraphs
+    )
+
+
+def _string(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _resolve(href: str, base: str) -> str:
+    href = href.strip()
+    if "://" not in base:
+        return href  # no usable base
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return href

@@ -1,0 +1,736 @@
+"""lxml mapper for RSS 0.90/0.91/0.92/1.0 (RDF)/2.0 and Atom 0.3/1.0.
+
+Reads a UTF-8 feed document with lxml and maps it to :class:`ParsedFeed`. The
+parser never loads a DTD, never expands DTD entities (no XXE, no "billion
+laughs") and never touches the network; predefined XML entities and character
+references are decoded as usual.
+
+Broken documents are read in three steps, each tried only when the previous
+one left a problem:
+
+1. lxml in recover mode;
+2. the same after a textual repair of what libxml2 recovers badly (HTML named
+   entities such as ``&nbsp;``, bare ``&``, control characters): libxml2
+   silently drops the rest of a text node after such an error;
+3. lxml's HTML parser (tag names lower-cased, ``<link>`` void), when the XML
+   tree has no usable feed root or lost every entry.
+
+Only direct children of the channel and of each item are visited, each one
+dispatched by a single dictionary lookup on its tag.
+
+Contains no business logic: values are mapped as the feed states them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import html
+import html.entities
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from types import MappingProxyType
+from typing import cast
+from urllib.parse import urljoin
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from feedsite.errors import ParseError
+from feedsite.types import FeedFormat, ParsedFeed, ParsedItem
+
+from ._dates import parse_date
+
+__all__ = ["parse_xml"]
+
+_Element = etree._Element
+
+ATOM10 = "http://www.w3.org/2005/Atom"
+ATOM03 = "http://purl.org/atom/ns#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RSS10 = "http://purl.org/rss/1.0/"
+RSS090 = "http://my.netscape.com/rdf/simple/0.9/"
+DC = "http://purl.org/dc/elements/1.1/"
+DCTERMS = "http://purl.org/dc/terms/"
+CONTENT = "http://purl.org/rss/1.0/modules/content/"
+MEDIA = "http://search.yahoo.com/mrss/"
+XHTML = "http://www.w3.org/1999/xhtml"
+
+#: Namespaces RSS core elements are found in ("" = none).
+_RSS_NAMESPACES = (
+    "",
+    RSS10,
+    RSS090,
+    "http://backend.userland.com/rss2",
+    "http://blogs.law.harvard.edu/tech/rss",
+    "http://backend.userland.com/rss",
+)
+_RSS_ELEMENTS = {
+    "channel": "channel", "item": "item", "title": "title", "link": "link",
+    "guid": "guid", "pubDate": "published", "description": "description",
+    "author": "author", "enclosure": "enclosure",
+}  # fmt: skip
+_ATOM_ELEMENTS = {
+    "entry": "entry", "title": "atom_title", "link": "atom_link", "id": "atom_id",
+    "published": "published", "issued": "published", "created": "created",
+    "updated": "updated", "modified": "updated", "summary": "atom_summary",
+    "content": "atom_content", "author": "atom_author",
+}  # fmt: skip
+_OTHER_ELEMENTS = {
+    (DC, "title"): "dc_title", (DC, "date"): "dc_date", (DC, "creator"): "dc_creator",
+    (DC, "description"): "dc_description", (DCTERMS, "issued"): "published",
+    (DCTERMS, "created"): "created", (DCTERMS, "modified"): "updated",
+    (CONTENT, "encoded"): "content_encoded", (XHTML, "body"): "xhtml_body",
+    (MEDIA, "thumbnail"): "media_thumbnail", (MEDIA, "content"): "media_content",
+    (MEDIA, "group"): "media_group", (MEDIA, "description"): "media_description",
+    ("http://search.yahoo.com/mrss", "thumbnail"): "media_thumbnail",
+    ("http://search.yahoo.com/mrss", "content"): "media_content",
+    ("http://search.yahoo.com/mrss", "group"): "media_group",
+    ("http://search.yahoo.com/mrss", "description"): "media_description",
+}  # fmt: skip
+
+
+def _element_keys() -> dict[tuple[str, str], str]:
+    keys = {(ns, local): key for ns in _RSS_NAMESPACES for local, key in _RSS_ELEMENTS.items()}
+    for ns in (ATOM10, ATOM03):
+        keys.update({(ns, local): key for local, key in _ATOM_ELEMENTS.items()})
+    keys.update(_OTHER_ELEMENTS)
+    return keys
+
+
+#: Clark-notation tag → field key, for the children of channels and items.
+_KEYS: Mapping[str, str] = MappingProxyType(
+    {f"{{{ns}}}{local}" if ns else local: key for (ns, local), key in _element_keys().items()}
+)
+#: (namespace, lower-case local name) → field key: undeclared prefixes and HTML-parsed trees.
+_LOOSE_KEYS: Mapping[tuple[str, str], str] = MappingProxyType(
+    {
+        # Atom names RSS does not use, for Atom read without its namespace.
+        **{("", local): key for local, key in _ATOM_ELEMENTS.items() if local not in _RSS_ELEMENTS},
+        **{(ns, local.lower()): key for (ns, local), key in _element_keys().items()},
+    }
+)
+#: Conventional prefixes, for documents that use them without declaring them.
+_PREFIXES: Mapping[str, str] = MappingProxyType(
+    {"": "", "rss": "", "dc": DC, "dcterms": DCTERMS, "content": CONTENT, "media": MEDIA,
+     "atom": ATOM10, "xhtml": XHTML}
+)  # fmt: skip
+_RSS_VERSIONS: Mapping[str, FeedFormat] = MappingProxyType(
+    {"0.90": "rss090", "0.91": "rss091", "0.92": "rss092", "1.0": "rss10"}
+)
+_DATE_KEYS = ("published", "dc_date", "updated", "created")
+_IMAGE_SUFFIXES = (
+    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".bmp", ".svg", ".jfif", ".heic"
+)  # fmt: skip
+_HTML_TYPES = frozenset(("html", "text/html"))
+_XHTML_TYPES = frozenset(("xhtml", "application/xhtml+xml"))
+#: libxml2 errors after which recover mode loses text, and the repair fixes.
+_REPAIRABLE = frozenset(
+    ("ERR_UNDECLARED_ENTITY", "ERR_NAME_REQUIRED", "ERR_ENTITYREF_SEMICOL_MISSING",
+     "ERR_INVALID_CHAR", "ERR_INVALID_CHARREF", "ERR_INVALID_DEC_CHARREF",
+     "ERR_INVALID_HEX_CHARREF", "WAR_UNDECLARED_ENTITY")
+)  # fmt: skip
+_AMPERSAND_RE = re.compile(r"&(?:(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{0,31});)?")
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_CDATA_RE = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
+_ABSOLUTE_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_LOOKS_HTML_CLOSE_RE = re.compile(r"</\w+>|&#?\w+;")
+_MAX_WARNINGS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What item mapping needs from the document around it."""
+
+    #: The base for relative URLs outside any xml:base (channel link or feed URL).
+    base: str
+    #: Whether the document mentions xml:base at all (else lxml is not asked).
+    has_xml_base: bool
+    #: The zone for dates without an offset.
+    default_tz: tzinfo
+    #: Whether the tree came from the HTML fallback parser.
+    loose: bool
+    #: Atom: the feed's author, which entries without one inherit (RFC 4287 §4.2.1).
+    feed_author: str | None
+
+
+def parse_xml(utf8: bytes, *, url: str, default_tz: tzinfo) -> ParsedFeed:
+    """Parses an RSS or Atom document.
+
+    Args:
+        utf8: the document as UTF-8 (its own encoding declaration is ignored).
+        url: the feed's URL, for messages and as the last-resort base URL.
+        default_tz: the zone for dates without an offset.
+
+    Returns:
+        The mapped feed.
+
+    Raises:
+        ParseError: the document is not an RSS or Atom feed, even after recovery.
+    """
+    warnings: list[str] = []
+    tree = _parse(utf8)
+    if tree.root is not None and tree.error_types & _REPAIRABLE:
+        repaired = _parse(_repair(utf8.decode("utf-8", "replace")).encode("utf-8"))
+        if repaired.root is not None and _root_format(repaired.root) is not None:
+            warnings.append("repaired undefined entities, bare '&' or control characters")
+            tree = repaired
+    warnings.extend(tree.messages)
+    has_xml_base = b"xml:base" in utf8
+    fmt = _root_format(tree.root) if tree.root is not None else None
+    feed = None
+    if tree.root is not None and fmt is not None:
+        feed = _map_feed(tree.root, fmt, url, default_tz, warnings, has_xml_base, loose=False)
+        if feed.items or not tree.messages:
+            return feed
+
+    fallback = _html_fallback(utf8)
+    fallback_fmt = _root_format(fallback) if fallback is not None else None
+    if fallback is not None and fallback_fmt is not None:
+        warnings.append("not well-formed XML: entries read with the HTML parser")
+        loose = _map_feed(fallback, fallback_fmt, url, default_tz, warnings, False, loose=True)
+        if loose.items or feed is None:
+            return loose
+    if feed is not None:
+        return feed
+    raise ParseError(_not_a_feed_message(tree), url)
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Tree:
+    """lxml's reading of a document."""
+
+    #: The root element; None when nothing could be recovered.
+    root: _Element | None
+    #: libxml2 error type names (``ERR_UNDECLARED_ENTITY``...).
+    error_types: frozenset[str]
+    #: The first error messages, with their positions.
+    messages: tuple[str, ...]
+
+
+def _parse(utf8: bytes) -> _Tree:
+    """Parses with every external and DTD feature off (no XXE, no entity expansion)."""
+    parser = etree.XMLParser(
+        encoding="utf-8",  # overrides the document's declaration: we decoded it ourselves
+        recover=True,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        attribute_defaults=False,
+        huge_tree=False,
+        remove_comments=False,
+        remove_pis=False,
+        strip_cdata=False,
+        collect_ids=False,
+    )
+    root = etree.fromstring(utf8.lstrip(), parser)
+    log = parser.error_log
+    messages = [f"line {e.line}, column {e.column}: {e.message}" for e in log[:_MAX_WARNINGS]]
+    if len(log) > _MAX_WARNINGS:
+        messages.append(f"{len(log) - _MAX_WARNINGS} more XML errors")
+    return _Tree(root, frozenset(e.type_name for e in log), tuple(messages))
+
+
+def _repair(text: str) -> str:
+    """Rewrites what libxml2 recovers badly: HTML entities, bare '&', control characters."""
+    return _AMPERSAND_RE.sub(_fix_ampersand, _CONTROL_RE.sub("", text))
+
+
+def _fix_ampersand(match: re.Match[str]) -> str:
+    name = match[1]
+    if name is None:
+        return "&amp;"
+    if name[0] == "#":
+        code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
+        allowed = code in (9, 10, 13) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0x10FFFF
+        return match[0] if allowed and code not in (0xFFFE, 0xFFFF) else ""
+    if name in ("amp", "lt", "gt", "quot", "apos"):
+        return match[0]
+    chars = html.entities.html5.get(name + ";")
+    if chars is None:
+        return "&amp;" + name + ";"
+    return "".join(f"&#{ord(char)};" for char in chars)
+
+
+def _html_fallback(utf8: bytes) -> _Element | None:
+    """Reads the document with the HTML parser and finds the feed element in it."""
+    text = _CDATA_RE.sub(lambda m: html.escape(m[1], quote=False), utf8.decode("utf-8", "replace"))
+    parser = etree.HTMLParser(
+        encoding="utf-8", no_network=True, remove_comments=True, huge_tree=False, recover=True
+    )
+    document = etree.fromstring(text.encode("utf-8"), parser)
+    if document is None:
+        return None
+    for element in document.iter():
+        if isinstance(element.tag, str) and _root_format(element) is not None:
+            return element
+    return None
+
+
+def _not_a_feed_message(tree: _Tree) -> str:
+    if tree.root is None:
+        return "not XML" + (f" ({tree.messages[0]})" if tree.messages else "")
+    local = _split(tree.root.tag)[1].lower() if isinstance(tree.root.tag, str) else "?"
+    if local == "html":
+        return "an HTML page, not a feed"
+    return f"not a feed: the root element is <{local}>"
+
+
+# -- structure -----------------------------------------------------------------------------
+
+
+def _root_format(root: _Element) -> FeedFormat | None:
+    """Recognises the feed format from the root element."""
+    tag = root.tag
+    if not isinstance(tag, str):
+        return None
+    namespace, local = _split(tag)
+    local = local.lower()
+    if local in ("rss", "rss:rss"):
+        version = (root.get("version") or "").strip()
+        return _RSS_VERSIONS.get(version, "rss20")
+    if local in ("rdf", "rdf:rdf"):
+        namespaces = {_split(child.tag)[0] for child in root if isinstance(child.tag, str)}
+        return "rss090" if RSS090 in namespaces else "rss10"
+    if local in ("feed", "atom:feed"):
+        is_03 = namespace == ATOM03 or (root.get("version") or "").strip() == "0.3"
+        return "atom03" if is_03 else "atom10"
+    return None
+
+
+def _split(tag: str) -> tuple[str, str]:
+    """Clark notation → (namespace, local name)."""
+    if tag[:1] == "{":
+        namespace, _, local = tag[1:].partition("}")
+        return namespace, local
+    return "", tag
+
+
+def _key(tag: object) -> str | None:
+    """The field key of a child element's tag (None for unknown tags, comments, PIs)."""
+    key = _KEYS.get(tag) if isinstance(tag, str) else None
+    if key is not None or not isinstance(tag, str) or tag[:1] == "{":
+        return key
+    prefix, _, local = tag.rpartition(":")
+    namespace = _PREFIXES.get(prefix.lower())
+    return None if namespace is None else _LOOSE_KEYS.get((namespace, local.lower()))
+
+
+def _collect(parent: _Element) -> dict[str, list[_Element]]:
+    """Groups the direct children of an element by field key, in document order."""
+    found: dict[str, list[_Element]] = {}
+    for child in parent:
+        key = _key(child.tag)
+        if key is not None:
+            found.setdefault(key, []).append(child)
+    return found
+
+
+def _map_feed(
+    root: _Element,
+    fmt: FeedFormat,
+    url: str,
+    default_tz: tzinfo,
+    warnings: list[str],
+    has_xml_base: bool,
+    *,
+    loose: bool,
+) -> ParsedFeed:
+    """Maps the channel / feed element and its items."""
+    top = _collect(root)
+    channel = _collect(top["channel"][0]) if "channel" in top else {}
+    meta = channel or top
+    items = channel.get("item", []) + top.get("item", []) + top.get("entry", [])
+    if loose:
+        items = [e for e in root.iter() if _key(e.tag) in ("item", "entry")]
+
+    feed_link = _channel_link(meta, url, loose)
+    is_atom = fmt.startswith("atom")
+    base = (url or feed_link or "") if is_atom else (feed_link or url)
+    context = _Context(
+        base=base,
+        has_xml_base=has_xml_base,
+        default_tz=default_tz,
+        loose=loose,
+        feed_author=_atom_author(meta.get("atom_author", [])) if is_atom else None,
+    )
+    title_el = _first(meta, "title", "atom_title", "dc_title")
+    return ParsedFeed(
+        format=fmt,
+        title=_title(title_el) if title_el is not None else "",
+        link=feed_link,
+        items=tuple(
+            _map_item(item, context, warnings, index) for index, item in enumerate(items)
+        ),
+        warnings=tuple(warnings),
+    )
+
+
+def _channel_link(meta: dict[str, list[_Element]], url: str, loose: bool) -> str | None:
+    for element in meta.get("link", []):
+        link = _rss_link(element, loose)
+        if link:
+            return _resolve(link, url)
+    alternate = _atom_alternate(meta.get("atom_link", []))
+    return _resolve(alternate, url) if alternate else None
+
+
+# -- items ---------------------------------------------------------------------------------
+
+
+def _map_item(item: _Element, ctx: _Context, warnings: list[str], index: int) -> ParsedItem:
+    """Maps one RSS item or Atom entry."""
+    found = _collect(item)
+    guid_el = _first(found, "guid")
+    guid = _strip(_text(guid_el)) if guid_el is not None else None
+    if guid is None:
+        atom_id = _first(found, "atom_id")
+        guid = _strip(_text(atom_id)) if atom_id is not None else None
+    if guid is None:
+        guid = _strip(item.get(f"{{{RDF}}}about") or item.get("rdf:about") or "")
+
+    link = _item_link(found, guid_el, ctx)
+    title_el = _first(found, "title", "atom_title", "dc_title")
+    content_el = _first(found, "content_encoded", "atom_content", "xhtml_body")
+    summary_el = _first(found, "description", "dc_description", "atom_summary")
+    if summary_el is None:
+        summary_el = _media_description(found)
+    raw_el = _first(found, "description", "atom_summary", "atom_content")
+    body_el = content_el if content_el is not None else summary_el
+    return ParsedItem(
+        guid=guid,
+        link=link,
+        title=_title(title_el) if title_el is not None else "",
+        date=_item_date(found, ctx, warnings, index),
+        content_html=_body_html(content_el) if content_el is not None else None,
+        summary_html=_body_html(summary_el) if summary_el is not None else None,
+        description_raw=_raw(raw_el) if raw_el is not None else None,
+        images=_images(found, ctx),
+        author=_item_author(found) or ctx.feed_author,
+        base_url=_item_base(body_el, link, ctx),
+    )
+
+
+def _item_link(
+    found: dict[str, list[_Element]], guid_el: _Element | None, ctx: _Context
+) -> str | None:
+    for element in found.get("link", []):
+        link = _rss_link(element, ctx.loose)
+        if link:
+            return _resolve(link, _base_of(element, ctx))
+    alternate = _atom_alternate(found.get("atom_link", []))
+    if alternate:
+        return _resolve(alternate, _base_of(found["atom_link"][0], ctx))
+    # Like feedparser: a permalink guid, or an Atom id, that is an http(s) URL.
+    if guid_el is None:
+        guid_el = _first(found, "atom_id")
+    elif (_attribute(guid_el, "isPermaLink") or "true").strip().lower() == "false":
+        return None
+    guid = _text(guid_el).strip() if guid_el is not None else ""
+    return guid if guid.lower().startswith(("http://", "https://")) else None
+
+
+def _media_description(found: dict[str, list[_Element]]) -> _Element | None:
+    """media:description of the item or of its media:group (YouTube's video text)."""
+    grouped = [
+        child
+        for group in found.get("media_group", [])
+        for child in group
+        if _key(child.tag) == "media_description"
+    ]
+    candidates = found.get("media_description", []) + grouped
+    return candidates[0] if candidates else None
+
+
+def _rss_link(element: _Element, loose: bool) -> str:
+    """An RSS link's URL: its text, an href attribute, or (HTML-parsed, void) its tail."""
+    link = _text(element).strip() or (element.get("href") or "").strip()
+    if not link and loose:
+        link = (element.tail or "").strip()
+    # Double-escaped query strings ("?a=1&amp;b=2" after XML decoding), as feedparser does.
+    return link.replace("&amp;", "&")
+
+
+def _atom_alternate(links: Iterable[_Element]) -> str | None:
+    """The best rel="alternate" link: text/html first, then untyped, then any other type."""
+    ranked: list[tuple[int, str]] = []
+    for link in links:
+        rel = (link.get("rel") or "alternate").strip().lower()
+        href = (link.get("href") or "").strip()
+        if rel != "alternate" or not href:
+            continue
+        kind = (link.get("type") or "").strip().lower()
+        ranked.append((0 if kind == "text/html" else 1 if not kind else 2, href))
+    return min(ranked, key=lambda pair: pair[0])[1] if ranked else None
+
+
+def _item_date(
+    found: dict[str, list[_Element]], ctx: _Context, warnings: list[str], index: int
+) -> datetime | None:
+    unparsed: list[str] = []
+    for key in _DATE_KEYS:
+        for element in found.get(key, []):
+            text = _text(element).strip()
+            if not text:
+                continue
+            parsed = parse_date(text, ctx.default_tz)
+            if parsed is not None:
+                return parsed
+            unparsed.append(text)
+    if unparsed:
+        warnings.append(f"item {index}: unparseable date {unparsed[0]!r}")
+    return None
+
+
+def _item_author(found: dict[str, list[_Element]]) -> str | None:
+    """RSS author (its name part), dc:creator, Atom author name, then a bare e-mail."""
+    rss = _first(found, "author")
+    rss_author = _author_name(_text(rss)) if rss is not None else None
+    if rss_author and "@" not in rss_author:
+        return rss_author
+    creator = _first(found, "dc_creator")
+    if creator is not None and (name := _strip(_text(creator))):
+        return name
+    return _atom_author(found.get("atom_author", [])) or rss_author
+
+
+def _author_name(value: str) -> str | None:
+    """``mail@example.com (Name)`` and ``Name <mail@example.com>`` → ``Name``."""
+    value = value.strip()
+    if value.endswith(")") and "(" in value:
+        name = value[value.rindex("(") + 1 : -1].strip()
+        return name or value
+    if value.endswith(">") and "<" in value:
+        name = value[: value.rindex("<")].strip().strip('"')
+        return name or value
+    return value or None
+
+
+def _atom_author(authors: Iterable[_Element]) -> str | None:
+    for author in authors:
+        parts = {_split(c.tag)[1]: _text(c).strip() for c in author if isinstance(c.tag, str)}
+        name = parts.get("name") or parts.get("email") or _text(author).strip()
+        if name:
+            return name
+    return None
+
+
+def _images(found: dict[str, list[_Element]], ctx: _Context) -> tuple[str, ...]:
+    """Cover candidates: enclosures, media:thumbnail, media:content (images), deduplicated."""
+    urls: list[str] = []
+    for enclosure in found.get("enclosure", []):
+        _add_image(urls, enclosure, _attribute(enclosure, "url"), enclosure.get("type"), ctx)
+    for link in found.get("atom_link", []):
+        if (link.get("rel") or "").strip().lower() == "enclosure":
+            _add_image(urls, link, link.get("href"), link.get("type"), ctx)
+    groups = found.get("media_group", [])
+    contents = found.get("media_content", []) + [
+        child for group in groups for child in group if _key(child.tag) == "media_content"
+    ]
+    thumbnails = found.get("media_thumbnail", []) + [
+        child
+        for parent in (*groups, *contents)
+        for child in parent
+        if _key(child.tag) == "media_thumbnail"
+    ]
+    for thumbnail in thumbnails:
+        _add_image(urls, thumbnail, thumbnail.get("url"), "image/*", ctx)
+    for content in contents:
+        medium = (content.get("medium") or "").strip().lower()
+        kind = content.get("type") or ("image/*" if medium == "image" else None)
+        if medium in ("", "image"):
+            _add_image(urls, content, content.get("url"), kind, ctx)
+    return tuple(dict.fromkeys(urls))
+
+
+def _add_image(
+    urls: list[str], element: _Element, url: str | None, kind: str | None, ctx: _Context
+) -> None:
+    url = (url or "").strip()
+    if not url:
+        return
+    if (kind or "").strip().lower().startswith("image/") or _image_like(url):
+        urls.append(_resolve(url, _base_of(element, ctx)) or url)
+
+
+def _image_like(url: str) -> bool:
+    path = url.split("#", 1)[0].split("?", 1)[0].lower()
+    return path.endswith(_IMAGE_SUFFIXES)
+
+
+def _item_base(body: _Element | None, link: str | None, ctx: _Context) -> str | None:
+    """xml:base in scope of the body, else the item's link, else the channel link / feed URL."""
+    if body is not None and ctx.has_xml_base and body.base:
+        return _resolve(body.base, ctx.base)
+    return link or ctx.base or None
+
+
+# -- text ----------------------------------------------------------------------------------
+
+
+def _first(found: dict[str, list[_Element]], *keys: str) -> _Element | None:
+    for key in keys:
+        elements = found.get(key)
+        if elements:
+            return elements[0]
+    return None
+
+
+def _text(element: _Element) -> str:
+    """The element's character data (CDATA included, comments excluded)."""
+    if len(element) == 0:
+        return element.text or ""
+    return "".join(cast("Iterator[str]", element.itertext()))
+
+
+def _strip(value: str) -> str | None:
+    value = value.strip()
+    return value or None
+
+
+def _attribute(element: _Element, name: str) -> str | None:
+    """An attribute, also under its lower-case name (HTML-parsed trees)."""
+    value = element.get(name)
+    return value if value is not None else element.get(name.lower())
+
+
+def _title(element: _Element) -> str:
+    """A title as plain text.
+
+    RSS titles are text that may hold escaped HTML: like feedparser, a title that
+    has a closing tag or an entity reference is taken as HTML, and reduced to its
+    text here. Atom titles follow their ``type``.
+    """
+    namespace, _ = _split(element.tag)
+    if namespace in (ATOM10, ATOM03):
+        if _content_kind(element) == "html":
+            return html_to_text(_text(element)).strip()
+        return _text(element).strip()
+    text = _text(element).strip()
+    return html_to_text(text).strip() if _LOOKS_HTML_CLOSE_RE.search(text) else text
+
+
+def html_to_text(markup: str) -> str:
+    """The text of an HTML fragment (entities decoded, tags dropped)."""
+    if "<" not in markup:
+        return html.unescape(markup)
+    try:
+        fragment = lxml_html.fragment_fromstring(markup, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return html.unescape(markup)
+    return str(fragment.text_content())
+
+
+def _content_kind(element: _Element) -> str:
+    """Atom text construct kind: "text", "html", "xhtml" (inline markup) or "other"."""
+    kind = (element.get("type") or "text").strip().lower()
+    mode = (element.get("mode") or "").strip().lower()  # Atom 0.3
+    if kind in _HTML_TYPES:
+        result = "html"
+    elif kind in _XHTML_TYPES or kind.endswith(("+xml", "/xml")):
+        result = "xhtml"
+    elif kind in ("text", "text/plain") or kind.startswith("text/"):
+        result = "text"
+    else:
+        return "other"
+    if mode == "escaped" and result == "xhtml":
+        return "html"
+    if mode == "xml" and result == "html" and len(element):
+        return "xhtml"
+    return result
+
+
+def _body_html(element: _Element) -> str | None:
+    """An item body (RSS description / content:encoded, Atom summary / content) as HTML."""
+    namespace, _ = _split(element.tag)
+    if _key(element.tag) == "media_description":
+        value = _text(element).strip()
+        if (element.get("type") or "plain").strip().lower() != "html":
+            value = html.escape(value, quote=False)
+        return value or None
+    if namespace not in (ATOM10, ATOM03):
+        value = _raw(element).strip()
+        return value or None
+    if element.get("src"):
+        return None  # out-of-line content (RFC 4287 §4.1.3.2)
+    kind = _content_kind(element)
+    if kind == "xhtml" or len(element):
+        value = _inner_markup(element, unwrap_div=kind == "xhtml")
+    else:
+        value = _text(element)
+        if (element.get("mode") or "").strip().lower() == "base64":
+            value = _base64(value)
+        if kind == "text":
+            value = html.escape(value, quote=False)
+        elif kind == "other":
+            return None
+    value = value.strip()
+    return value or None
+
+
+def _raw(element: _Element) -> str:
+    """The element's content as the document holds it: its text, or its inner markup."""
+    if len(element) == 0:
+        return element.text or ""
+    return _inner_markup(element, unwrap_div=False)
+
+
+def _inner_markup(element: _Element, *, unwrap_div: bool) -> str:
+    """Serialises an element's children as HTML, without the XHTML namespace."""
+    container = copy.deepcopy(element)
+    children = [child for child in container if isinstance(child.tag, str)]
+    if (
+        unwrap_div
+        and len(children) == 1
+        and _split(children[0].tag)[1] == "div"
+        and not (container.text or "").strip()
+    ):
+        container = children[0]
+    for node in container.iter():
+        if isinstance(node.tag, str) and node.tag[:1] == "{":
+            node.tag = _split(node.tag)[1]
+    etree.cleanup_namespaces(container)
+    parts = [html.escape(container.text or "", quote=False)]
+    parts.extend(
+        etree.tostring(child, method="html", encoding="unicode", with_tail=True)
+        for child in container
+    )
+    return "".join(parts)
+
+
+def _base64(value: str) -> str:
+    try:
+        return base64.b64decode(value).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return value
+
+
+# -- URLs ----------------------------------------------------------------------------------
+
+
+def _base_of(element: _Element, ctx: _Context) -> str:
+    """The base URL in scope: xml:base (resolved against the context base), else the context."""
+    if ctx.has_xml_base:
+        base = element.base
+        if base:
+            return _resolve(base, ctx.base) or ctx.base
+    return ctx.base
+
+
+def _resolve(href: str, base: str) -> str:
+    """Resolves a possibly relative reference; absolute ones and bad input pass unchanged."""
+    href = href.strip()
+    if not _ABSOLUTE_RE.match(base) or _ABSOLUTE_RE.match(href):
+        return href  # no usable base ("coghlan.me/" is not one), or nothing to resolve
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return href
+

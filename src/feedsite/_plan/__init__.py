@@ -1,0 +1,360 @@
+"""Plan stage: the pure decider.
+
+Given what the state holds, what this run fetched and parsed, what the disk
+looks like and the current time (passed in), decide which items to record,
+which posts to write, update, restore, prune or delete, and what to report.
+Does not interact with any dependency (network, database, files, clock);
+only processes data.
+
+Selection rules (docs/retention.md):
+
+* an item's *time* is its date, else the time feedsite first saw it;
+  newest first, ties in feed order;
+* each fetch contributes its newest ``items_per_feed`` items;
+* of those and the feed's live posts, the newest ``keep`` stay, minus any
+  older than ``max_age``; the rest are pruned and tombstoned;
+* a feed that failed (or was not fetched) this run is never pruned;
+* a feed no longer in the config has all its posts deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from feedsite._records import (
+    CachedValidators,
+    DiskState,
+    FeedIntent,
+    ItemIntent,
+    PostDelete,
+    StoredFeed,
+    StoredItem,
+    StoredPost,
+)
+from feedsite._targets._paths import post_relpath
+from feedsite._targets.hexo import render_key
+from feedsite.config import FeedSpec
+from feedsite.types import ParsedFeed, ParsedItem, RenderSettings
+
+from ._identity import content_hash, item_id
+
+__all__ = [
+    "Decision",
+    "FeedOutcome",
+    "FeedReport",
+    "PlanInput",
+    "RenderJob",
+    "content_hash",
+    "decide",
+    "item_id",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutcome:
+    """What this run got for one feed (fetch + parse results, as a value)."""
+
+    kind: Literal["parsed", "not_modified", "failed"]
+    parsed: ParsedFeed | None = None
+    error: str | None = None
+    source: str | None = None
+    validators: CachedValidators | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanInput:
+    """Everything the decider looks at."""
+
+    feeds: Sequence[FeedSpec]
+    settings: RenderSettings
+    clean_key: str
+    stored_feeds: Mapping[str, StoredFeed]
+    stored_items: Mapping[str, Sequence[StoredItem]]
+    stored_posts: Mapping[str, StoredPost]
+    disk: Mapping[str, DiskState]
+    outcomes: Mapping[str, FeedOutcome]
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RenderJob:
+    """A post to render from an item's data and write."""
+
+    path: str
+    feed_key: str
+    item_id: str
+    render_key: str
+    reason: Literal["new", "updated", "restored"]
+
+
+@dataclass(slots=True)
+class FeedReport:
+    """Per-feed outcome and tallies for the summary."""
+
+    key: str
+    label: str
+    status: Literal["ok", "not_modified", "failed", "skipped"]
+    error: str | None = None
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    restored: int = 0
+    pruned: int = 0
+    edited: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Decision:
+    """The decider's output: intents for the store and jobs for the targets."""
+
+    feed_intents: list[FeedIntent] = field(default_factory=list)
+    item_intents: list[ItemIntent] = field(default_factory=list)
+    #: Items whose data must be (re)built from what the feed just said.
+    to_clean: dict[tuple[str, str], ParsedItem] = field(default_factory=dict)
+    #: Live items whose stored cleaned body is stale (cleaning options changed).
+    to_reclean: list[tuple[str, str]] = field(default_factory=list)
+    forget_items: list[tuple[str, str]] = field(default_factory=list)
+    forget_feeds: list[str] = field(default_factory=list)
+    renders: list[RenderJob] = field(default_factory=list)
+    deletes: list[PostDelete] = field(default_factory=list)
+    #: Paths feedsite stops owning (edited by hand, then pruned).
+    releases: list[str] = field(default_factory=list)
+    reports: list[FeedReport] = field(default_factory=list)
+    #: Labels of feeds removed from the config, with how many posts they lose.
+    removed_feeds: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Candidate:
+    iid: str
+    first_seen: datetime
+    seq: int
+    date: datetime | None
+    chash: str
+    parsed: ParsedItem | None
+    was_live: bool
+
+    @property
+    def time(self) -> datetime:
+        return self.date or self.first_seen
+
+
+def decide(inp: PlanInput) -> Decision:
+    """Decide this run's changes. Pure: same input, same decision."""
+    out = Decision()
+    configured = {f.key for f in inp.feeds}
+    posts_by_item: dict[tuple[str, str], StoredPost] = {
+        (p.feed_key, p.item_id): p for p in inp.stored_posts.values()
+    }
+    for feed in inp.feeds:
+        _decide_feed(inp, feed, posts_by_item, out)
+    _remove_unconfigured(inp, configured, out)
+    return out
+
+
+def _decide_feed(
+    inp: PlanInput,
+    feed: FeedSpec,
+    posts_by_item: Mapping[tuple[str, str], StoredPost],
+    out: Decision,
+) -> None:
+    key, now = feed.key, inp.now
+    outcome = inp.outcomes.get(feed.key)
+    stored = {i.item_id: i for i in inp.stored_items.get(key, ())}
+    status = "skipped" if outcome is None else outcome.kind
+    report = FeedReport(key, feed.label, "ok" if status == "parsed" else status)  # type: ignore[arg-type]
+    out.reports.append(report)
+    if outcome is not None:
+        report.error = outcome.error
+        out.feed_intents.append(
+            FeedIntent(
+                key,
+                "ok" if outcome.kind == "parsed" else outcome.kind,
+                outcome.error,
+                outcome.source,
+                outcome.validators,
+                now,
+            )
+        )
+
+    pool: dict[str, _Candidate] = {
+        s.item_id: _Candidate(s.item_id, s.first_seen, s.seq, s.date, s.content_hash, None, True)
+        for s in stored.values()
+        if s.status == "live"
+    }
+    if outcome is not None and outcome.parsed is not None:
+        _merge_document(outcome.parsed, feed, stored, pool, out, now)
+
+    if outcome is None or outcome.kind == "failed":
+        kept = set(pool)  # never prune a feed we could not read
+    else:
+        ranked = sorted(pool.values(), key=lambda c: (-c.time.timestamp(), c.seq))[: feed.keep]
+        if feed.max_age is not None:
+            ranked = [c for c in ranked if c.time >= now - feed.max_age]
+        kept = {c.iid for c in ranked}
+
+    for cand in pool.values():
+        if cand.iid in kept:
+            _keep(inp, feed, cand, stored.get(cand.iid), posts_by_item, report, out)
+        elif cand.was_live:
+            _prune(inp, feed, cand, posts_by_item, report, out)
+        else:
+            out.item_intents.append(
+                ItemIntent(
+                    key, cand.iid, "seen", cand.first_seen, cand.seq, cand.date, cand.chash, None
+                )
+            )
+            out.to_clean.pop((key, cand.iid), None)
+
+
+def _merge_document(
+    parsed: ParsedFeed,
+    feed: FeedSpec,
+    stored: Mapping[str, StoredItem],
+    pool: dict[str, _Candidate],
+    out: Decision,
+    now: datetime,
+) -> None:
+    """Add the document's newest items to the pool; remember the others' first-seen times."""
+    key = feed.key
+    doc: dict[str, tuple[int, ParsedItem, str]] = {}
+    for index, item in enumerate(parsed.items):
+        iid = item_id(item)
+        if iid not in doc:
+            doc[iid] = (index, item, content_hash(item))
+
+    def time_of(iid: str) -> datetime:
+        _, item, _ = doc[iid]
+        s = stored.get(iid)
+        return item.date or (s.first_seen if s else now)
+
+    window = sorted(doc, key=lambda iid: (-time_of(iid).timestamp(), doc[iid][0]))[
+        : feed.items_per_feed
+    ]
+    in_window = set(window)
+
+    for iid, (index, item, chash) in doc.items():
+        s = stored.get(iid)
+        if s is not None and s.status in ("pruned", "removed"):
+            continue  # tombstoned: it does not come back
+        first_seen = s.first_seen if s else now
+        if s is not None and s.status == "live":
+            cand = pool[iid]
+            cand.seq, cand.date = index, item.date
+            if s.content_hash != chash:
+                cand.chash, cand.parsed = chash, item
+            continue
+        if iid in in_window:
+            pool[iid] = _Candidate(iid, first_seen, index, item.date, chash, item, False)
+        else:
+            out.item_intents.append(
+                ItemIntent(key, iid, "seen", first_seen, index, item.date, chash, None)
+            )
+    # Forget what the feed no longer lists: seen-only rows and prune tombstones.
+    # `removed` tombstones stay: a post the owner took down never comes back.
+    for iid, s in stored.items():
+        if iid not in doc and s.status in ("seen", "pruned"):
+            out.forget_items.append((key, iid))
+
+
+def _keep(
+    inp: PlanInput,
+    feed: FeedSpec,
+    cand: _Candidate,
+    stored: StoredItem | None,
+    posts_by_item: Mapping[tuple[str, str], StoredPost],
+    report: FeedReport,
+    out: Decision,
+) -> None:
+    key = feed.key
+    out.item_intents.append(
+        ItemIntent(key, cand.iid, "live", cand.first_seen, cand.seq, cand.date, cand.chash, None)
+    )
+    if cand.parsed is not None:
+        out.to_clean[(key, cand.iid)] = cand.parsed
+    elif stored is not None and stored.clean_key != inp.clean_key:
+        out.to_reclean.append((key, cand.iid))
+    path = post_relpath(feed.category, feed.site, feed.name, cand.iid)
+    rkey = render_key(
+        cand.chash,
+        cand.first_seen.isoformat(),
+        inp.settings,
+        (feed.category, feed.site, feed.name, inp.clean_key),
+    )
+    post = inp.stored_posts.get(path)
+    old = posts_by_item.get((key, cand.iid))
+    if old is not None and old.path != path:
+        out.deletes.append(PostDelete(old.path, "pruned"))
+    disk = inp.disk.get(path, "missing") if post is not None else "missing"
+    if post is not None and disk == "edited":
+        report.edited.append(path)
+        return
+    if post is None:
+        reason: Literal["new", "updated", "restored"] = "restored" if cand.was_live else "new"
+    elif disk == "missing":
+        reason = "restored"
+    elif post.render_key != rkey:
+        reason = "updated"
+    else:
+        report.unchanged += 1
+        return
+    setattr(report, reason, getattr(report, reason) + 1)
+    out.renders.append(RenderJob(path, key, cand.iid, rkey, reason))
+
+
+def _prune(
+    inp: PlanInput,
+    feed: FeedSpec,
+    cand: _Candidate,
+    posts_by_item: Mapping[tuple[str, str], StoredPost],
+    report: FeedReport,
+    out: Decision,
+) -> None:
+    out.item_intents.append(
+        ItemIntent(
+            feed.key, cand.iid, "pruned", cand.first_seen, cand.seq, cand.date, cand.chash, None
+        )
+    )
+    out.to_clean.pop((feed.key, cand.iid), None)
+    report.pruned += 1
+    post = posts_by_item.get((feed.key, cand.iid))
+    if post is None:
+        return
+    disk = inp.disk.get(post.path, "missing")
+    if disk == "edited":
+        report.edited.append(post.path)
+        out.releases.append(post.path)
+    elif disk == "missing":
+        out.releases.append(post.path)
+    else:
+        out.deletes.append(PostDelete(post.path, "pruned"))
+
+
+def _remove_unconfigured(inp: PlanInput, configured: set[str], out: Decision) -> None:
+    gone = (set(inp.stored_feeds) | set(inp.stored_items)) - configured
+    by_feed: dict[str, list[StoredPost]] = {}
+    for post in inp.stored_posts.values():
+        if post.feed_key not in configured:
+            by_feed.setdefault(post.feed_key, []).append(post)
+            gone.add(post.feed_key)
+    for key in sorted(gone):
+        posts = by_feed.get(key, [])
+        for post in posts:
+            if inp.disk.get(post.path, "missing") == "ok":
+                out.deletes.append(PostDelete(post.path, "feed_removed"))
+            else:
+                out.releases.append(post.path)
+        out.forget_feeds.append(key)
+        out.removed_feeds.append((_label(key), len(posts)))
+
+
+def _label(key: str) -> str:
+    import json
+
+    try:
+        return " › ".join(json.loads(key))
+    except (ValueError, TypeError):
+        return key

@@ -1,0 +1,140 @@
+"""Records passed between the plan stage and the store/targets: what was read
+from the store (``Stored*``) and what is to be written (``*Intent``, ``PostWrite``,
+``PostDelete``). Plain frozen values; no behaviour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+ItemStatus = Literal["seen", "live", "pruned", "removed"]
+"""``seen``: known (keeps its first-seen time) but not posted; ``live``: has a post;
+``pruned``/``removed``: tombstones (retention / ``feedsite remove``)."""
+
+DiskState = Literal["ok", "missing", "edited"]
+FeedStatus = Literal["ok", "not_modified", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class CachedValidators:
+    """HTTP validators of one source of one feed."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFeed:
+    """A feed's row, read from the store."""
+
+    key: str
+    preferred_source: str | None
+    validators: dict[str, CachedValidators]
+    last_success: datetime | None
+    consecutive_failures: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """An item's metadata, read from the store (bodies stay in the database)."""
+
+    feed_key: str
+    item_id: str
+    status: ItemStatus
+    first_seen: datetime
+    seq: int
+    date: datetime | None
+    content_hash: str
+    clean_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPost:
+    """A file feedsite wrote, read from the store."""
+
+    path: str
+    feed_key: str
+    item_id: str
+    sha256: str
+    render_key: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemData:
+    """The normalized item as stored: what the feed said plus its cleaned body."""
+
+    guid: str | None
+    link: str | None
+    title: str
+    date: datetime | None
+    author: str | None
+    images: tuple[str, ...]
+    base_url: str | None
+    content_html: str | None
+    summary_html: str | None
+    description_raw: str | None
+    body_clean: str
+    clean_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemIntent:
+    """An item row to insert or update. ``data`` None keeps the stored data."""
+
+    feed_key: str
+    item_id: str
+    status: ItemStatus
+    first_seen: datetime
+    seq: int
+    date: datetime | None
+    content_hash: str
+    data: ItemData | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedIntent:
+    """What to record about one feed after this run."""
+
+    key: str
+    status: FeedStatus
+    error: str | None
+    source: str | None
+    validators: CachedValidators | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PostWrite:
+    """A post file to write (and record as ours)."""
+
+    path: str
+    feed_key: str
+    item_id: str
+    data: bytes
+    sha256: str
+    render_key: str
+    reason: Literal["new", "updated", "restored"]
+
+
+@dataclass(frozen=True, slots=True)
+class PostDelete:
+    """A post file to delete (only if it still holds the bytes we wrote)."""
+
+    path: str
+    reason: Literal["pruned", "feed_removed", "removed"]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedCounts:
+    """Per-feed tallies for the run summary."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    restored: int = 0
+    pruned: int = 0
+    edited: list[str] = field(default_factory=list)

@@ -1,0 +1,400 @@
+"""Store stage: feedsite's state in one SQLite file. A DAO: no business logic.
+
+Reads return ``Stored*`` records; writes take intents decided elsewhere.
+Timestamps are stored as ISO 8601 UTC strings. ``sqlite3`` errors are wrapped
+into :class:`~feedsite.errors.StateError` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, cast
+
+from feedsite._records import (
+    CachedValidators,
+    FeedIntent,
+    ItemData,
+    ItemIntent,
+    ItemStatus,
+    StoredFeed,
+    StoredItem,
+    StoredPost,
+)
+from feedsite.errors import StateError
+
+from ._schema import MIGRATIONS, SCHEMA_VERSION
+
+
+def _ts(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.isoformat()
+
+
+def _dt(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+class State:
+    """The state database. Open with :meth:`open`; use as a context manager."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path, *, create: bool = True) -> State:
+        """Open (and create / migrate) the state at ``path``.
+
+        Raises:
+            StateError: the file is not a feedsite state, is newer than this
+                feedsite, or cannot be opened.
+        """
+        try:
+            if create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            elif not path.exists():
+                raise StateError(f"no state at {path}: run `feedsite run` first")
+            conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            state = cls(conn, path)
+            state._migrate()
+            return state
+        except sqlite3.Error as e:
+            raise StateError(f"cannot open state {path}: {e}") from e
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> State:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StateError(
+                f"state {self.path} has schema {version}, newer than this feedsite ({SCHEMA_VERSION})"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self._transaction():
+                for statement in MIGRATIONS[number]:
+                    self._conn.execute(statement)
+                self._conn.execute(f"PRAGMA user_version = {number + 1}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise StateError(f"state {self.path}: {e}") from e
+
+    # -- reads -------------------------------------------------------------
+
+    def feeds(self) -> dict[str, StoredFeed]:
+        """Every feed the state knows, by key."""
+        validators: dict[str, dict[str, CachedValidators]] = defaultdict(dict)
+        for key, source, etag, modified in self._conn.execute(
+            "SELECT feed_key, source, etag, last_modified FROM validators"
+        ):
+            validators[key][source] = CachedValidators(etag, modified)
+        return {
+            key: StoredFeed(key, preferred, dict(validators[key]), _dt(success), failures)
+            for key, preferred, success, failures in self._conn.execute(
+                "SELECT key, preferred_source, last_success, consecutive_failures FROM feeds"
+            )
+        }
+
+    def feed_rows(self) -> list[dict[str, Any]]:
+        """Feed rows as dicts, for status displays."""
+        cur = self._conn.execute("SELECT * FROM feeds ORDER BY key")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur]
+
+    def items(self) -> dict[str, list[StoredItem]]:
+        """Every item's metadata, grouped by feed key."""
+        out: dict[str, list[StoredItem]] = defaultdict(list)
+        for row in self._conn.execute(
+            "SELECT feed_key, item_id, status, first_seen, seq, date, content_hash, clean_key FROM items"
+        ):
+            feed_key, item_id, status, first_seen, seq, date, content_hash, clean_key = row
+            out[feed_key].append(
+                StoredItem(
+                    feed_key,
+                    item_id,
+                    cast(ItemStatus, status),
+                    datetime.fromisoformat(first_seen),
+                    seq,
+                    _dt(date),
+                    content_hash,
+                    clean_key,
+                )
+            )
+        return dict(out)
+
+    def item_data(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], ItemData]:
+        """Full stored data of the given (feed_key, item_id) items."""
+        out: dict[tuple[str, str], ItemData] = {}
+        for feed_key, item_id in keys:
+            row = self._conn.execute(
+                "SELECT guid, link, title, date, author, images, base_url, content_html,"
+                " summary_html, description_raw, body_clean, clean_key"
+                " FROM items WHERE feed_key = ? AND item_id = ?",
+                (feed_key, item_id),
+            ).fetchone()
+            if row is None or row[2] is None:
+                continue
+            out[(feed_key, item_id)] = ItemData(
+                guid=row[0],
+                link=row[1],
+                title=row[2],
+                date=_dt(row[3]),
+                author=row[4],
+                images=tuple(json.loads(row[5] or "[]")),
+                base_url=row[6],
+                content_html=row[7],
+                summary_html=row[8],
+                description_raw=row[9],
+                body_clean=row[10] or "",
+                clean_key=row[11],
+            )
+        return out
+
+    def posts(self, target: str) -> dict[str, StoredPost]:
+        """Posts recorded as written for ``target``, by path."""
+        return {
+            path: StoredPost(path, feed_key, item_id, sha, rkey or "", size or 0, mtime or 0)
+            for path, feed_key, item_id, sha, rkey, size, mtime in self._conn.execute(
+                "SELECT path, feed_key, item_id, sha256, render_key, size, mtime_ns FROM posts"
+                " WHERE target = ? AND state = 'written'",
+                (target,),
+            )
+        }
+
+    def unfinished_posts(
+        self, target: str
+    ) -> list[tuple[str, str, str | None, str | None, str | None]]:
+        """Rows a crashed run left: (path, state, sha256, pending_sha256, pending_render_key)."""
+        return list(
+            self._conn.execute(
+                "SELECT path, state, sha256, pending_sha256, pending_render_key FROM posts"
+                " WHERE target = ? AND state != 'written'",
+                (target,),
+            )
+        )
+
+    def items_by_id(self, item_id: str) -> list[tuple[str, str]]:
+        """(feed_key, status) of every item with this id."""
+        return list(
+            self._conn.execute("SELECT feed_key, status FROM items WHERE item_id = ?", (item_id,))
+        )
+
+    def posts_of_item(self, target: str, feed_key: str, item_id: str) -> list[StoredPost]:
+        return [
+            p
+            for p in self.posts(target).values()
+            if p.feed_key == feed_key and p.item_id == item_id
+        ]
+
+    # -- writes ------------------------------------------------------------
+
+    def begin_apply(
+        self,
+        target: str,
+        *,
+        feeds: Sequence[FeedIntent],
+        items: Sequence[ItemIntent],
+        forget_items: Sequence[tuple[str, str]],
+        forget_feeds: Sequence[str],
+        writes: Sequence[tuple[str, str, str, str, str]],
+        deletes: Sequence[str],
+    ) -> None:
+        """First half of applying a plan, in one transaction.
+
+        Records feeds and items, and marks every post about to be written
+        ``pending`` (``writes``: path, feed_key, item_id, sha256, render_key) and
+        every post about to be deleted ``deleting`` — before any file changes.
+        """
+        with self._transaction() as c:
+            for f in feeds:
+                self._record_feed(c, f)
+            c.executemany(
+                "INSERT INTO items (feed_key, item_id, status, first_seen, seq, date, content_hash,"
+                " guid, link, title, author, images, base_url, content_html, summary_html,"
+                " description_raw, body_clean, clean_key)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (feed_key, item_id) DO UPDATE SET status=excluded.status,"
+                " first_seen=excluded.first_seen, seq=excluded.seq, date=excluded.date,"
+                " content_hash=excluded.content_hash, guid=excluded.guid, link=excluded.link,"
+                " title=excluded.title, author=excluded.author, images=excluded.images,"
+                " base_url=excluded.base_url, content_html=excluded.content_html,"
+                " summary_html=excluded.summary_html, description_raw=excluded.description_raw,"
+                " body_clean=excluded.body_clean, clean_key=excluded.clean_key",
+                [_item_row(i) for i in items if i.data is not None],
+            )
+            c.executemany(
+                "INSERT INTO items (feed_key, item_id, status, first_seen, seq, date, content_hash)"
+                " VALUES (?,?,?,?,?,?,?) ON CONFLICT (feed_key, item_id) DO UPDATE SET"
+                " status=excluded.status, seq=excluded.seq",
+                [
+                    (
+                        i.feed_key,
+                        i.item_id,
+                        i.status,
+                        _ts(i.first_seen),
+                        i.seq,
+                        _ts(i.date),
+                        i.content_hash,
+                    )
+                    for i in items
+                    if i.data is None
+                ],
+            )
+            # Tombstones and seen-only items keep no bodies.
+            c.executemany(
+                "UPDATE items SET content_html=NULL, summary_html=NULL, description_raw=NULL,"
+                " body_clean=NULL WHERE feed_key=? AND item_id=? AND status IN ('pruned','removed')",
+                [(i.feed_key, i.item_id) for i in items if i.status in ("pruned", "removed")],
+            )
+            c.executemany("DELETE FROM items WHERE feed_key=? AND item_id=?", forget_items)
+            for key in forget_feeds:
+                c.execute("DELETE FROM items WHERE feed_key=?", (key,))
+                c.execute("DELETE FROM validators WHERE feed_key=?", (key,))
+                c.execute("DELETE FROM feeds WHERE key=?", (key,))
+            c.executemany(
+                "INSERT INTO posts (target, path, feed_key, item_id, state, pending_sha256,"
+                " pending_render_key) VALUES (?,?,?,?,'pending',?,?)"
+                " ON CONFLICT (target, path) DO UPDATE SET state='pending',"
+                " feed_key=excluded.feed_key, item_id=excluded.item_id,"
+                " pending_sha256=excluded.pending_sha256,"
+                " pending_render_key=excluded.pending_render_key",
+                [(target, *w) for w in writes],
+            )
+            c.executemany(
+                "UPDATE posts SET state='deleting' WHERE target=? AND path=?",
+                [(target, p) for p in deletes],
+            )
+
+    def finish_apply(
+        self,
+        target: str,
+        *,
+        written: Sequence[tuple[str, int, int]],
+        deleted: Sequence[str],
+        released: Sequence[str] = (),
+    ) -> None:
+        """Second half: files are on disk (and synced). ``written``: (path, size, mtime_ns)."""
+        with self._transaction() as c:
+            c.executemany(
+                "UPDATE posts SET state='written', sha256=pending_sha256,"
+                " render_key=pending_render_key, size=?, mtime_ns=?, pending_sha256=NULL,"
+                " pending_render_key=NULL WHERE target=? AND path=?",
+                [(size, mtime, target, path) for path, size, mtime in written],
+            )
+            c.executemany(
+                "DELETE FROM posts WHERE target=? AND path=?",
+                [(target, p) for p in (*deleted, *released)],
+            )
+
+    def settle_post(
+        self, target: str, path: str, *, outcome: str, size: int = 0, mtime_ns: int = 0
+    ) -> None:
+        """Resolve one row a crashed run left. ``outcome``: new | old | gone."""
+        with self._transaction() as c:
+            if outcome == "new":
+                c.execute(
+                    "UPDATE posts SET state='written', sha256=pending_sha256,"
+                    " render_key=pending_render_key, size=?, mtime_ns=?, pending_sha256=NULL,"
+                    " pending_render_key=NULL WHERE target=? AND path=?",
+                    (size, mtime_ns, target, path),
+                )
+            elif outcome == "old":
+                c.execute(
+                    "UPDATE posts SET state='written', size=?, mtime_ns=?, pending_sha256=NULL,"
+                    " pending_render_key=NULL WHERE target=? AND path=?",
+                    (size, mtime_ns, target, path),
+                )
+            else:
+                c.execute("DELETE FROM posts WHERE target=? AND path=?", (target, path))
+
+    def refresh_stat(self, target: str, path: str, size: int, mtime_ns: int) -> None:
+        """Record a new stat for an unchanged file (e.g. touched, same bytes)."""
+        with self._transaction() as c:
+            c.execute(
+                "UPDATE posts SET size=?, mtime_ns=? WHERE target=? AND path=?",
+                (size, mtime_ns, target, path),
+            )
+
+    def set_item_status(self, feed_key: str, item_id: str, status: ItemStatus) -> None:
+        with self._transaction() as c:
+            c.execute(
+                "UPDATE items SET status=?, content_html=NULL, summary_html=NULL,"
+                " description_raw=NULL, body_clean=NULL WHERE feed_key=? AND item_id=?",
+                (status, feed_key, item_id),
+            )
+
+    def release_post(self, target: str, path: str) -> None:
+        with self._transaction() as c:
+            c.execute("DELETE FROM posts WHERE target=? AND path=?", (target, path))
+
+    @staticmethod
+    def _record_feed(c: sqlite3.Connection, f: FeedIntent) -> None:
+        c.execute("INSERT INTO feeds (key) VALUES (?) ON CONFLICT (key) DO NOTHING", (f.key,))
+        if f.status == "failed":
+            c.execute(
+                "UPDATE feeds SET last_attempt=?, last_status=?, last_error=?,"
+                " consecutive_failures=consecutive_failures+1 WHERE key=?",
+                (_ts(f.at), f.status, f.error, f.key),
+            )
+            return
+        c.execute(
+            "UPDATE feeds SET last_attempt=?, last_success=?, last_status=?, last_error=NULL,"
+            " consecutive_failures=0, preferred_source=coalesce(?, preferred_source) WHERE key=?",
+            (_ts(f.at), _ts(f.at), f.status, f.source, f.key),
+        )
+        if f.source is not None and f.validators is not None:
+            c.execute(
+                "INSERT INTO validators (feed_key, source, etag, last_modified) VALUES (?,?,?,?)"
+                " ON CONFLICT (feed_key, source) DO UPDATE SET etag=excluded.etag,"
+                " last_modified=excluded.last_modified",
+                (f.key, f.source, f.validators.etag, f.validators.last_modified),
+            )
+
+
+def _item_row(i: ItemIntent) -> tuple[object, ...]:
+    d = i.data
+    assert d is not None
+    return (
+        i.feed_key,
+        i.item_id,
+        i.status,
+        _ts(i.first_seen),
+        i.seq,
+        _ts(i.date),
+        i.content_hash,
+        d.guid,
+        d.link,
+        d.title,
+        d.author,
+        json.dumps(list(d.images)),
+        d.base_url,
+        d.content_html,
+        d.summary_html,
+        d.description_raw,
+        d.body_clean,
+        d.clean_key,
+    )

@@ -1,0 +1,62 @@
+"""State schema and forward migrations. Contains no business logic.
+
+Each migration is a list of SQL statements run in one transaction; the
+database's ``user_version`` is the number of migrations applied. Add new ones
+at the end, never edit an old one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: initial schema
+    (
+        """CREATE TABLE feeds (
+            key TEXT PRIMARY KEY,                 -- json [category, site, feed]
+            preferred_source TEXT,                -- the source (instance) that answered last
+            last_attempt TEXT,
+            last_success TEXT,
+            last_status TEXT,                     -- ok | not_modified | failed
+            last_error TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE validators (
+            feed_key TEXT NOT NULL,
+            source TEXT NOT NULL,                 -- instance base URL or feed URL
+            etag TEXT,
+            last_modified TEXT,
+            PRIMARY KEY (feed_key, source)
+        )""",
+        """CREATE TABLE items (
+            feed_key TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            status TEXT NOT NULL,                 -- seen | live | pruned | removed
+            first_seen TEXT NOT NULL,
+            seq INTEGER NOT NULL,                 -- position in the feed when last seen
+            date TEXT,
+            content_hash TEXT NOT NULL,
+            guid TEXT, link TEXT, title TEXT, author TEXT,
+            images TEXT,                          -- json list
+            base_url TEXT,
+            content_html TEXT, summary_html TEXT, description_raw TEXT,
+            body_clean TEXT,
+            clean_key TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (feed_key, item_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX items_by_id ON items (item_id)",
+        """CREATE TABLE posts (
+            target TEXT NOT NULL,                 -- hexo
+            path TEXT NOT NULL,                   -- relative to the target's root
+            feed_key TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            state TEXT NOT NULL,                  -- pending | written | deleting
+            sha256 TEXT,                          -- bytes last known written
+            render_key TEXT,
+            size INTEGER, mtime_ns INTEGER,
+            pending_sha256 TEXT,                  -- bytes being written (state pending)
+            pending_render_key TEXT,
+            PRIMARY KEY (target, path)
+        )""",
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

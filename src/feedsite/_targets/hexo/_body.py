@@ -1,0 +1,43 @@
+"""Make sanitised HTML pass through Hexo's post pipeline unchanged. Pure.
+
+Hexo runs a post body through three passes that can alter HTML:
+
+1. the code-fence filter (``backtick_code_block``) turns any line starting
+   with ```` ``` ```` or ``~~~`` into a highlighted code block;
+2. Nunjucks renders ``{{ }}``, ``{% %}`` and ``{# #}`` (a stray one aborts
+   the whole ``hexo generate``);
+3. Markdown: the body is one HTML block only until the first blank line;
+   after it, indented lines become code and ``_x_`` becomes emphasis.
+
+Each is neutralised with a character reference that the browser decodes to
+the same text: backticks, runs of tildes and braces become ``&#96;``,
+``&#126;``, ``&#123;``/``&#125;``; blank lines disappear (between tags they
+are insignificant whitespace; inside ``<pre>`` every newline becomes
+``&#10;`` so the block stays one line and keeps its text exactly).
+
+The input must be canonical HTML as the clean stage writes it: ``<`` and
+``&`` are escaped in text, attribute values are double-quoted.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PRE = re.compile(r"(<pre\b[^>]*>)(.*?)(</pre>)", re.S | re.I)
+_BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*(?=\n)")
+_SPECIAL = re.compile(r"[{}`]|~{2,}")
+_REFS = {"{": "&#123;", "}": "&#125;", "`": "&#96;"}
+
+
+def hexo_safe(html: str) -> str:
+    """Return ``html`` with everything Hexo would reinterpret neutralised."""
+    html = _SPECIAL.sub(_ref, html)
+    if "<pre" in html or "<PRE" in html:
+        html = _PRE.sub(lambda m: m.group(1) + m.group(2).replace("\n", "&#10;") + m.group(3), html)
+    html = html.replace("\r\n", "\n").replace("\r", "\n")
+    return _BLANK_LINES.sub("", html).strip("\n")
+
+
+def _ref(m: re.Match[str]) -> str:
+    text = m.group(0)
+    return _REFS.get(text) or "&#126;" * len(text)

@@ -1,0 +1,227 @@
+"""The ``feedsite`` command line.
+
+Exit codes: 0 at least one feed succeeded (or nothing to do); 1 every feed
+failed (with ``--strict``: any feed failed); 2 config or usage error;
+3 another run holds the lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.tree import Tree
+
+from feedsite.config import Config, load_config
+from feedsite.errors import ConfigError, FeedsiteError, LockedError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+
+
+def _version() -> str:
+    try:
+        return version("feedsite")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="feedsite",
+        description="Turn a tree of RSS/Atom/JSON feeds into a news site.",
+    )
+    parser.add_argument("--version", action="version", version=f"feedsite {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_config(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "-c",
+            "--config",
+            default="feedsite.yaml",
+            type=Path,
+            help="config file (default: ./feedsite.yaml)",
+        )
+
+    run = sub.add_parser("run", help="fetch every feed and write posts")
+    with_config(run)
+    run.add_argument("--dry-run", action="store_true", help="write neither files nor state")
+    run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    run.add_argument("--strict", action="store_true", help="exit 1 if any feed failed")
+
+    check = sub.add_parser("check", help="validate the config and list the feed tree")
+    with_config(check)
+    check.add_argument("--json", action="store_true", help="print the tree as JSON")
+
+    remove = sub.add_parser("remove", help="take a post down for good (tombstone its item)")
+    with_config(remove)
+    remove.add_argument("item_id", metavar="ID", help="the item id (the post's file name)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``feedsite`` script; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
+        return int(e.code or 0)
+    out = Console(soft_wrap=True)
+    err = Console(stderr=True, soft_wrap=True)
+    try:
+        config = load_config(args.config)
+    except ConfigError as e:
+        err.print(f"[bold red]config error:[/] {e}", markup=True, highlight=False)
+        return EXIT_USAGE
+    try:
+        if args.command == "run":
+            return _cmd_run(config, args, out, err)
+        if args.command == "check":
+            return _cmd_check(config, args, out, err)
+        if args.command == "remove":
+            return _cmd_remove(config, args.item_id, out, err)
+    except LockedError as e:
+        err.print(f"[bold red]locked:[/] {e}", highlight=False)
+        return EXIT_LOCKED
+    except FeedsiteError as e:
+        err.print(f"[bold red]error:[/] {e}", highlight=False)
+        return EXIT_FAILED
+    parser.error(f"unknown command {args.command}")  # pragma: no cover
+    return EXIT_USAGE  # pragma: no cover
+
+
+def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Console) -> int:
+    from feedsite._run import run
+
+    show_progress = err.is_terminal and not args.json
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not show_progress,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("fetching feeds", total=len(config.feeds))
+        result = run(
+            config, dry_run=args.dry_run, on_feed_done=lambda _k: progress.advance(task)
+        )
+    counts = result.counts()
+    if args.json:
+        out.print_json(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        _print_summary(result, out, err)
+    attempted = counts["feeds_ok"] + counts["feeds_not_modified"] + counts["feeds_failed"]
+    if counts["feeds_failed"] and (args.strict or counts["feeds_failed"] == attempted):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _print_summary(result: object, out: Console, err: Console) -> None:
+    from feedsite._run import RunResult
+
+    assert isinstance(result, RunResult)
+    for w in result.warnings:
+        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+    for r in result.decision.reports:
+        if r.status == "failed":
+            err.print(f"[red]failed:[/] {r.label}: {r.error}", highlight=False)
+        for path in r.edited:
+            err.print(
+                f"[yellow]edited by hand, left alone:[/] {path} ({r.label})", highlight=False
+            )
+    for label, n in result.decision.removed_feeds:
+        err.print(
+            f"[yellow]feed removed from the config:[/] {label}: {n} post(s) deleted",
+            highlight=False,
+        )
+    c = result.counts()
+    table = Table(title="feedsite run" + (" (dry run: nothing written)" if result.dry_run else ""))
+    table.add_column("feeds")
+    table.add_column("", justify="right")
+    table.add_column("posts")
+    table.add_column("", justify="right")
+    rows = [
+        ("ok", c["feeds_ok"], "new", c["posts_new"]),
+        ("not modified", c["feeds_not_modified"], "updated", c["posts_updated"]),
+        ("failed", c["feeds_failed"], "unchanged", c["posts_unchanged"]),
+        ("", "", "restored", c["posts_restored"]),
+        ("", "", "pruned", c["posts_pruned"]),
+        ("", "", "edited (left alone)", c["posts_edited"]),
+    ]
+    for a, b, d, e in rows:
+        table.add_row(a, str(b), d, str(e))
+    table.caption = f"{result.seconds:.2f} s"
+    out.print(table)
+
+
+def _cmd_check(config: Config, args: argparse.Namespace, out: Console, err: Console) -> int:
+    for w in config.warnings:
+        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+    if args.json:
+        out.print_json(
+            json.dumps(
+                {
+                    "config": str(config.file),
+                    "profile": config.site.profile,
+                    "hexo_root": str(config.site.hexo_root),
+                    "state": str(config.state_path),
+                    "feeds": [
+                        {
+                            "category": f.category,
+                            "site": f.site,
+                            "feed": f.name,
+                            "route": f.route,
+                            "url": f.url,
+                            "items_per_feed": f.items_per_feed,
+                            "keep": f.keep,
+                        }
+                        for f in config.feeds
+                    ],
+                    "warnings": list(config.warnings),
+                },
+                ensure_ascii=False,
+            )
+        )
+        return EXIT_OK
+    tree = Tree(f"{config.file}  ({len(config.feeds)} feeds, profile {config.site.profile})")
+    categories: dict[str, Tree] = {}
+    sites: dict[tuple[str, str], Tree] = {}
+    for f in config.feeds:
+        cat = categories.get(f.category) or categories.setdefault(
+            f.category, tree.add(f.category)
+        )
+        site = sites.get((f.category, f.site)) or sites.setdefault(
+            (f.category, f.site), cat.add(f.site)
+        )
+        site.add(f"{f.name}  [dim]{f.route or f.url}[/]")
+    out.print(tree, highlight=False)
+    return EXIT_OK
+
+
+def _cmd_remove(config: Config, item_id: str, out: Console, err: Console) -> int:
+    from feedsite._run import remove_item
+
+    try:
+        result = remove_item(config, item_id)
+    except KeyError:
+        err.print(f"[red]no item with id {item_id!r} in {config.state_path}[/]", highlight=False)
+        return EXIT_USAGE
+    for path in result.deleted:
+        out.print(f"deleted {path}", highlight=False)
+    for path in result.left_alone:
+        err.print(f"[yellow]edited by hand, left in place:[/] {path}", highlight=False)
+    out.print(f"item {item_id} tombstoned: it will not come back", highlight=False)
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

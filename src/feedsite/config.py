@@ -1,0 +1,446 @@
+"""Load and validate ``feedsite.yaml``.
+
+The file describes a three-level tree of feeds (category → site → feed) plus a
+few settings::
+
+    site:
+      hexo_root: ./blog          # posts go to <hexo_root>/source/_posts
+      profile: default           # default | legacy
+      timezone: Asia/Shanghai
+    rsshub:
+      instances: [https://rsshub.example.org]
+      access_key: ${RSSHUB_KEY}  # ${VAR} / ${VAR:-default} work in every value
+    defaults:
+      items_per_feed: 15
+    feeds:
+      新媒体:
+        观察者网:
+          头条: /guancha/headline               # a route: needs rsshub.instances
+          首页: {route: /guancha, items_per_feed: 5}
+      本地:
+        样例:
+          一: {url: https://example.org/feed.xml}
+          二: {path: feeds/other.xml}           # relative to this file's folder
+
+Usage::
+
+    from feedsite.config import load_config
+
+    config = load_config("feedsite.yaml")
+    for warning in config.warnings:
+        print("warning:", warning)
+    for feed in config.feeds:
+        print(feed.label, feed.route or feed.url, feed.items_per_feed)
+
+Anything invalid raises :class:`~feedsite.errors.ConfigError` naming the key
+path and line, e.g. ``feedsite.yaml, line 12, at feeds.编程.掘金.前端.items_per_feed:
+expected a whole number 1..10000, got "five"``. Unknown keys are errors.
+
+Notes:
+    * Keys are read as their source text: a site written ``123:`` or ``yes:`` is
+      named "123" / "yes". Names are stripped and must not be empty.
+    * A null value (``key:`` with nothing after it) means "not set" and takes
+      the default, except ``max_age: null`` on a feed, which turns off a
+      ``defaults.max_age`` for that feed.
+    * ``~`` in paths is not expanded; write ``${HOME}/blog``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from feedsite._config_yaml import (
+    ACCEPTED_SOURCES,
+    Entry,
+    MapNode,
+    Node,
+    Reader,
+    Scalar,
+    describe,
+    is_null,
+)
+from feedsite.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_IFRAME_HOSTS",
+    "DEFAULT_PLACEHOLDER",
+    "NO_TIMEZONE_WARNING",
+    "CleanConfig",
+    "Config",
+    "FeedSpec",
+    "FetchConfig",
+    "RsshubConfig",
+    "SiteConfig",
+    "load_config",
+    "parse_config",
+]
+
+DEFAULT_PLACEHOLDER = "https://picsum.photos/400/300?random={n}"
+DEFAULT_IFRAME_HOSTS = (
+    "player.bilibili.com",
+    "www.bilibili.com",
+    "player.youku.com",
+    "www.youtube.com",
+    "www.youtube-nocookie.com",
+    "player.vimeo.com",
+    "v.qq.com",
+)
+NO_TIMEZONE_WARNING = "no timezone set (site.timezone): dates without an offset are read as UTC"
+
+_TOP_KEYS = ("site", "rsshub", "defaults", "fetch", "clean", "state", "feeds")
+_SITE_KEYS = ("hexo_root", "profile", "timezone", "image_proxy", "placeholder", "source_key")
+_RSSHUB_KEYS = ("instances", "access_key")
+_FETCH_KEYS = ("concurrency", "timeout", "user_agent")
+_OPTION_KEYS = ("items_per_feed", "keep", "max_age", "timezone")
+_SOURCE_KEYS = ("route", "url", "path")
+_FEED_KEYS = _SOURCE_KEYS + _OPTION_KEYS
+_PROFILES = ("default", "legacy")
+_MAX_ITEMS = 10000
+_SHAPE = "feeds are nested exactly three levels: feeds → category → site → feed name: route or URL"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """One feed of the tree, with its options resolved against ``defaults``."""
+
+    category: str
+    site: str
+    name: str
+    #: RSSHub route starting with "/" (exactly one of route / url is set).
+    route: str | None
+    #: http(s):// or file:// URL (``path:`` values become file:// URLs).
+    url: str | None
+    #: Newest N items taken from each fetch.
+    items_per_feed: int
+    #: Retention: newest N posts kept.
+    keep: int
+    #: Retention: posts older than this are pruned; None keeps them.
+    max_age: timedelta | None
+    #: IANA zone for dates without an offset in this feed.
+    timezone: str | None
+    #: Line of the feed's key in the config file.
+    line: int
+
+    @property
+    def key(self) -> str:
+        """Stable identity in the state DB: a JSON array of category, site, name."""
+        return json.dumps([self.category, self.site, self.name], ensure_ascii=False)
+
+    @property
+    def key_path(self) -> str:
+        """The feed's key path in the config file, e.g. ``feeds.新媒体.观察者网.头条``."""
+        return f"feeds.{self.category}.{self.site}.{self.name}"
+
+    @property
+    def label(self) -> str:
+        """A human label, e.g. ``新媒体 › 观察者网 › 头条``."""
+        return f"{self.category} › {self.site} › {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """The ``site:`` section."""
+
+    hexo_root: Path
+    profile: Literal["default", "legacy"] = "default"
+    timezone: str | None = None
+    image_proxy: str | None = None
+    placeholder: str = DEFAULT_PLACEHOLDER
+    source_key: str = "source_url"
+
+
+@dataclass(frozen=True, slots=True)
+class RsshubConfig:
+    """The ``rsshub:`` section."""
+
+    instances: tuple[str, ...] = ()
+    access_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchConfig:
+    """The ``fetch:`` section."""
+
+    concurrency: int = 8
+    timeout: float = 30.0
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CleanConfig:
+    """The ``clean:`` section."""
+
+    iframe_hosts: tuple[str, ...] = DEFAULT_IFRAME_HOSTS
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """A whole, validated configuration."""
+
+    file: Path
+    root: Path
+    site: SiteConfig
+    rsshub: RsshubConfig
+    fetch: FetchConfig
+    clean: CleanConfig
+    state_path: Path
+    feeds: tuple[FeedSpec, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Defaults:
+    items_per_feed: int
+    keep: int | None
+    max_age: timedelta | None
+    timezone: str | None
+
+
+def load_config(
+    path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Read and validate a config file.
+
+    Args:
+        path: the YAML file; relative paths inside it are resolved against its folder.
+        environ: variables for ``${VAR}``; defaults to ``os.environ``.
+
+    Returns:
+        The validated configuration.
+
+    Raises:
+        ConfigError: the file cannot be read, is not UTF-8, or is invalid.
+    """
+    label = os.fspath(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the config file: {exc.strerror or exc}", file=label
+        ) from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError("the file is not UTF-8 text", line=line, file=label) from exc
+    return _build(text, Path(os.path.abspath(path)), label, environ)
+
+
+def parse_config(text: str, *, file: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Validate config text as if it had been read from ``file``.
+
+    Args:
+        text: the YAML text.
+        file: where it (nominally) lives: relative paths resolve against its folder,
+            and messages name it. Nothing is read from disk.
+        environ: variables for ``${VAR}``; defaults to ``os.environ``.
+
+    Returns:
+        The validated configuration.
+
+    Raises:
+        ConfigError: the text is invalid.
+    """
+    return _build(text, Path(os.path.abspath(file)), str(file), environ)
+
+
+def _build(text: str, file: Path, label: str, environ: Mapping[str, str] | None) -> Config:
+    r = Reader(label, os.environ if environ is None else environ)
+    tree = r.parse(text)
+    if tree is None:
+        r.fail("the file is empty: expected a mapping with at least a feeds: section", "", None)
+    top = r.keys(tree, "", _TOP_KEYS, what="a mapping of sections (" + ", ".join(_TOP_KEYS) + ")")
+    root = file.parent
+    site = _site(r, r.keys(_value(top, "site"), "site", _SITE_KEYS), root)
+    rs = r.keys(_value(top, "rsshub"), "rsshub", _RSSHUB_KEYS)
+    rsshub = RsshubConfig(
+        instances=tuple(r.instances(rs.get("instances"), "rsshub.instances")),
+        access_key=r.text(rs.get("access_key"), "rsshub.access_key") or None,
+    )
+    fetch = _fetch(r, r.keys(_value(top, "fetch"), "fetch", _FETCH_KEYS))
+    hosts = r.keys(_value(top, "clean"), "clean", ("iframe_hosts",)).get("iframe_hosts")
+    clean = (
+        CleanConfig()
+        if hosts is None or is_null(hosts.value)
+        else CleanConfig(tuple(r.hosts(hosts, "clean.iframe_hosts")))
+    )
+    state_path = _state(r, r.keys(_value(top, "state"), "state", ("path",)), root, site.hexo_root)
+    d = r.keys(_value(top, "defaults"), "defaults", _OPTION_KEYS)
+    defaults = _Defaults(
+        items_per_feed=r.integer(d.get("items_per_feed"), "defaults.items_per_feed", 1, _MAX_ITEMS)
+        or 15,
+        keep=r.integer(d.get("keep"), "defaults.keep", 1, _MAX_ITEMS),
+        max_age=r.duration(d.get("max_age"), "defaults.max_age"),
+        timezone=r.timezone(d.get("timezone"), "defaults.timezone"),
+    )
+    feeds = _feeds(r, top.get("feeds"), root, bool(rsshub.instances), defaults)
+    if site.timezone is None and all(f.timezone is None for f in feeds):
+        r.warnings.append(NO_TIMEZONE_WARNING)
+    return Config(file, root, site, rsshub, fetch, clean, state_path, feeds, tuple(r.warnings))
+
+
+def _value(entries: dict[str, Entry], key: str) -> Node | None:
+    entry = entries.get(key)
+    return None if entry is None else entry.value
+
+
+def _site(r: Reader, s: dict[str, Entry], root: Path) -> SiteConfig:
+    profile = r.choice(s.get("profile"), "site.profile", _PROFILES)
+    proxy_entry = s.get("image_proxy")
+    proxy = r.text(proxy_entry, "site.image_proxy") or None
+    if proxy is not None and proxy_entry is not None:
+        proxy = r.http_url(proxy, "site.image_proxy", proxy_entry.value.line, "a URL prefix")
+    return SiteConfig(
+        hexo_root=r.path(s.get("hexo_root"), "site.hexo_root", root) or root / "blog",
+        profile="legacy" if profile == "legacy" else "default",
+        timezone=r.timezone(s.get("timezone"), "site.timezone"),
+        image_proxy=proxy,
+        placeholder=r.placeholder(s.get("placeholder"), "site.placeholder") or DEFAULT_PLACEHOLDER,
+        source_key=r.front_matter_key(s.get("source_key"), "site.source_key") or "source_url",
+    )
+
+
+def _fetch(r: Reader, s: dict[str, Entry]) -> FetchConfig:
+    concurrency = r.integer(s.get("concurrency"), "fetch.concurrency", 1, 64)
+    timeout = r.number(s.get("timeout"), "fetch.timeout")
+    return FetchConfig(
+        concurrency=8 if concurrency is None else concurrency,
+        timeout=30.0 if timeout is None else timeout,
+        user_agent=r.one_line(s.get("user_agent"), "fetch.user_agent"),
+    )
+
+
+def _state(r: Reader, s: dict[str, Entry], root: Path, hexo_root: Path) -> Path:
+    entry = s.get("path")
+    state_path = r.path(entry, "state.path", root) or root / ".feedsite" / "state.sqlite"
+    for folder in ("source", "public"):
+        published = hexo_root / folder
+        if state_path == published or published in state_path.parents:
+            hint = (
+                " (the default, <config folder>/.feedsite/…; set state.path)" if not entry else ""
+            )
+            r.fail(
+                f"the state file must not lie under <hexo_root>/{folder}, where Hexo would "
+                f"publish it; got {state_path}{hint}",
+                "state.path",
+                None if entry is None else entry.value.line,
+            )
+    return state_path
+
+
+def _feeds(
+    r: Reader, entry: Entry | None, root: Path, has_instances: bool, d: _Defaults
+) -> tuple[FeedSpec, ...]:
+    if entry is None:
+        r.fail(f"missing the required feeds: section ({_SHAPE})", "feeds", None)
+    if is_null(entry.value) or (isinstance(entry.value, MapNode) and not entry.value.entries):
+        r.fail(
+            f"expected at least one feed, got {describe(entry.value)}; {_SHAPE}",
+            "feeds",
+            entry.line,
+        )
+    if not isinstance(entry.value, MapNode):
+        r.fail(
+            f"expected a mapping of categories, got {describe(entry.value)}; {_SHAPE}",
+            "feeds",
+            entry.line,
+        )
+    specs: list[FeedSpec] = []
+    categories: dict[str, int] = {}
+    for cat in entry.value.entries:
+        category = r.name(cat, "feeds", "category", categories)
+        cat_path = f"feeds.{category}"
+        if is_null(cat.value):
+            r.warn(f"category {category} has no sites", cat_path, cat.line)
+            continue
+        if not isinstance(cat.value, MapNode):
+            r.fail(
+                f"expected a mapping of sites, got {describe(cat.value)}; {_SHAPE}",
+                cat_path,
+                cat.line,
+            )
+        sites: dict[str, int] = {}
+        for site_entry in cat.value.entries:
+            site = r.name(site_entry, cat_path, "site", sites)
+            site_path = f"{cat_path}.{site}"
+            if is_null(site_entry.value):
+                r.warn(f"site {site} has no feeds", site_path, site_entry.line)
+                continue
+            if not isinstance(site_entry.value, MapNode):
+                r.fail(
+                    f"expected a mapping of feed names under the site, got "
+                    f"{describe(site_entry.value)}; {_SHAPE}",
+                    site_path,
+                    site_entry.line,
+                )
+            names: dict[str, int] = {}
+            for feed in site_entry.value.entries:
+                name = r.name(feed, site_path, "feed", names)
+                specs.append(_feed(r, category, site, name, feed, root, has_instances, d))
+    if not specs:
+        r.fail(f"expected at least one feed; {_SHAPE}", "feeds", entry.line)
+    return tuple(specs)
+
+
+def _feed(
+    r: Reader,
+    category: str,
+    site: str,
+    name: str,
+    entry: Entry,
+    root: Path,
+    has_instances: bool,
+    d: _Defaults,
+) -> FeedSpec:
+    key_path = f"feeds.{category}.{site}.{name}"
+    value = entry.value
+    options: dict[str, Entry] = {}
+    if isinstance(value, Scalar) and isinstance(value.value, str):
+        route, url = r.feed_source(value.text, key_path, value.line)
+    elif isinstance(value, MapNode):
+        options = r.keys(value, key_path, _FEED_KEYS, what="a feed mapping")
+        given = [k for k in _SOURCE_KEYS if k in options]
+        if len(given) != 1:
+            found = "none" if not given else " and ".join(given)
+            r.fail(
+                f"expected exactly one of route, url or path, found {found}", key_path, entry.line
+            )
+        kind, source = given[0], options[given[0]]
+        source_path = f"{key_path}.{kind}"
+        text = r.text(source, source_path, what=f"a {kind}")
+        if text is None:
+            r.fail(f"expected a {kind}, got nothing (null)", source_path, source.value.line)
+        if kind == "path":
+            file_path = r.path(source, source_path, root)
+            route, url = None, None if file_path is None else file_path.as_uri()
+        else:
+            route, url = r.feed_source(text, source_path, source.value.line)
+            if (route is not None) != (kind == "route"):
+                other = "url: for a URL" if kind == "route" else "route: for an RSSHub route"
+                r.fail(
+                    f"expected a {kind}, got {json.dumps(text, ensure_ascii=False)}; use {other}",
+                    source_path,
+                    source.value.line,
+                )
+    else:
+        r.fail(
+            f"{ACCEPTED_SOURCES}, or a mapping with route, url or path; got {describe(value)}",
+            key_path,
+            entry.line,
+        )
+    if route is not None and not has_instances:
+        r.fail(f"route {route} needs rsshub.instances", key_path, entry.line)
+    items = r.integer(options.get("items_per_feed"), f"{key_path}.items_per_feed", 1, _MAX_ITEMS)
+    items = d.items_per_feed if items is None else items
+    keep = r.integer(options.get("keep"), f"{key_path}.keep", 1, _MAX_ITEMS) or d.keep or items
+    max_age = (
+        r.duration(options["max_age"], f"{key_path}.max_age") if "max_age" in options else d.max_age
+    )
+    timezone = r.timezone(options.get("timezone"), f"{key_path}.timezone") or d.timezone
+    return FeedSpec(category, site, name, route, url, items, keep, max_age, timezone, entry.line)

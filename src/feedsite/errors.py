@@ -1,0 +1,86 @@
+"""feedsite's exceptions: one tree, one root.
+
+::
+
+    FeedsiteError
+    ├── ConfigError        invalid feedsite.yaml (names the key path and line)
+    ├── FeedError          one feed could not be read (names the feed URL)
+    │   ├── FetchError     network / HTTP failure, after failover
+    │   └── ParseError     the bytes are not a feed we can read
+    ├── StateError         the SQLite state file is unusable
+    │   └── LockedError    another run holds the lock
+    └── TargetError        writing an output failed
+        └── UnsafePathError  a path would leave the output root
+
+Per-feed failures travel through the pipeline as values (see
+``feedsite._fetch.FetchFailure`` and ``feedsite._parse.ParseFailure``); these
+exceptions are raised only at the boundary that produces those values, or for
+errors that stop the whole run (config, state, lock).
+"""
+
+from __future__ import annotations
+
+
+class FeedsiteError(Exception):
+    """Root of every error feedsite raises on purpose."""
+
+
+class ConfigError(FeedsiteError):
+    """The configuration is invalid.
+
+    Args:
+        message: what is wrong.
+        key_path: dotted key path, e.g. ``feeds.新媒体.观察者网.头条``.
+        line: 1-based line in the config file, when known.
+        file: the config file, when known.
+    """
+
+    def __init__(
+        self, message: str, key_path: str = "", line: int | None = None, file: str = ""
+    ) -> None:
+        self.message = message
+        self.key_path = key_path
+        self.line = line
+        self.file = file
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.file or "config"
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.key_path:
+            where += f", at {self.key_path}"
+        return f"{where}: {self.message}"
+
+
+class FeedError(FeedsiteError):
+    """One feed failed. ``url`` names it (access keys redacted)."""
+
+    def __init__(self, message: str, url: str = "") -> None:
+        self.message = message
+        self.url = url
+        super().__init__(f"{url}: {message}" if url else message)
+
+
+class FetchError(FeedError):
+    """The feed could not be fetched from any of its sources."""
+
+
+class ParseError(FeedError):
+    """The fetched bytes are not a feed feedsite can read."""
+
+
+class StateError(FeedsiteError):
+    """The state database cannot be opened, migrated or written."""
+
+
+class LockedError(StateError):
+    """Another ``feedsite run`` holds the lock on this state."""
+
+
+class TargetError(FeedsiteError):
+    """Writing an output (posts, a site) failed."""
+
+
+class UnsafePathError(TargetError, ValueError):
+    """A computed path would escape the output root."""

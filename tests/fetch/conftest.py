@@ -1,0 +1,72 @@
+"""Fixtures of the fetch stage's tests.
+
+``feed_server`` is a fresh ``tests.helpers.feedserver.FeedServer`` per test, stopped
+(threads joined, connections closed) when the test ends. Copy this fixture into
+another suite's conftest to use it there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+
+import pytest
+
+from feedsite._fetch import (
+    FetchOutcome,
+    FetchRequest,
+    FetchSettings,
+    Source,
+    Validators,
+    fetch_all_sync,
+)
+from tests.helpers.feedserver import FeedServer
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """A running loopback feed server; see ``tests/helpers/feedserver.py``."""
+    with FeedServer() as server:
+        yield server
+
+
+def is_rss(body: bytes) -> bool:
+    """The tests' stand-in for the parse stage's ``is_feed``."""
+    return body.lstrip().startswith(b"<rss")
+
+
+class Fetcher:
+    """Calls ``fetch_all_sync`` for one feed with the tests' defaults."""
+
+    is_feed = staticmethod(is_rss)
+
+    def __init__(self) -> None:
+        self.settings = FetchSettings(concurrency=4, timeout=5.0)
+
+    def many(
+        self,
+        requests: Sequence[FetchRequest],
+        settings: FetchSettings | None = None,
+        on_done: Callable[[str, FetchOutcome], None] | None = None,
+    ) -> dict[str, FetchOutcome]:
+        """Fetch several feeds."""
+        return fetch_all_sync(requests, settings or self.settings, is_rss, on_done)
+
+    def one(
+        self,
+        *urls: str,
+        validators: Mapping[str, Validators] | None = None,
+        settings: FetchSettings | None = None,
+    ) -> FetchOutcome:
+        """Fetch one feed whose sources are ``urls`` (each URL is its own label)."""
+        request = FetchRequest(
+            key="feed",
+            sources=tuple(Source(label=url, url=url) for url in urls),
+            validators=validators or {},
+        )
+        return fetch_all_sync([request], settings or self.settings, is_rss)["feed"]
+
+
+@pytest.fixture
+def fetch() -> Fetcher:
+    """``fetch.one(url, ...)`` / ``fetch.many(requests)``; ``fetch.settings`` are the defaults."""
+    return Fetcher()

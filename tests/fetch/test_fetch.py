@@ -1,0 +1,197 @@
+"""Plain fetches: a 200, conditional GET round trips, compression, headers, redirects."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from feedsite._fetch import (
+    Fetched,
+    FetchFailure,
+    FetchOutcome,
+    FetchRequest,
+    NotModified,
+    Source,
+    Validators,
+)
+from tests.helpers.feedserver import FeedServer, Response, rss
+
+if TYPE_CHECKING:
+    from tests.fetch.conftest import Fetcher
+
+LAST_MODIFIED = "Tue, 15 Nov 1994 12:45:26 GMT"
+
+
+def test_200_gives_body_content_type_and_validators(
+    feed_server: FeedServer, fetch: Fetcher
+) -> None:
+    url = feed_server.route("/feed", Response.rss(rss("A"), etag='"v1"'))
+
+    outcome = fetch.one(url)
+
+    assert isinstance(outcome, Fetched)
+    assert outcome.body == rss("A").encode()
+    assert outcome.content_type == "application/rss+xml; charset=utf-8"
+    assert outcome.final_url == url
+    assert outcome.source == Source(label=url, url=url)
+    assert outcome.validators == Validators(etag='"v1"', last_modified=None)
+    assert outcome.attempts == ()
+
+
+def test_etag_round_trip_gives_not_modified(feed_server: FeedServer, fetch: Fetcher) -> None:
+    url = feed_server.route("/feed", Response.rss(rss(), etag='"v1"'))
+
+    first = fetch.one(url)
+    assert isinstance(first, Fetched)
+    second = fetch.one(url, validators={url: first.validators})
+
+    assert second == NotModified(source=Source(label=url, url=url), attempts=())
+    sent = feed_server.requests_for("/feed")
+    assert sent[0].header("If-None-Match") is None
+    assert sent[1].header("If-None-Match") == '"v1"'
+
+
+def test_last_modified_round_trip_gives_not_modified(
+    feed_server: FeedServer, fetch: Fetcher
+) -> None:
+    url = feed_server.route("/feed", Response.rss(rss(), last_modified=LAST_MODIFIED))
+
+    first = fetch.one(url)
+    assert isinstance(first, Fetched)
+    assert first.validators == Validators(etag=None, last_modified=LAST_MODIFIED)
+    second = fetch.one(url, validators={url: first.validators})
+
+    assert isinstance(second, NotModified)
+    assert feed_server.requests_for("/feed")[1].header("If-Modified-Since") == LAST_MODIFIED
+
+
+def test_changed_etag_gives_the_new_body(feed_server: FeedServer, fetch: Fetcher) -> None:
+    url = feed_server.route("/feed", Response.rss(rss("new"), etag='"v2"'))
+
+    outcome = fetch.one(url, validators={url: Validators(etag='"v1"')})
+
+    assert isinstance(outcome, Fetched)
+    assert outcome.validators.etag == '"v2"'
+    assert outcome.body == rss("new").encode()
+
+
+def test_validators_are_looked_up_by_source_label(feed_server: FeedServer, fetch: Fetcher) -> None:
+    feed_server.route("/feed", Response.rss(rss(), etag='"v1"'))
+    request = FetchRequest(
+        key="feed",
+        sources=(Source(label=feed_server.base_url, url=feed_server.url("/feed")),),
+        validators={
+            feed_server.base_url: Validators(etag='"v1"', last_modified=LAST_MODIFIED),
+            "https://other.example": Validators(etag='"other"'),
+        },
+    )
+
+    outcome = fetch.many([request])["feed"]
+
+    assert isinstance(outcome, NotModified)
+    (sent,) = feed_server.requests
+    assert sent.header("If-None-Match") == '"v1"'
+    assert sent.header("If-Modified-Since") == LAST_MODIFIED
+
+
+def test_unsendable_validators_are_dropped(feed_server: FeedServer, fetch: Fetcher) -> None:
+    url = feed_server.route("/feed", Response.rss(rss()))
+
+    outcome = fetch.one(url, validators={url: Validators(etag='"é"', last_modified="a\nb")})
+
+    assert isinstance(outcome, Fetched)
+    (sent,) = feed_server.requests
+    assert sent.header("If-None-Match") is None
+    assert sent.header("If-Modified-Since") is None
+
+
+def test_304_to_an_unconditional_get_is_a_failure(feed_server: FeedServer, fetch: Fetcher) -> None:
+    url = feed_server.route("/feed", Response(304, content_type=None))
+
+    outcome = fetch.one(url)
+
+    assert isinstance(outcome, FetchFailure)
+    assert outcome.message == f"{url}: HTTP 304 to a request that was not conditional"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_compressed_body_is_decoded(feed_server: FeedServer, fetch: Fetcher, encoding: str) -> None:
+    body = rss(items=50)
+    url = feed_server.route("/feed", Response.rss(body, encoding=encoding))
+
+    outcome = fetch.one(url)
+
+    assert isinstance(outcome, Fetched)
+    assert outcome.body == body.encode()
+
+
+def test_request_headers(feed_server: FeedServer, fetch: Fetcher) -> None:
+    url = feed_server.route("/feed", Response.rss(rss()))
+
+    fetch.one(url)
+
+    (sent,) = feed_server.requests
+    assert sent.method == "GET"
+    assert sent.header("Accept-Encoding") == "gzip, deflate"
+    assert (sent.header("User-Agent") or "").startswith("feedsite/")
+    accept = sent.header("Accept") or ""
+    assert accept.startswith("application/rss+xml, application/atom+xml, application/feed+json")
+    assert "*/*;q=0.8" in accept
+
+
+def test_redirects_are_followed_and_final_url_kept(feed_server: FeedServer, fetch: Fetcher) -> None:
+    feed_server.route("/old", Response.redirect("/moved", status=301))
+    feed_server.route("/moved", Response.redirect(feed_server.url("/feed?x=1")))
+    final = feed_server.route("/feed", Response.rss(rss()))
+    url = feed_server.url("/old")
+
+    outcome = fetch.one(url)
+
+    assert isinstance(outcome, Fetched)
+    assert outcome.final_url == final + "?x=1"
+    assert outcome.source.url == url
+
+
+def test_redirect_loop_is_a_failure(feed_server: FeedServer, fetch: Fetcher) -> None:
+    url = feed_server.route("/loop", Response.redirect("/loop"))
+
+    outcome = fetch.one(url)
+
+    assert isinstance(outcome, FetchFailure)
+    assert outcome.message == f"{url}: too many redirects (more than 10)"
+    assert feed_server.hits("/loop") == 11
+
+
+def test_outcomes_come_in_request_order_and_on_done_sees_each(
+    feed_server: FeedServer, fetch: Fetcher
+) -> None:
+    feed_server.route("/slow", Response.rss(rss(), delay=0.3))
+    feed_server.route("/fast", Response.rss(rss()))
+    requests = [
+        FetchRequest(key=name, sources=(Source(name, feed_server.url(f"/{name}")),))
+        for name in ("slow", "fast")
+    ]
+    done: list[tuple[str, FetchOutcome]] = []
+
+    outcomes = fetch.many(requests, on_done=lambda key, outcome: done.append((key, outcome)))
+
+    assert list(outcomes) == ["slow", "fast"]
+    assert [key for key, _ in done] == ["fast", "slow"]
+    assert dict(done) == outcomes
+
+
+def test_no_requests_gives_empty_result(fetch: Fetcher) -> None:
+    assert fetch.many([]) == {}
+
+
+def test_duplicate_keys_are_rejected(fetch: Fetcher) -> None:
+    request = FetchRequest(key="same", sources=())
+    with pytest.raises(ValueError, match="duplicate feed key"):
+        fetch.many([request, request])
+
+
+def test_no_sources_is_a_failure(fetch: Fetcher) -> None:
+    outcome = fetch.many([FetchRequest(key="lonely", sources=())])["lonely"]
+
+    assert outcome == FetchFailure(message="lonely: no sources to fetch from", attempts=())

@@ -1,0 +1,41 @@
+"""The one writer: atomic, skips unchanged content, cleans up empty folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from feedsite._targets._writer import Writer
+
+
+def test_write_then_skip_unchanged(tmp_path: Path) -> None:
+    w = Writer(tmp_path)
+    assert w.write("a/b/c.md", b"hello") is True
+    path = tmp_path / "a/b/c.md"
+    mtime = path.stat().st_mtime_ns
+    os.utime(path, ns=(mtime - 10**9, mtime - 10**9))
+    before = path.stat().st_mtime_ns
+    assert w.write("a/b/c.md", b"hello") is False
+    assert path.stat().st_mtime_ns == before
+    assert w.write("a/b/c.md", b"changed") is True
+    assert path.read_bytes() == b"changed"
+    w.sync()
+
+
+def test_no_temp_files_left(tmp_path: Path) -> None:
+    w = Writer(tmp_path)
+    for i in range(20):
+        w.write(f"d/{i}.md", b"x" * i)
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == sorted(f"{i}.md" for i in range(20))
+
+
+def test_delete_removes_empty_folders_only_under_root(tmp_path: Path) -> None:
+    w = Writer(tmp_path / "root")
+    w.write("a/b/c.md", b"x")
+    w.write("a/keep.md", b"y")
+    assert w.delete("a/b/c.md") is True
+    assert not (tmp_path / "root/a/b").exists()
+    assert (tmp_path / "root/a/keep.md").exists()
+    assert w.delete("a/b/c.md") is False
+    w.delete("a/keep.md")
+    assert (tmp_path / "root").is_dir()  # the root itself stays

@@ -1,0 +1,158 @@
+"""The command line: exit codes, JSON output, config errors, the lock."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from feedsite.cli import main
+from tests.helpers.feeds import Entry, rss
+from tests.helpers.feedserver import FeedServer, Response
+
+GOOD_AND_BAD = """
+site: {{hexo_root: ./blog, timezone: UTC}}
+feeds:
+  新闻:
+    好:
+      一: {{url: {good}}}
+    坏:
+      二: {{url: {bad}}}
+"""
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "feedsite", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.fixture
+def two_feeds(
+    feed_server: FeedServer, project: Callable[[str], Path]
+) -> Callable[[Response], Path]:
+    def make(bad: Response) -> Path:
+        feed_server.route("/good", Response.rss(rss([Entry("a", "A")])))
+        feed_server.route("/bad", bad)
+        return project(
+            GOOD_AND_BAD.format(good=feed_server.url("/good"), bad=feed_server.url("/bad"))
+        )
+
+    return make
+
+
+def test_one_failure_among_good_feeds_exits_0_and_json_reports_it(
+    two_feeds: Callable[[Response], Path],
+) -> None:
+    config = two_feeds(Response(500, "boom"))
+    code, out, err = run_cli("run", "-c", str(config), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["feeds_ok"] == 1 and data["feeds_failed"] == 1 and data["posts_new"] == 1
+    failed = [f for f in data["feeds"] if f["status"] == "failed"]
+    assert failed[0]["feed"] == "新闻 › 坏 › 二"
+    assert "500" in failed[0]["error"] and "/bad" in failed[0]["error"]
+
+
+def test_strict_exits_1_when_any_feed_failed(two_feeds: Callable[[Response], Path]) -> None:
+    config = two_feeds(Response(500, "boom"))
+    assert main(["run", "-c", str(config), "--strict"]) == 1
+
+
+def test_all_failed_exits_1(feed_server: FeedServer, project: Callable[[str], Path]) -> None:
+    feed_server.route("/x", Response(503))
+    config = project(
+        f"""
+        feeds:
+          a:
+            b:
+              c: {{url: {feed_server.url("/x")}}}
+        """
+    )
+    code, _out, err = run_cli("run", "-c", str(config))
+    assert code == 1
+    assert "503" in err and "a › b › c" in err
+
+
+def test_summary_table_on_stdout(two_feeds: Callable[[Response], Path]) -> None:
+    config = two_feeds(Response.html("<html><body>not a feed</body></html>"))
+    code, out, err = run_cli("run", "-c", str(config))
+    assert code == 0
+    assert "new" in out and "failed" in out
+    assert "not a feed" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "key_path", "line"),
+    [
+        ("site:\n  profle: default\nfeeds: {a: {b: {c: /r}}}\n", "site.profle", 2),
+        ("feeds:\n  a:\n    b:\n      c: {url: ftp://x}\n", "feeds.a.b.c", 4),
+        ("feeds:\n  a:\n    b:\n      c: /route\n", "feeds.a.b.c", 4),
+    ],
+)
+def test_config_errors_exit_2_naming_key_and_line(
+    tmp_path: Path, text: str, key_path: str, line: int
+) -> None:
+    config = tmp_path / "feedsite.yaml"
+    config.write_text(text, encoding="utf-8")
+    code, _out, err = run_cli("run", "-c", str(config))
+    assert code == 2
+    assert key_path in err and f"line {line}" in err
+
+
+def test_missing_config_exits_2(tmp_path: Path) -> None:
+    code, _out, err = run_cli("run", "-c", str(tmp_path / "nope.yaml"))
+    assert code == 2
+    assert "nope.yaml" in err
+
+
+def test_usage_error_exits_2() -> None:
+    assert main(["frobnicate"]) == 2
+
+
+def test_check_lists_the_tree(
+    project: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project(
+        """
+        feeds:
+          编程:
+            掘金:
+              前端: {url: https://example.org/feed.xml}
+        """
+    )
+    assert main(["check", "-c", str(config), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["feeds"][0]["category"] == "编程" and data["feeds"][0]["feed"] == "前端"
+    assert any("timezone" in w for w in data["warnings"])
+
+
+def test_second_run_while_locked_exits_3(two_feeds: Callable[[Response], Path]) -> None:
+    config = two_feeds(Response(500))
+    lock = config.parent / ".feedsite/state.sqlite.lock"
+    lock.parent.mkdir(parents=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        code, _out, err = run_cli("run", "-c", str(config))
+    finally:
+        os.close(fd)
+    assert code == 3
+    assert "another feedsite run" in err
+
+
+def test_remove_unknown_id_exits_2(two_feeds: Callable[[Response], Path]) -> None:
+    config = two_feeds(Response(500))
+    assert main(["run", "-c", str(config)]) == 0
+    assert main(["remove", "-c", str(config), "0000000000000000"]) == 2
