@@ -156,3 +156,13 @@ def test_remove_unknown_id_exits_2(two_feeds: Callable[[Response], Path]) -> Non
     config = two_feeds(Response(500))
     assert main(["run", "-c", str(config)]) == 0
     assert main(["remove", "-c", str(config), "0000000000000000"]) == 2
+
+
+def test_check_takes_the_timezone_from_hexo_config(
+    project: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project("site: {hexo_root: ./blog}\nfeeds: {a: {b: {c: 'https://e.org/f'}}}\n")
+    (config.parent / "blog").mkdir()
+    (config.parent / "blog/_config.yml").write_text("timezone: Asia/Shanghai\n")
+    assert main(["check", "-c", str(config), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["warnings"] == []

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import sqlite3
 
 import pytest
 
@@ -51,8 +50,7 @@ class Site:
 
     def files(self) -> dict[str, bytes]:
         return {
-            str(p.relative_to(self.posts)): p.read_bytes()
-            for p in sorted(self.posts.rglob("*.md"))
+            str(p.relative_to(self.posts)): p.read_bytes() for p in sorted(self.posts.rglob("*.md"))
         }
 
     def mtimes(self) -> dict[str, int]:

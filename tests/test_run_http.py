@@ -94,7 +94,9 @@ def test_broken_feeds_do_not_stop_good_ones(
     feed_server.route("/500", Response(500, "oops"))
     feed_server.route("/slow", Response.hang())
     feed_server.route("/html", Response.html("<html>hi</html>"))
-    feed_server.route("/garbage", Response(200, b"\x00\x01garbage", content_type="application/rss+xml"))
+    feed_server.route(
+        "/garbage", Response(200, b"\x00\x01garbage", content_type="application/rss+xml")
+    )
     feeds = "".join(
         f"      {name}: {feed_server.url('/' + name)}\n"
         for name in ("good", "500", "slow", "html", "garbage")

@@ -70,7 +70,6 @@ class Scalar:
     value: object
     text: str
     line: int
-    quoted: bool
 
 
 @dataclass(slots=True, eq=False)
@@ -274,11 +273,11 @@ class Reader:
                     yaml.ScalarNode, text, (True, False)
                 )
         if tag in _AS_TEXT:
-            return Scalar(text, text, line, node.style is not None)
+            return Scalar(text, text, line)
         if tag not in _TYPED:
             self.fail(f"unsupported YAML tag {_short_tag(tag)}", path, line)
         if tag == _NULL:
-            return Scalar(None, text, line, False)
+            return Scalar(None, text, line)
         try:
             builder = {
                 _INT: _CONSTRUCTOR.construct_yaml_int,
@@ -289,7 +288,7 @@ class Reader:
         except Exception:  # PyYAML's constructors raise many kinds of errors on junk
             kind = {_INT: "integer", _FLOAT: "number", _BOOL: "boolean"}[tag]
             self.fail(f"not a valid {kind}: {json.dumps(text, ensure_ascii=False)}", path, line)
-        return Scalar(value, text, line, False)
+        return Scalar(value, text, line)
 
     def _check_chars(self, text: str, path: str, line: int) -> None:
         try:

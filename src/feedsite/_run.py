@@ -25,16 +25,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from feedsite._parse import looks_like_feed, parse_feed
 
 from feedsite import _fetch
 from feedsite._clean import clean_html, clean_key
+from feedsite._parse import looks_like_feed, parse_feed
 from feedsite._plan import Decision, FeedOutcome, PlanInput, decide
 from feedsite._records import CachedValidators, DiskState, ItemData, StoredPost
 from feedsite._store import State
 from feedsite._targets._writer import Writer
 from feedsite._targets.hexo import POSTS_DIR, render_post
-from feedsite.config import Config, FeedSpec
+from feedsite.config import NO_TIMEZONE_WARNING, Config, FeedSpec
 from feedsite.errors import LockedError, ParseError
 from feedsite.types import ParsedItem, PostSource, RenderSettings
 
@@ -102,6 +102,13 @@ def render_settings(config: Config) -> RenderSettings:
         placeholder=config.site.placeholder,
         source_key=config.site.source_key,
     )
+
+
+def config_warnings(config: Config) -> list[str]:
+    """The config's warnings, less the timezone one when Hexo's ``_config.yml`` names a zone."""
+    if config.site.timezone is None and hexo_timezone(config.site.hexo_root):
+        return [w for w in config.warnings if w != NO_TIMEZONE_WARNING]
+    return list(config.warnings)
 
 
 def hexo_timezone(hexo_root: Path) -> str | None:
@@ -174,7 +181,7 @@ def run(
                 now=now,
             )
         )
-        result = RunResult(decision, dry_run, warnings=list(config.warnings))
+        result = RunResult(decision, dry_run, warnings=config_warnings(config))
         data = _clean(decision, state, config, ckey)
         if not dry_run:
             _apply(decision, data, state, writer, config, settings, result)
@@ -267,10 +274,10 @@ def _fetch_and_parse(
         sources = feed_sources(feed, config, stored.preferred_source if stored else None)
         requests.append(_fetch.FetchRequest(feed.key, sources, validators))
     settings = _fetch.FetchSettings(
-        concurrency=config.fetch.concurrency,
-        timeout=config.fetch.timeout,
-        **({"user_agent": config.fetch.user_agent} if config.fetch.user_agent else {}),
+        concurrency=config.fetch.concurrency, timeout=config.fetch.timeout
     )
+    if config.fetch.user_agent:
+        settings = replace(settings, user_agent=config.fetch.user_agent)
 
     def done(key: str, _outcome: _fetch.FetchOutcome) -> None:
         if on_feed_done is not None:
@@ -406,10 +413,10 @@ def _apply(
         st = writer.resolve(path).stat()
         written.append((path, st.st_size, st.st_mtime_ns))
     deleted = []
-    for d in decision.deletes:
-        if writer.delete(d.path):
+    for gone in decision.deletes:
+        if writer.delete(gone.path):
             result.deleted += 1
-        deleted.append(d.path)
+        deleted.append(gone.path)
     writer.sync()
     state.finish_apply(TARGET, written=written, deleted=deleted, released=decision.releases)
 

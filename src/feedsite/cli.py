@@ -111,9 +111,7 @@ def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Consol
     )
     with progress:
         task = progress.add_task("fetching feeds", total=len(config.feeds))
-        result = run(
-            config, dry_run=args.dry_run, on_feed_done=lambda _k: progress.advance(task)
-        )
+        result = run(config, dry_run=args.dry_run, on_feed_done=lambda _k: progress.advance(task))
     counts = result.counts()
     if args.json:
         out.print_json(json.dumps(result.to_json(), ensure_ascii=False))
@@ -135,9 +133,7 @@ def _print_summary(result: object, out: Console, err: Console) -> None:
         if r.status == "failed":
             err.print(f"[red]failed:[/] {r.label}: {r.error}", highlight=False)
         for path in r.edited:
-            err.print(
-                f"[yellow]edited by hand, left alone:[/] {path} ({r.label})", highlight=False
-            )
+            err.print(f"[yellow]edited by hand, left alone:[/] {path} ({r.label})", highlight=False)
     for label, n in result.decision.removed_feeds:
         err.print(
             f"[yellow]feed removed from the config:[/] {label}: {n} post(s) deleted",
@@ -164,7 +160,10 @@ def _print_summary(result: object, out: Console, err: Console) -> None:
 
 
 def _cmd_check(config: Config, args: argparse.Namespace, out: Console, err: Console) -> int:
-    for w in config.warnings:
+    from feedsite._run import config_warnings
+
+    warnings = config_warnings(config)
+    for w in warnings:
         err.print(f"[yellow]warning:[/] {w}", highlight=False)
     if args.json:
         out.print_json(
@@ -186,7 +185,7 @@ def _cmd_check(config: Config, args: argparse.Namespace, out: Console, err: Cons
                         }
                         for f in config.feeds
                     ],
-                    "warnings": list(config.warnings),
+                    "warnings": warnings,
                 },
                 ensure_ascii=False,
             )
@@ -196,9 +195,7 @@ def _cmd_check(config: Config, args: argparse.Namespace, out: Console, err: Cons
     categories: dict[str, Tree] = {}
     sites: dict[tuple[str, str], Tree] = {}
     for f in config.feeds:
-        cat = categories.get(f.category) or categories.setdefault(
-            f.category, tree.add(f.category)
-        )
+        cat = categories.get(f.category) or categories.setdefault(f.category, tree.add(f.category))
         site = sites.get((f.category, f.site)) or sites.setdefault(
             (f.category, f.site), cat.add(f.site)
         )

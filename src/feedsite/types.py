@@ -33,7 +33,8 @@ class ParsedItem:
     title: str
     #: Publication date (published, else updated / dc:date), aware UTC.
     date: datetime | None
-    #: Full content HTML: content:encoded / Atom content / JSON content_html (or escaped content_text).
+    #: Full content HTML: content:encoded / Atom content / JSON content_html
+    #: (or escaped content_text).
     content_html: str | None
     #: Summary HTML: RSS description / Atom summary / JSON summary.
     summary_html: str | None

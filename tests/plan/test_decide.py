@@ -104,7 +104,9 @@ def test_not_modified_feed_applies_keep() -> None:
 
 
 def test_unconfigured_feed_is_removed() -> None:
-    other = StoredPost("x/y/z/0000000000000000.md", '["x","y","z"]', "0000000000000000", "s", "r", 1, 1)
+    other = StoredPost(
+        "x/y/z/0000000000000000.md", '["x","y","z"]', "0000000000000000", "s", "r", 1, 1
+    )
     d = decide(plan_input(stored_posts={other.path: other}, disk={other.path: "ok"}))
     assert [x.path for x in d.deletes] == [other.path]
     assert d.forget_feeds == ['["x","y","z"]']

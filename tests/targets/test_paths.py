@@ -57,7 +57,9 @@ def test_long_name_is_cut_with_hash() -> None:
 
 
 @given(st.text(max_size=30), st.text(max_size=30), st.text(max_size=30))
-def test_post_paths_stay_under_root(tmp_path_factory: pytest.TempPathFactory, c: str, s: str, f: str) -> None:
+def test_post_paths_stay_under_root(
+    tmp_path_factory: pytest.TempPathFactory, c: str, s: str, f: str
+) -> None:
     root = tmp_path_factory.mktemp("posts")
     rel = post_relpath(c, s, f, "0123456789abcdef")
     path = Writer(root).resolve(rel)

@@ -9,7 +9,9 @@ from feedsite._run import run
 from feedsite.config import load_config
 
 
-def test_seed_post_is_byte_identical(shared: Path, project: Callable[[str], Path], tmp_path: Path) -> None:
+def test_seed_post_is_byte_identical(
+    shared: Path, project: Callable[[str], Path], tmp_path: Path
+) -> None:
     seed = shared / "seed"
     config = project(
         f"""

@@ -26,7 +26,9 @@ def test_no_temp_files_left(tmp_path: Path) -> None:
     w = Writer(tmp_path)
     for i in range(20):
         w.write(f"d/{i}.md", b"x" * i)
-    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == sorted(f"{i}.md" for i in range(20))
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == sorted(
+        f"{i}.md" for i in range(20)
+    )
 
 
 def test_delete_removes_empty_folders_only_under_root(tmp_path: Path) -> None:

@@ -164,8 +164,11 @@ def _decide_feed(
     key, now = feed.key, inp.now
     outcome = inp.outcomes.get(feed.key)
     stored = {i.item_id: i for i in inp.stored_items.get(key, ())}
-    status = "skipped" if outcome is None else outcome.kind
-    report = FeedReport(key, feed.label, "ok" if status == "parsed" else status)  # type: ignore[arg-type]
+    report = FeedReport(
+        key,
+        feed.label,
+        "skipped" if outcome is None else ("ok" if outcome.kind == "parsed" else outcome.kind),
+    )
     out.reports.append(report)
     if outcome is not None:
         report.error = outcome.error

@@ -82,7 +82,8 @@ class State:
         version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
         if version > SCHEMA_VERSION:
             raise StateError(
-                f"state {self.path} has schema {version}, newer than this feedsite ({SCHEMA_VERSION})"
+                f"state {self.path} has schema {version},"
+                f" newer than this feedsite ({SCHEMA_VERSION})"
             )
         for number in range(version, SCHEMA_VERSION):
             with self._transaction():
@@ -129,7 +130,8 @@ class State:
         """Every item's metadata, grouped by feed key."""
         out: dict[str, list[StoredItem]] = defaultdict(list)
         for row in self._conn.execute(
-            "SELECT feed_key, item_id, status, first_seen, seq, date, content_hash, clean_key FROM items"
+            "SELECT feed_key, item_id, status, first_seen, seq, date, content_hash, clean_key"
+            " FROM items"
         ):
             feed_key, item_id, status, first_seen, seq, date, content_hash, clean_key = row
             out[feed_key].append(
@@ -267,7 +269,8 @@ class State:
             # Tombstones and seen-only items keep no bodies.
             c.executemany(
                 "UPDATE items SET content_html=NULL, summary_html=NULL, description_raw=NULL,"
-                " body_clean=NULL WHERE feed_key=? AND item_id=? AND status IN ('pruned','removed')",
+                " body_clean=NULL WHERE feed_key=? AND item_id=?"
+                " AND status IN ('pruned','removed')",
                 [(i.feed_key, i.item_id) for i in items if i.status in ("pruned", "removed")],
             )
             c.executemany("DELETE FROM items WHERE feed_key=? AND item_id=?", forget_items)
