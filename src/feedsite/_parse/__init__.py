@@ -23,7 +23,7 @@ from lxml import etree
 from feedsite.errors import ParseError
 from feedsite.types import ParsedFeed
 
-from ._encoding import decode
+from ._encoding import decode, unicode_signature
 from ._json import parse_json
 from ._xml import parse_xml
 
@@ -106,8 +106,12 @@ def _is_json(data: bytes, content_type: str | None) -> bool:
 
 def _sniff_text(head: bytes) -> str:
     """The beginning of a body as text, good enough to find ASCII markup in."""
-    decoded = decode(head, None, xml=False) if head[:1] not in (b"<", b"{") else None
-    text = decoded.utf8.decode("utf-8", "replace") if decoded else head.decode("latin-1")
+    signature = unicode_signature(head[:4])
+    if signature is None:
+        text = head.decode("latin-1")  # ASCII-compatible: enough to read markup
+    else:
+        name, bom_length = signature
+        text = head[bom_length:].decode(name, "replace")
     return text.lstrip("\ufeff \t\r\n")
 
 

@@ -43,7 +43,7 @@ from types import MappingProxyType
 
 import charset_normalizer
 
-__all__ = ["Decoded", "decode"]
+__all__ = ["Decoded", "decode", "unicode_signature"]
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -99,12 +99,10 @@ def decode(data: bytes, content_type: str | None = None, *, xml: bool = True) ->
     Returns:
         The text as UTF-8 bytes, the encoding used and any warnings.
     """
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            return _finish(data[len(bom) :], name, [], verified=False)
-    wide = _sniff_wide(data[:4])
-    if wide is not None:
-        return _finish(data, wide, [], verified=False)
+    signature = unicode_signature(data[:4])
+    if signature is not None:
+        name, bom_length = signature
+        return _finish(data[bom_length:], name, [], verified=False)
 
     notes: list[str] = []
     declared = [
@@ -170,11 +168,21 @@ def _finish(data: bytes, encoding: str, notes: list[str], *, verified: bool) -> 
     return Decoded(text.encode("utf-8"), encoding, tuple(notes))
 
 
-def _sniff_wide(head: bytes) -> str | None:
-    """Recognises BOM-less UTF-16/32 whose first character is ``<`` or ``{``."""
+def unicode_signature(head: bytes) -> tuple[str, int] | None:
+    """Recognises a byte order mark, or BOM-less UTF-16/32 starting with ``<`` or ``{``.
+
+    Args:
+        head: the first four bytes (or more) of the document.
+
+    Returns:
+        The codec name and the length of the BOM to skip, or None.
+    """
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name, len(bom)
     for prefix, name in _BOMLESS:
         if head.startswith(prefix):
-            return name
+            return name, 0
     return None
 
 

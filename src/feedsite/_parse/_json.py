@@ -31,9 +31,10 @@ def is_json_feed(document: object) -> bool:
     if not isinstance(document, dict):
         return False
     version = document.get("version")
-    if isinstance(version, str):
-        return "jsonfeed.org/version/" in version
-    return version is None and isinstance(document.get("items"), list)
+    if isinstance(version, str) and "jsonfeed.org/version/" in version:
+        return True
+    # Lenient: a bare "1" / "1.0" / "1.1" (seen in the wild), or none, with an items list.
+    return version in (None, "1", "1.0", "1.1") and isinstance(document.get("items"), list)
 
 
 def parse_json(utf8: bytes, *, url: str, default_tz: tzinfo) -> ParsedFeed:
@@ -57,7 +58,8 @@ def parse_json(utf8: bytes, *, url: str, default_tz: tzinfo) -> ParsedFeed:
     if not is_json_feed(document):
         raise ParseError("JSON, but not a JSON Feed (no jsonfeed.org version)", url)
     version = _string(document, "version") or ""
-    fmt: FeedFormat = "json10" if version.rstrip("/").endswith("/version/1") else "json11"
+    is_10 = version.rstrip("/").endswith("/version/1") or version in ("1", "1.0")
+    fmt: FeedFormat = "json10" if is_10 else "json11"
     home = _string(document, "home_page_url")
     base = _resolve(home, url) if home else url
     feed_author = _author(document)

@@ -57,6 +57,7 @@ DC = "http://purl.org/dc/elements/1.1/"
 DCTERMS = "http://purl.org/dc/terms/"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"
 MEDIA = "http://search.yahoo.com/mrss/"
+ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 XHTML = "http://www.w3.org/1999/xhtml"
 
 #: Namespaces RSS core elements are found in ("" = none).
@@ -90,6 +91,8 @@ _OTHER_ELEMENTS = {
     ("http://search.yahoo.com/mrss", "content"): "media_content",
     ("http://search.yahoo.com/mrss", "group"): "media_group",
     ("http://search.yahoo.com/mrss", "description"): "media_description",
+    (ITUNES, "author"): "itunes_author", (ITUNES, "summary"): "itunes_summary",
+    (ITUNES, "image"): "itunes_image",
 }  # fmt: skip
 
 
@@ -98,6 +101,10 @@ def _element_keys() -> dict[tuple[str, str], str]:
     for ns in (ATOM10, ATOM03):
         keys.update({(ns, local): key for local, key in _ATOM_ELEMENTS.items()})
     keys.update(_OTHER_ELEMENTS)
+    # Apple's own examples long used this spelling; XML namespaces are case-sensitive.
+    itunes_variant = "http://www.itunes.com/DTDs/PodCast-1.0.dtd"
+    keys.update({(itunes_variant, local): key for (ns, local), key in _OTHER_ELEMENTS.items()
+                 if ns == ITUNES})  # fmt: skip
     return keys
 
 
@@ -116,7 +123,7 @@ _LOOSE_KEYS: Mapping[tuple[str, str], str] = MappingProxyType(
 #: Conventional prefixes, for documents that use them without declaring them.
 _PREFIXES: Mapping[str, str] = MappingProxyType(
     {"": "", "rss": "", "dc": DC, "dcterms": DCTERMS, "content": CONTENT, "media": MEDIA,
-     "atom": ATOM10, "xhtml": XHTML}
+     "atom": ATOM10, "xhtml": XHTML, "itunes": ITUNES}
 )  # fmt: skip
 _RSS_VERSIONS: Mapping[str, FeedFormat] = MappingProxyType(
     {"0.90": "rss090", "0.91": "rss091", "0.92": "rss092", "1.0": "rss10"}
@@ -171,14 +178,14 @@ def parse_xml(utf8: bytes, *, url: str, default_tz: tzinfo) -> ParsedFeed:
     Raises:
         ParseError: the document is not an RSS or Atom feed, even after recovery.
     """
-    warnings: list[str] = []
     tree = _parse(utf8)
+    warnings = list(tree.messages)
     if tree.root is not None and tree.error_types & _REPAIRABLE:
         repaired = _parse(_repair(utf8.decode("utf-8", "replace")).encode("utf-8"))
         if repaired.root is not None and _root_format(repaired.root) is not None:
-            warnings.append("repaired undefined entities, bare '&' or control characters")
+            warnings.append("re-read after repairing entities, bare '&' or control characters")
+            warnings.extend(repaired.messages)
             tree = repaired
-    warnings.extend(tree.messages)
     has_xml_base = b"xml:base" in utf8
     fmt = _root_format(tree.root) if tree.root is not None else None
     feed = None
@@ -316,8 +323,13 @@ def _split(tag: str) -> tuple[str, str]:
 def _key(tag: object) -> str | None:
     """The field key of a child element's tag (None for unknown tags, comments, PIs)."""
     key = _KEYS.get(tag) if isinstance(tag, str) else None
-    if key is not None or not isinstance(tag, str) or tag[:1] == "{":
-        return key
+    return key if key is not None or not isinstance(tag, str) else _loose_key(tag)
+
+
+def _loose_key(tag: str) -> str | None:
+    """Key lookup for undeclared prefixes (``dc:creator``) and lower-cased HTML-parsed tags."""
+    if tag[:1] == "{":
+        return None
     prefix, _, local = tag.rpartition(":")
     namespace = _PREFIXES.get(prefix.lower())
     return None if namespace is None else _LOOSE_KEYS.get((namespace, local.lower()))
@@ -326,8 +338,12 @@ def _key(tag: object) -> str | None:
 def _collect(parent: _Element) -> dict[str, list[_Element]]:
     """Groups the direct children of an element by field key, in document order."""
     found: dict[str, list[_Element]] = {}
+    keys = _KEYS
     for child in parent:
-        key = _key(child.tag)
+        tag = child.tag
+        key = keys.get(tag)  # comments and PIs have a function as tag: no match
+        if key is None and isinstance(tag, str):
+            key = _loose_key(tag)
         if key is not None:
             found.setdefault(key, []).append(child)
     return found
@@ -401,7 +417,7 @@ def _map_item(item: _Element, ctx: _Context, warnings: list[str], index: int) ->
     content_el = _first(found, "content_encoded", "atom_content", "xhtml_body")
     summary_el = _first(found, "description", "dc_description", "atom_summary")
     if summary_el is None:
-        summary_el = _media_description(found)
+        summary_el = _media_description(found) or _first(found, "itunes_summary")
     raw_el = _first(found, "description", "atom_summary", "atom_content")
     body_el = content_el if content_el is not None else summary_el
     return ParsedItem(
@@ -490,26 +506,27 @@ def _item_date(
 
 
 def _item_author(found: dict[str, list[_Element]]) -> str | None:
-    """RSS author (its name part), dc:creator, Atom author name, then a bare e-mail."""
+    """RSS author (its name part), dc:creator, itunes:author, Atom author, then an e-mail."""
     rss = _first(found, "author")
     rss_author = _author_name(_text(rss)) if rss is not None else None
     if rss_author and "@" not in rss_author:
         return rss_author
-    creator = _first(found, "dc_creator")
+    creator = _first(found, "dc_creator", "itunes_author")
     if creator is not None and (name := _strip(_text(creator))):
         return name
     return _atom_author(found.get("atom_author", [])) or rss_author
 
 
 def _author_name(value: str) -> str | None:
-    """``mail@example.com (Name)`` and ``Name <mail@example.com>`` → ``Name``."""
+    """``mail@example.com (Name)``, ``Name (mail@...)``, ``Name <mail@...>`` → ``Name``."""
     value = value.strip()
-    if value.endswith(")") and "(" in value:
-        name = value[value.rindex("(") + 1 : -1].strip()
-        return name or value
-    if value.endswith(">") and "<" in value:
-        name = value[: value.rindex("<")].strip().strip('"')
-        return name or value
+    for opening, closing in (("(", ")"), ("<", ">")):
+        if value.endswith(closing) and opening in value:
+            cut = value.rindex(opening)
+            inner, outer = value[cut + 1 : -1].strip(), value[:cut].strip().strip('"')
+            if inner and outer:
+                return outer if "@" in inner else inner  # "Name (mail)" or "mail (Name)"
+            return inner or outer or None
     return value or None
 
 
@@ -523,7 +540,8 @@ def _atom_author(authors: Iterable[_Element]) -> str | None:
 
 
 def _images(found: dict[str, list[_Element]], ctx: _Context) -> tuple[str, ...]:
-    """Cover candidates: enclosures, media:thumbnail, media:content (images), deduplicated."""
+    """Cover candidates, deduplicated, in this order: enclosures (and Atom enclosure
+    links), media:thumbnail, media:content (images), itunes:image."""
     urls: list[str] = []
     for enclosure in found.get("enclosure", []):
         _add_image(urls, enclosure, _attribute(enclosure, "url"), enclosure.get("type"), ctx)
@@ -547,6 +565,8 @@ def _images(found: dict[str, list[_Element]], ctx: _Context) -> tuple[str, ...]:
         kind = content.get("type") or ("image/*" if medium == "image" else None)
         if medium in ("", "image"):
             _add_image(urls, content, content.get("url"), kind, ctx)
+    for image in found.get("itunes_image", []):
+        _add_image(urls, image, image.get("href"), "image/*", ctx)
     return tuple(dict.fromkeys(urls))
 
 
