@@ -69,8 +69,9 @@ def parse_feed(
         raise
     except (etree.LxmlError, ValueError, RecursionError) as error:
         raise ParseError(f"unreadable feed: {error}", url) from error
-    if decoded.warnings:
-        return dataclasses.replace(feed, warnings=decoded.warnings + feed.warnings)
+    warnings = tuple(dict.fromkeys(decoded.warnings + feed.warnings))
+    if warnings != feed.warnings:
+        return dataclasses.replace(feed, warnings=warnings)
     return feed
 
 

@@ -367,8 +367,11 @@ def _map_feed(
     if loose:
         items = [e for e in root.iter() if _key(e.tag) in ("item", "entry")]
 
-    feed_link = _channel_link(meta, url, loose)
     is_atom = fmt.startswith("atom")
+    document = _Context(url, has_xml_base, default_tz, loose, feed_author=None)
+    feed_link = _channel_link(meta, document)
+    # Atom resolves against xml:base, then the document URL (RFC 4287 §1.1 / RFC 3986);
+    # RSS has no rule, and the channel link is the conventional base.
     base = (url or feed_link or "") if is_atom else (feed_link or url)
     context = _Context(
         base=base,
@@ -389,13 +392,16 @@ def _map_feed(
     )
 
 
-def _channel_link(meta: dict[str, list[_Element]], url: str, loose: bool) -> str | None:
+def _channel_link(meta: dict[str, list[_Element]], ctx: _Context) -> str | None:
+    """The channel / feed link, resolved against xml:base and the document URL."""
     for element in meta.get("link", []):
-        link = _rss_link(element, loose)
+        link = _rss_link(element, ctx.loose)
         if link:
-            return _resolve(link, url)
+            return _resolve(link, _base_of(element, ctx))
     alternate = _atom_alternate(meta.get("atom_link", []))
-    return _resolve(alternate, url) if alternate else None
+    if alternate is None:
+        return None
+    return _resolve(alternate.get("href", ""), _base_of(alternate, ctx))
 
 
 # -- items ---------------------------------------------------------------------------------
@@ -417,7 +423,9 @@ def _map_item(item: _Element, ctx: _Context, warnings: list[str], index: int) ->
     content_el = _first(found, "content_encoded", "atom_content", "xhtml_body")
     summary_el = _first(found, "description", "dc_description", "atom_summary")
     if summary_el is None:
-        summary_el = _media_description(found) or _first(found, "itunes_summary")
+        summary_el = _media_description(found)
+    if summary_el is None:
+        summary_el = _first(found, "itunes_summary")
     raw_el = _first(found, "description", "atom_summary", "atom_content")
     body_el = content_el if content_el is not None else summary_el
     return ParsedItem(
@@ -442,8 +450,8 @@ def _item_link(
         if link:
             return _resolve(link, _base_of(element, ctx))
     alternate = _atom_alternate(found.get("atom_link", []))
-    if alternate:
-        return _resolve(alternate, _base_of(found["atom_link"][0], ctx))
+    if alternate is not None:
+        return _resolve(alternate.get("href", ""), _base_of(alternate, ctx))
     # Like feedparser: a permalink guid, or an Atom id, that is an http(s) URL.
     if guid_el is None:
         guid_el = _first(found, "atom_id")
@@ -474,17 +482,18 @@ def _rss_link(element: _Element, loose: bool) -> str:
     return link.replace("&amp;", "&")
 
 
-def _atom_alternate(links: Iterable[_Element]) -> str | None:
+def _atom_alternate(links: Iterable[_Element]) -> _Element | None:
     """The best rel="alternate" link: text/html first, then untyped, then any other type."""
-    ranked: list[tuple[int, str]] = []
+    best: tuple[int, _Element] | None = None
     for link in links:
         rel = (link.get("rel") or "alternate").strip().lower()
-        href = (link.get("href") or "").strip()
-        if rel != "alternate" or not href:
+        if rel != "alternate" or not (link.get("href") or "").strip():
             continue
         kind = (link.get("type") or "").strip().lower()
-        ranked.append((0 if kind == "text/html" else 1 if not kind else 2, href))
-    return min(ranked, key=lambda pair: pair[0])[1] if ranked else None
+        rank = 0 if kind == "text/html" else 1 if not kind else 2
+        if best is None or rank < best[0]:
+            best = (rank, link)
+    return best[1] if best else None
 
 
 def _item_date(
@@ -704,15 +713,18 @@ def _raw(element: _Element) -> str:
 
 def _inner_markup(element: _Element, *, unwrap_div: bool) -> str:
     """Serialises an element's children as HTML, without the XHTML namespace."""
-    container = copy.deepcopy(element)
-    children = [child for child in container if isinstance(child.tag, str)]
+    children = [child for child in element if isinstance(child.tag, str)]
+    source = element
     if (
         unwrap_div
         and len(children) == 1
         and _split(children[0].tag)[1] == "div"
-        and not (container.text or "").strip()
+        and not (element.text or "").strip()
     ):
-        container = children[0]
+        source = children[0]
+    # A detached copy carries only the namespace declarations its own subtree uses,
+    # so once its tags lose their namespace, cleanup_namespaces drops them all.
+    container = copy.deepcopy(source)
     for node in container.iter():
         if isinstance(node.tag, str) and node.tag[:1] == "{":
             node.tag = _split(node.tag)[1]
