@@ -392,7 +392,10 @@ def _apply(
             date=d.date,
             first_seen=first_seen[(job.feed_key, job.item_id)],
             body_clean=d.body_clean,
-            description_raw=d.description_raw,
+            # JSON Feed items have no description element: the legacy body is their HTML.
+            description_raw=d.description_raw
+            if d.description_raw is not None
+            else (d.content_html or d.summary_html),
             images=d.images,
         )
         blob = render_post(source, settings)

@@ -12,10 +12,11 @@
     └── TargetError        writing an output failed
         └── UnsafePathError  a path would leave the output root
 
-Per-feed failures travel through the pipeline as values (see
-``feedsite._fetch.FetchFailure`` and ``feedsite._parse.ParseFailure``); these
-exceptions are raised only at the boundary that produces those values, or for
-errors that stop the whole run (config, state, lock).
+Per-feed failures travel through the pipeline as values
+(``feedsite._fetch.FetchFailure``, ``feedsite._plan.FeedOutcome("failed")``):
+``ParseError`` is raised by ``parse_feed`` and turned into such a value right
+where it is called. Exceptions cross the pipeline only for errors that stop
+the whole run (config, state, lock).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ ITEM = "<item><title>{title}</title><link>http://example.cn/1</link></item>"
 
 
 def rss(title: str, declaration: str = "") -> str:
-    return f'{declaration}<rss version="2.0"><channel><title>t</title>{ITEM.format(title=title)}</channel></rss>'
+    channel = f"<channel><title>t</title>{ITEM.format(title=title)}</channel>"
+    return f'{declaration}<rss version="2.0">{channel}</rss>'
 
 
 def title_of(data: bytes, content_type: str | None = None) -> str:
@@ -39,7 +40,8 @@ def test_gb_family_labels_read_as_gb18030(label: str) -> None:
 
 
 def test_utf8_with_invalid_bytes_is_replaced_not_fatal() -> None:
-    data = rss("前XX后", '<?xml version="1.0" encoding="utf-8"?>').encode().replace(b"XX", b"\xff\xfe")
+    data = rss("前XX后", '<?xml version="1.0" encoding="utf-8"?>').encode()
+    data = data.replace(b"XX", b"\xff\xfe")
     feed = parse_feed(data)
     assert feed.items[0].title == "前\ufffd\ufffd后"
     assert any("undecodable" in warning for warning in feed.warnings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -72,3 +73,29 @@ def test_feedlike_documents(text: str, encoding: str, content_type: str | None) 
 def test_parse_date_never_raises(text: str) -> None:
     parsed = parse_date(text)
     assert parsed is None or parsed.tzinfo is UTC
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+item_keys = st.sampled_from(
+    ["id", "url", "external_url", "title", "content_html", "content_text", "summary",
+     "date_published", "date_modified", "image", "banner_image", "attachments", "authors",
+     "author"]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.dictionaries(item_keys, json_values, max_size=8), max_size=4),
+    st.dictionaries(
+        st.sampled_from(["title", "home_page_url", "authors", "author"]), json_values, max_size=3
+    ),
+)
+def test_json_feed_with_any_values(items: list[dict[str, object]], top: dict[str, object]) -> None:
+    document = {"version": "https://jsonfeed.org/version/1.1", **top, "items": items}
+    check(json.dumps(document).encode())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -49,16 +50,15 @@ def test_external_dtd_is_not_loaded(tmp_path: Path) -> None:
     dtd = tmp_path / "evil.dtd"
     dtd.write_text('<!ENTITY secret "LEAKED">')
     document = f"""<!DOCTYPE rss SYSTEM "{dtd.as_uri()}">
-<rss version="2.0"><channel><title>t</title><item><title>x &secret;</title></item></channel></rss>"""
+<rss version="2.0"><channel><title>t</title>
+<item><title>x &secret;</title></item></channel></rss>"""
     feed = parse_feed(document.encode())
     assert "LEAKED" not in all_text(feed)
 
 
 def billion_laughs(levels: int) -> bytes:
     entities = ['<!ENTITY lol0 "lollollollollollollollollollol">']
-    entities += [
-        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, levels + 1)
-    ]
+    entities += [f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, levels + 1)]
     return (
         f'<?xml version="1.0"?><!DOCTYPE rss [{"".join(entities)}]>'
         f'<rss version="2.0"><channel><title>bomb</title>'
@@ -93,10 +93,8 @@ def test_quadratic_blowup_finishes_fast() -> None:
 def test_deep_nesting_does_not_crash() -> None:
     document = b'<rss version="2.0"><channel><item><title>deep</title><description>'
     document += b"<div>" * 100_000 + b"</description></item></channel></rss>"
-    try:
+    with contextlib.suppress(ParseError):
         parse_feed(document)
-    except ParseError:
-        pass
 
 
 def test_huge_json_nesting_is_a_parse_error() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from feedsite._parse import looks_like_feed, parse_feed
@@ -72,3 +74,14 @@ def test_non_feeds_raise_parse_error_with_the_url(data: bytes) -> None:
         parse_feed(data, url="https://example.com/feed")
     assert caught.value.url == "https://example.com/feed"
     assert "https://example.com/feed" in str(caught.value)
+
+
+REALWORLD = (
+    Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora" / "realworld" / "feeds"
+)
+
+
+def test_every_realworld_feed_sniffs_as_a_feed() -> None:
+    paths = sorted(REALWORLD.iterdir())
+    assert len(paths) == 200
+    assert [p.name for p in paths if not looks_like_feed(p.read_bytes())] == []

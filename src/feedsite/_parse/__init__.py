@@ -7,9 +7,9 @@ Two entry points:
 * :func:`looks_like_feed` is the fetcher's cheap sniff for "this HTTP 200 is
   an HTML page (or anything else), not a feed".
 
-Does not fetch, clean (sanitize) or decide anything: values are returned as
-the feed states them, with non-fatal problems listed in
-``ParsedFeed.warnings``. Library exceptions (lxml, json) are turned into
+Contains no business logic: does not fetch, clean (sanitize) or decide
+anything; values are returned as the feed states them, with non-fatal problems
+listed in ``ParsedFeed.warnings``. Library exceptions (lxml, json) are turned into
 :class:`~feedsite.errors.ParseError` here and nowhere else.
 """
 
@@ -56,7 +56,7 @@ def parse_feed(
     Raises:
         ParseError: the bytes are not a feed at all.
     """
-    if not data.strip():
+    if not data or data.isspace():
         raise ParseError("empty document", url)
     try:
         if _is_json(data, content_type):

@@ -12,7 +12,7 @@ evidence is:
 5. GB18030 (real Chinese feeds are often GBK without any declaration);
 6. charset-normalizer's detection.
 
-Adjustments, each for a failure seen in real feeds:
+Adjustments for known real-world failures:
 
 * ``gb2312`` / ``gbk`` / ``x-gbk`` / ``cp936`` labels read as GB18030 (a superset);
   ``iso-8859-1`` / ``us-ascii`` read as windows-1252 (as browsers do, WHATWG

@@ -65,16 +65,17 @@ def parse_json(utf8: bytes, *, url: str, default_tz: tzinfo) -> ParsedFeed:
     feed_author = _author(document)
     warnings: list[str] = []
     items = document.get("items")
+    mapped = tuple(
+        _map_item(item, index, base, feed_author, default_tz, warnings)
+        for index, item in enumerate(items if isinstance(items, list) else [])
+        if isinstance(item, dict)
+    )
     return ParsedFeed(
         format=fmt,
         title=(_string(document, "title") or "").strip(),
         link=_resolve(home, url) if home else None,
-        items=tuple(
-            _map_item(item, index, base, feed_author, default_tz, warnings)
-            for index, item in enumerate(items if isinstance(items, list) else [])
-            if isinstance(item, dict)
-        ),
-        warnings=tuple(warnings),
+        items=mapped,
+        warnings=tuple(warnings),  # after the items: they add date warnings
     )
 
 
@@ -86,6 +87,7 @@ def _map_item(
     default_tz: tzinfo,
     warnings: list[str],
 ) -> ParsedItem:
+    """Maps one JSON Feed item (a dict; values of the wrong type count as absent)."""
     raw_id = item.get("id")
     is_id = isinstance(raw_id, str | int | float) and not isinstance(raw_id, bool)
     guid = str(raw_id).strip() if is_id else None
@@ -95,7 +97,8 @@ def _map_item(
     body = content_html.strip() if content_html is not None else ""
     summary = (_string(item, "summary") or "").strip()
     images = [_resolve(u, base) for key in ("image", "banner_image") if (u := _string(item, key))]
-    for attachment in item.get("attachments") or []:
+    attachments = item.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else []:
         if isinstance(attachment, dict):
             mime = _string(attachment, "mime_type") or ""
             attachment_url = _string(attachment, "url")
@@ -118,6 +121,7 @@ def _map_item(
 def _date(
     item: dict[str, Any], index: int, default_tz: tzinfo, warnings: list[str]
 ) -> datetime | None:
+    """``date_published``, else ``date_modified``; unparseable ones are warned about."""
     for key in ("date_published", "date_modified"):
         value = _string(item, key)
         if value and value.strip():
@@ -152,11 +156,13 @@ def _text_to_html(text: str | None) -> str | None:
 
 
 def _string(obj: dict[str, Any], key: str) -> str | None:
+    """A string member, None when absent or of another type."""
     value = obj.get(key)
     return value if isinstance(value, str) else None
 
 
 def _resolve(href: str, base: str) -> str:
+    """Resolves a relative URL against an absolute base; anything else passes unchanged."""
     href = href.strip()
     if "://" not in base:
         return href  # no usable base

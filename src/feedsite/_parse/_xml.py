@@ -9,11 +9,15 @@ Broken documents are read in three steps, each tried only when the previous
 one left a problem:
 
 1. lxml in recover mode;
-2. the same after a textual repair of what libxml2 recovers badly (HTML named
-   entities such as ``&nbsp;``, bare ``&``, control characters): libxml2
-   silently drops the rest of a text node after such an error;
-3. lxml's HTML parser (tag names lower-cased, ``<link>`` void), when the XML
-   tree has no usable feed root or lost every entry.
+2. the same after a textual repair, outside CDATA sections, of what libxml2
+   recovers badly (HTML named entities such as ``&nbsp;``, bare ``&`` and
+   ``<``, control characters): libxml2 silently drops the rest of a text node
+   after such an error;
+3. lxml's HTML parser (tag names lower-cased, ``<link>`` void, CDATA turned
+   into text first), when the XML tree has no usable feed root or fewer
+   entries than the document has ``<item>`` / ``<entry>`` tags (recovery
+   stops early, e.g. at raw ``<br>`` inside a description); its reading is
+   kept only if it finds more entries.
 
 Only direct children of the channel and of each item are visited, each one
 dispatched by a single dictionary lookup on its tag.
@@ -69,18 +73,18 @@ _RSS_NAMESPACES = (
     "http://blogs.law.harvard.edu/tech/rss",
     "http://backend.userland.com/rss",
 )
-_RSS_ELEMENTS = {
+_RSS_ELEMENTS: Mapping[str, str] = MappingProxyType({
     "channel": "channel", "item": "item", "title": "title", "link": "link",
     "guid": "guid", "pubDate": "published", "description": "description",
     "author": "author", "enclosure": "enclosure",
-}  # fmt: skip
-_ATOM_ELEMENTS = {
+})  # fmt: skip
+_ATOM_ELEMENTS: Mapping[str, str] = MappingProxyType({
     "entry": "entry", "title": "atom_title", "link": "atom_link", "id": "atom_id",
     "published": "published", "issued": "published", "created": "created",
     "updated": "updated", "modified": "updated", "summary": "atom_summary",
     "content": "atom_content", "author": "atom_author",
-}  # fmt: skip
-_OTHER_ELEMENTS = {
+})  # fmt: skip
+_OTHER_ELEMENTS: Mapping[tuple[str, str], str] = MappingProxyType({
     (DC, "title"): "dc_title", (DC, "date"): "dc_date", (DC, "creator"): "dc_creator",
     (DC, "description"): "dc_description", (DCTERMS, "issued"): "published",
     (DCTERMS, "created"): "created", (DCTERMS, "modified"): "updated",
@@ -93,10 +97,11 @@ _OTHER_ELEMENTS = {
     ("http://search.yahoo.com/mrss", "description"): "media_description",
     (ITUNES, "author"): "itunes_author", (ITUNES, "summary"): "itunes_summary",
     (ITUNES, "image"): "itunes_image",
-}  # fmt: skip
+})  # fmt: skip
 
 
 def _element_keys() -> dict[tuple[str, str], str]:
+    """(namespace, local name) → field key, for every element the mappers read."""
     keys = {(ns, local): key for ns in _RSS_NAMESPACES for local, key in _RSS_ELEMENTS.items()}
     for ns in (ATOM10, ATOM03):
         keys.update({(ns, local): key for local, key in _ATOM_ELEMENTS.items()})
@@ -140,11 +145,35 @@ _REPAIRABLE = frozenset(
      "ERR_INVALID_CHAR", "ERR_INVALID_CHARREF", "ERR_INVALID_DEC_CHARREF",
      "ERR_INVALID_HEX_CHARREF", "WAR_UNDECLARED_ENTITY")
 )  # fmt: skip
-_AMPERSAND_RE = re.compile(r"&(?:(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{0,31});)?")
+#: Every "&" but the five XML entities (skipped in C: escaped HTML is full of them).
+_AMPERSAND_RE = re.compile(
+    r"&(?!(?:amp|lt|gt|quot|apos);)"
+    r"(?:(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{0,31});)?"
+)
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CDATA_RE = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
+_CDATA_SPLIT_RE = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
+#: A "<" that cannot start markup ("a < b", "x <= 3").
+_LONE_LT_RE = re.compile(r"<(?=[\s\d=])")
 _ABSOLUTE_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-_LOOKS_HTML_CLOSE_RE = re.compile(r"</\w+>|&#?\w+;")
+_CLOSE_TAG_OR_ENTITY_RE = re.compile(r"</\w+>|&#?\w+;")
+_TAG_NAME_RE = re.compile(r"</?(\w+)")
+_ENTITY_NAME_RE = re.compile(r"&(\w+);")
+#: feedparser's "acceptable elements": an RSS title is HTML only if all its tags are in here.
+_TITLE_HTML_ELEMENTS = frozenset(
+    {
+        "a", "abbr", "acronym", "address", "area", "article", "aside", "audio", "b", "big",
+        "blockquote", "br", "button", "canvas", "caption", "center", "cite", "code", "col",
+        "colgroup", "command", "datagrid", "datalist", "dd", "del", "details", "dfn", "dialog",
+        "dir", "div", "dl", "dt", "em", "event-source", "fieldset", "figcaption", "figure",
+        "font", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "i",
+        "img", "input", "ins", "kbd", "keygen", "label", "legend", "li", "m", "map", "menu",
+        "meter", "multicol", "nav", "nextid", "noscript", "ol", "optgroup", "option", "output",
+        "p", "pre", "progress", "q", "s", "samp", "section", "select", "small", "sound",
+        "source", "spacer", "span", "strike", "strong", "sub", "sup", "table", "tbody", "td",
+        "textarea", "tfoot", "th", "thead", "time", "tr", "tt", "u", "ul", "var", "video"
+    }
+)  # fmt: skip
 _MAX_WARNINGS = 5
 
 
@@ -190,20 +219,28 @@ def parse_xml(utf8: bytes, *, url: str, default_tz: tzinfo) -> ParsedFeed:
     fmt = _root_format(tree.root) if tree.root is not None else None
     feed = None
     if tree.root is not None and fmt is not None:
-        feed = _map_feed(tree.root, fmt, url, default_tz, warnings, has_xml_base, loose=False)
-        if feed.items or not tree.messages:
+        feed = _map_feed(tree.root, fmt, url, default_tz, [*warnings], has_xml_base, loose=False)
+        # Recovery can also stop early and lose the entries after an error.
+        if not tree.messages or 0 < _entry_tags(utf8) <= len(feed.items):
             return feed
 
     fallback = _html_fallback(utf8)
     fallback_fmt = _root_format(fallback) if fallback is not None else None
     if fallback is not None and fallback_fmt is not None:
-        warnings.append("not well-formed XML: entries read with the HTML parser")
-        loose = _map_feed(fallback, fallback_fmt, url, default_tz, warnings, False, loose=True)
-        if loose.items or feed is None:
+        loose_warnings = [*warnings, "not well-formed XML: entries read with the HTML parser"]
+        loose = _map_feed(
+            fallback, fallback_fmt, url, default_tz, loose_warnings, False, loose=True
+        )
+        if feed is None or len(loose.items) > len(feed.items):
             return loose
     if feed is not None:
         return feed
     raise ParseError(_not_a_feed_message(tree), url)
+
+
+def _entry_tags(utf8: bytes) -> int:
+    """Roughly how many items / entries the document has (start tags, counted in C)."""
+    return sum(utf8.count(tag) for tag in (b"<item>", b"<item ", b"<entry>", b"<entry "))
 
 
 # -- parsing -------------------------------------------------------------------------------
@@ -237,7 +274,12 @@ def _parse(utf8: bytes) -> _Tree:
         strip_cdata=False,
         collect_ids=False,
     )
-    root = etree.fromstring(utf8.lstrip(), parser)
+    if utf8[:1].isspace():
+        utf8 = utf8.lstrip()  # nothing may precede the XML declaration
+    try:
+        root = etree.fromstring(utf8, parser)
+    except etree.XMLSyntaxError:
+        root = None  # nothing recoverable; the error log says why
     log = parser.error_log
     messages = [f"line {e.line}, column {e.column}: {e.message}" for e in log[:_MAX_WARNINGS]]
     if len(log) > _MAX_WARNINGS:
@@ -246,20 +288,23 @@ def _parse(utf8: bytes) -> _Tree:
 
 
 def _repair(text: str) -> str:
-    """Rewrites what libxml2 recovers badly: HTML entities, bare '&', control characters."""
-    return _AMPERSAND_RE.sub(_fix_ampersand, _CONTROL_RE.sub("", text))
+    """Rewrites what libxml2 recovers badly: HTML entities, bare '&' and '<', control
+    characters. CDATA sections are left as they are (but for control characters)."""
+    parts = _CDATA_SPLIT_RE.split(_CONTROL_RE.sub("", text))
+    parts[::2] = [_LONE_LT_RE.sub("&lt;", _AMPERSAND_RE.sub(_fix_ampersand, p)) for p in parts[::2]]
+    return "".join(parts)
 
 
 def _fix_ampersand(match: re.Match[str]) -> str:
+    """One ``&...`` of :func:`_repair`: HTML entities become character references,
+    bare ``&`` and unknown names become text, invalid character references go."""
     name = match[1]
     if name is None:
         return "&amp;"
     if name[0] == "#":
         code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
         allowed = code in (9, 10, 13) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0x10FFFF
-        return match[0] if allowed and code not in (0xFFFE, 0xFFFF) else ""
-    if name in ("amp", "lt", "gt", "quot", "apos"):
-        return match[0]
+        return f"&#{code};" if allowed and code not in (0xFFFE, 0xFFFF) else ""
     chars = html.entities.html5.get(name + ";")
     if chars is None:
         return "&amp;" + name + ";"
@@ -272,7 +317,10 @@ def _html_fallback(utf8: bytes) -> _Element | None:
     parser = etree.HTMLParser(
         encoding="utf-8", no_network=True, remove_comments=True, huge_tree=False, recover=True
     )
-    document = etree.fromstring(text.encode("utf-8"), parser)
+    try:
+        document = etree.fromstring(text.encode("utf-8"), parser)
+    except etree.LxmlError:
+        return None
     if document is None:
         return None
     for element in document.iter():
@@ -282,6 +330,7 @@ def _html_fallback(utf8: bytes) -> _Element | None:
 
 
 def _not_a_feed_message(tree: _Tree) -> str:
+    """Why a document is not a feed, for :class:`ParseError`."""
     if tree.root is None:
         return "not XML" + (f" ({tree.messages[0]})" if tree.messages else "")
     local = _split(tree.root.tag)[1].lower() if isinstance(tree.root.tag, str) else "?"
@@ -381,14 +430,13 @@ def _map_feed(
         feed_author=_atom_author(meta.get("atom_author", [])) if is_atom else None,
     )
     title_el = _first(meta, "title", "atom_title", "dc_title")
+    mapped = tuple(_map_item(item, context, warnings, index) for index, item in enumerate(items))
     return ParsedFeed(
         format=fmt,
         title=_title(title_el) if title_el is not None else "",
         link=feed_link,
-        items=tuple(
-            _map_item(item, context, warnings, index) for index, item in enumerate(items)
-        ),
-        warnings=tuple(warnings),
+        items=mapped,
+        warnings=tuple(warnings),  # after the items: they add date warnings
     )
 
 
@@ -426,7 +474,7 @@ def _map_item(item: _Element, ctx: _Context, warnings: list[str], index: int) ->
         summary_el = _media_description(found)
     if summary_el is None:
         summary_el = _first(found, "itunes_summary")
-    raw_el = _first(found, "description", "atom_summary", "atom_content")
+    raw_el = _first(found, "description", "dc_description", "atom_summary", "atom_content")
     body_el = content_el if content_el is not None else summary_el
     return ParsedItem(
         guid=guid,
@@ -445,6 +493,7 @@ def _map_item(item: _Element, ctx: _Context, warnings: list[str], index: int) ->
 def _item_link(
     found: dict[str, list[_Element]], guid_el: _Element | None, ctx: _Context
 ) -> str | None:
+    """RSS link, else Atom alternate link, else a permalink guid / Atom id that is a URL."""
     for element in found.get("link", []):
         link = _rss_link(element, ctx.loose)
         if link:
@@ -499,6 +548,7 @@ def _atom_alternate(links: Iterable[_Element]) -> _Element | None:
 def _item_date(
     found: dict[str, list[_Element]], ctx: _Context, warnings: list[str], index: int
 ) -> datetime | None:
+    """The first parseable of: published forms, dc:date, updated forms, created forms."""
     unparsed: list[str] = []
     for key in _DATE_KEYS:
         for element in found.get(key, []):
@@ -517,6 +567,8 @@ def _item_date(
 def _item_author(found: dict[str, list[_Element]]) -> str | None:
     """RSS author (its name part), dc:creator, itunes:author, Atom author, then an e-mail."""
     rss = _first(found, "author")
+    if rss is not None and len(rss):
+        return _atom_author([rss])  # an Atom author read without its namespace
     rss_author = _author_name(_text(rss)) if rss is not None else None
     if rss_author and "@" not in rss_author:
         return rss_author
@@ -540,6 +592,7 @@ def _author_name(value: str) -> str | None:
 
 
 def _atom_author(authors: Iterable[_Element]) -> str | None:
+    """The first Atom person's name, else e-mail, else text."""
     for author in authors:
         parts = {_split(c.tag)[1]: _text(c).strip() for c in author if isinstance(c.tag, str)}
         name = parts.get("name") or parts.get("email") or _text(author).strip()
@@ -582,6 +635,7 @@ def _images(found: dict[str, list[_Element]], ctx: _Context) -> tuple[str, ...]:
 def _add_image(
     urls: list[str], element: _Element, url: str | None, kind: str | None, ctx: _Context
 ) -> None:
+    """Appends a cover candidate if it is typed as an image or looks like one."""
     url = (url or "").strip()
     if not url:
         return
@@ -590,14 +644,17 @@ def _add_image(
 
 
 def _image_like(url: str) -> bool:
+    """Whether a URL's path ends like an image file."""
     path = url.split("#", 1)[0].split("?", 1)[0].lower()
     return path.endswith(_IMAGE_SUFFIXES)
 
 
 def _item_base(body: _Element | None, link: str | None, ctx: _Context) -> str | None:
     """xml:base in scope of the body, else the item's link, else the channel link / feed URL."""
-    if body is not None and ctx.has_xml_base and body.base:
-        return _resolve(body.base, ctx.base)
+    if body is not None and ctx.has_xml_base:
+        base = body.base
+        if base:
+            return _resolve(base, ctx.base)
     return link or ctx.base or None
 
 
@@ -605,6 +662,7 @@ def _item_base(body: _Element | None, link: str | None, ctx: _Context) -> str | 
 
 
 def _first(found: dict[str, list[_Element]], *keys: str) -> _Element | None:
+    """The first element found under the first of ``keys`` that has one."""
     for key in keys:
         elements = found.get(key)
         if elements:
@@ -620,6 +678,7 @@ def _text(element: _Element) -> str:
 
 
 def _strip(value: str) -> str | None:
+    """The value stripped, None when nothing is left."""
     value = value.strip()
     return value or None
 
@@ -633,17 +692,28 @@ def _attribute(element: _Element, name: str) -> str | None:
 def _title(element: _Element) -> str:
     """A title as plain text.
 
-    RSS titles are text that may hold escaped HTML: like feedparser, a title that
-    has a closing tag or an entity reference is taken as HTML, and reduced to its
-    text here. Atom titles follow their ``type``.
+    RSS titles are text that may hold escaped HTML: like feedparser, a title is
+    taken as HTML (and reduced to its text here) when it has a closing tag or an
+    entity reference, all its tags are common HTML elements and all its entities
+    are HTML 4 entities. Atom titles follow their ``type``.
     """
     namespace, _ = _split(element.tag)
     if namespace in (ATOM10, ATOM03):
-        if _content_kind(element) == "html":
-            return html_to_text(_text(element)).strip()
-        return _text(element).strip()
+        text = _text(element)
+        if (element.get("mode") or "").strip().lower() == "base64":  # Atom 0.3
+            text = _base64(text)
+        return (html_to_text(text) if _content_kind(element) == "html" else text).strip()
     text = _text(element).strip()
-    return html_to_text(text).strip() if _LOOKS_HTML_CLOSE_RE.search(text) else text
+    return html_to_text(text).strip() if _looks_like_html(text) else text
+
+
+def _looks_like_html(text: str) -> bool:
+    """feedparser's guess (``looks_like_html``) at whether an RSS title is HTML."""
+    if not _CLOSE_TAG_OR_ENTITY_RE.search(text):
+        return False
+    if any(tag.lower() not in _TITLE_HTML_ELEMENTS for tag in _TAG_NAME_RE.findall(text)):
+        return False
+    return all(name in html.entities.entitydefs for name in _ENTITY_NAME_RE.findall(text))
 
 
 def html_to_text(markup: str) -> str:
@@ -738,6 +808,7 @@ def _inner_markup(element: _Element, *, unwrap_div: bool) -> str:
 
 
 def _base64(value: str) -> str:
+    """Atom 0.3 ``mode="base64"`` content, decoded (left as is when it is not base64)."""
     try:
         return base64.b64decode(value).decode("utf-8", "replace")
     except (binascii.Error, ValueError):
@@ -765,4 +836,3 @@ def _resolve(href: str, base: str) -> str:
         return urljoin(base, href)
     except ValueError:
         return href
-
