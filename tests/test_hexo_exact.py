@@ -50,11 +50,12 @@ import pytest
 import yaml
 from lxml import etree
 
+from feedsite._clean import clean_html
 from feedsite._parse import parse_feed
 from feedsite._plan import item_id
 from feedsite._run import RunResult, run
 from feedsite._targets._paths import post_relpath
-from feedsite.config import load_config
+from feedsite.config import DEFAULT_IFRAME_HOSTS, load_config
 from tests.helpers.hexo import HexoLoad, HexoPost, load_posts, make_site, require_hexo
 
 pytestmark = pytest.mark.hexo
@@ -69,6 +70,8 @@ SITE_TZ = "Asia/Shanghai"
 PROCESS_TZS = ("UTC", "Asia/Shanghai")
 #: The run's clock: the date of every entry that has none.
 PINNED_NOW = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
+#: The config sets no clean.iframe_hosts.
+IFRAME_HOSTS = DEFAULT_IFRAME_HOSTS
 #: How many failures a report lists in full.
 REPORT_LIMIT = 40
 
@@ -353,6 +356,8 @@ class Expected:
     title: str
     date: datetime
     categories: tuple[str, str, str]
+    #: The clean stage's HTML for the body; None when the entry has no body.
+    cleaned: str | None
 
 
 @dataclass(slots=True)
@@ -403,6 +408,12 @@ def expected_posts(feeds: list[Source]) -> tuple[dict[str, Expected], list[str]]
                 title = allowed.title if allowed.title is not None else title
                 date = allowed.date if allowed.date is not None else date
             path = post_relpath(src.category, src.site, src.feed, iid)
+            body = item.content_html or item.summary_html
+            cleaned = (
+                clean_html(body, base_url=item.base_url or item.link, iframe_hosts=IFRAME_HOSTS)
+                if body
+                else None
+            )
             expected[path] = Expected(
                 path,
                 f"{src.category} › {src.site} › {src.feed[:40]}: {src.label} entry {number}"
@@ -410,6 +421,7 @@ def expected_posts(feeds: list[Source]) -> tuple[dict[str, Expected], list[str]]
                 title,
                 date,
                 (src.category, src.site, src.feed),
+                cleaned or None,
             )
     names = {s.file.name for s in feeds}
     problems += [
@@ -515,6 +527,33 @@ def test_feedsite_posted_every_entry(site: Site) -> None:
         report.add(path, "written, but no entry of the corpus maps to it")
     report.check(len(site.expected))
     assert len(site.written) > 6500
+
+
+def test_written_body_keeps_the_cleaned_text(site: Site) -> None:
+    """The written ``<div>`` body reads as the clean stage's HTML: same text, same ``<pre>``.
+
+    Hexo can only keep what was written; this checks that making the body safe for Hexo
+    (character references, blank lines dropped) did not change what a reader sees.
+    """
+    report = Report("written bodies against the clean stage's HTML")
+    checked = 0
+    for path, exp in site.expected.items():
+        text = site.written.get(path)
+        if text is None or exp.cleaned is None:
+            continue
+        checked += 1
+        try:
+            want, got = page_text(exp.cleaned), page_text(written_body(text))
+        except ValueError as e:
+            report.add(exp.where, f"cannot read: {e}")
+            continue
+        if got.text != want.text:
+            report.add(exp.where, _text_diff(want.text, got.text, "cleaned", "written"))
+        if got.pre != want.pre:
+            report.add(
+                exp.where, f"<pre> texts: written {_short(got.pre)}\n    cleaned {_short(want.pre)}"
+            )
+    report.check(checked)
 
 
 def test_every_written_file_is_a_hexo_post(site: Site, hexo: HexoLoad) -> None:
@@ -662,15 +701,17 @@ def written_body(post: str) -> str:
     return rest
 
 
-def _text_diff(want: str, got: str) -> str:
+def _text_diff(want: str, got: str, want_name: str = "written", got_name: str = "Hexo") -> str:
     at = next((i for i, (a, b) in enumerate(zip(want, got, strict=False)) if a != b), None)
     if at is None:
         at = min(len(want), len(got))
     lo = max(0, at - 60)
+    width = max(len(want_name), len(got_name))
     return (
-        f"text differs at character {at} (written {len(want)}, Hexo {len(got)} chars):\n"
-        f"    Hexo    …{_short(got[lo : at + 80], 200)}\n"
-        f"    written …{_short(want[lo : at + 80], 200)}"
+        f"text differs at character {at} ({want_name} {len(want)} chars,"
+        f" {got_name} {len(got)}):\n"
+        f"    {got_name:<{width}} …{_short(got[lo : at + 80], 200)}\n"
+        f"    {want_name:<{width}} …{_short(want[lo : at + 80], 200)}"
     )
 
 

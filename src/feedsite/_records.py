@@ -5,7 +5,7 @@ from the store (``Stored*``) and what is to be written (``*Intent``, ``PostWrite
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -126,15 +126,3 @@ class PostDelete:
 
     path: str
     reason: Literal["pruned", "feed_removed", "removed"]
-
-
-@dataclass(frozen=True, slots=True)
-class FeedCounts:
-    """Per-feed tallies for the run summary."""
-
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    restored: int = 0
-    pruned: int = 0
-    edited: list[str] = field(default_factory=list)

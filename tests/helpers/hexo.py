@@ -36,10 +36,10 @@ CONFIG_TEMPLATE = HEXO_DIR / "_config.yml"
 #: The packages ``load_posts.js`` needs in ``tests/hexo/node_modules``.
 PACKAGES = ("hexo", "hexo-renderer-marked")
 INSTALL_HINT = "run `npm ci --prefix tests/hexo` (needs Node.js >= 20.19)"
-#: V8 heap for the loader: ~6,600 posts peak at ~0.8 GB RSS; the default limit
-#: on a small CI machine can be lower than that.
-NODE_HEAP_MB = 3072
-#: Loading ~6,600 posts takes ~15 s on 2 cores; this only stops a hung process.
+#: V8 heap limit for the loader: ~6,800 posts peak at ~0.65 GiB RSS, and V8's default
+#: limit on a machine with little memory can be lower than that.
+NODE_HEAP_MB = 2048
+#: Loading ~6,800 posts takes ~12 s on 2 cores; this only stops a hung process.
 TIMEOUT_SECONDS = 600
 
 

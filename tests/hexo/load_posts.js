@@ -47,7 +47,8 @@ function describe(level, args) {
     err = rest.shift();
   }
   parts.push(`${level} ${util.format(...rest)}`);
-  if (err) parts.push(String(err && (err.stack || err.message) || err));
+  // The message and the top of the stack say which file and which step failed.
+  if (err) parts.push(String(err.stack || err.message || err).split('\n').slice(0, 8).join('\n'));
   return parts.join('\n');
 }
 

@@ -84,23 +84,19 @@ class Writer:
 
     def sync(self) -> None:
         """Make every write and delete since the last call durable."""
-        for path in self._dirty_files:
-            try:
-                fd = os.open(path, os.O_RDONLY)
-            except FileNotFoundError:
-                continue
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        for folder in self._dirty_dirs:
-            try:
-                fd = os.open(folder, os.O_RDONLY)
-            except FileNotFoundError:
-                continue
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        for path in (*self._dirty_files, *self._dirty_dirs):
+            _fsync(path)
         self._dirty_files.clear()
         self._dirty_dirs.clear()
+
+
+def _fsync(path: Path) -> None:
+    """fsync a file or a folder (a folder's fsync makes its entries durable)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
