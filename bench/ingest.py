@@ -604,7 +604,7 @@ def report(samples: Samples, docs: dict[str, Doc], scratch: Path) -> str:
             for label, secs in (
                 ("read + lxml parse + nh3 clean", _median([f.parse_clean for f in samples.floor])),
                 (f"{written:,} × `Writer.write`", _median([f.write for f in samples.floor])),
-                ("`Writer.sync` (fsync files + folders)", _median([f.sync for f in samples.floor])),
+                ("one `Writer.sync()`", _median([f.sync for f in samples.floor])),
             )
         ),
         (
@@ -699,7 +699,12 @@ def write_docs(body: str, path: Path = DOCS) -> None:
         "entry, against a floor measured in the same command (lxml parse + nh3 clean of the "
         "same entries + writing the same number of files through the same `Writer`), then a "
         "rerun where every feed answers 304. Rerun with:\n\n"
-        "```sh\n.venv/bin/python bench/ingest.py --write-docs\n```\n\n" + body
+        "```sh\n.venv/bin/python bench/ingest.py --write-docs\n```\n\n"
+        "Two tables: the real disk (`TMPDIR`) is what users get, fsync included, but this VM's "
+        "file-creation speed swings several-fold from minute to minute, and the floor is mostly "
+        "disk there; tmpfs (`/dev/shm`) takes the disk out and shows feedsite's own CPU "
+        "overhead over the floor. Indented rows are information, not targets. Details and "
+        "options: [bench/README.md](../bench/README.md).\n\n" + body
     )
     text = path.read_text(encoding="utf-8") if path.exists() else DOCS_INTRO
     start = text.find(SECTION + "\n")

@@ -166,3 +166,13 @@ def test_check_takes_the_timezone_from_hexo_config(
     (config.parent / "blog/_config.yml").write_text("timezone: Asia/Shanghai\n")
     assert main(["check", "-c", str(config), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["warnings"] == []
+
+
+def test_version_matches_pyproject() -> None:
+    import tomllib
+
+    from feedsite import __version__
+
+    root = Path(__file__).resolve().parents[1]
+    with open(root / "pyproject.toml", "rb") as f:
+        assert tomllib.load(f)["project"]["version"] == __version__

@@ -8,4 +8,7 @@ pipeline's stages and may change at any time.
 
 from feedsite.errors import FeedsiteError
 
-__all__ = ["FeedsiteError"]
+#: Must match ``version`` in pyproject.toml (a test checks).
+__version__ = "0.1.0"
+
+__all__ = ["FeedsiteError", "__version__"]

@@ -49,8 +49,9 @@ class RunResult:
     dry_run: bool
     seconds: float = 0.0
     deleted: int = 0
-    removed_from_feeds: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: Items that could not be rendered (each names its feed and item id).
+    item_errors: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         reports = self.decision.reports
@@ -90,6 +91,7 @@ class RunResult:
                 {"feed": label, "posts": n} for label, n in self.decision.removed_feeds
             ],
             "warnings": self.warnings,
+            "item_errors": self.item_errors,
         }
 
 
@@ -191,7 +193,10 @@ def run(
 
 def _settle(state: State, writer: Writer) -> None:
     """Finish what a killed run left half done, by looking at each file."""
-    for path, row_state, old_sha, new_sha, _rkey in state.unfinished_posts(TARGET):
+    unfinished = state.unfinished_posts(TARGET)
+    for folder in {path.rpartition("/")[0] for path, *_ in unfinished}:
+        writer.remove_temp_files(folder)
+    for path, row_state, old_sha, new_sha, _rkey in unfinished:
         target = writer.resolve(path)
         actual = _sha_of(target)
         if row_state == "deleting":
@@ -225,15 +230,13 @@ def _observe(
     """Is each recorded post still on disk with the bytes we wrote?"""
     disk: dict[str, DiskState] = {}
     for path, post in posts.items():
-        target = writer.resolve(path)
-        try:
-            st = target.stat()
-        except FileNotFoundError:
+        st = writer.stat(path)
+        if st is None:
             disk[path] = "missing"
             continue
         if st.st_size == post.size and st.st_mtime_ns == post.mtime_ns:
             disk[path] = "ok"
-        elif _sha_of(target) == post.sha256:
+        elif _sha_of(writer.resolve(path)) == post.sha256:
             disk[path] = "ok"
             if not dry_run:
                 state.refresh_stat(TARGET, path, st.st_size, st.st_mtime_ns)
@@ -376,7 +379,6 @@ def _apply(
         (j.feed_key, j.item_id) for j in decision.renders if (j.feed_key, j.item_id) not in data
     ]
     all_data = {**state.item_data(missing), **data}
-    first_seen = {(i.feed_key, i.item_id): i.first_seen for i in decision.item_intents}
     names = {f.key: (f.category, f.site, f.name) for f in config.feeds}
     rendered: list[tuple[str, bytes, str, str]] = []
     for job in decision.renders:
@@ -390,7 +392,7 @@ def _apply(
             title=d.title,
             link=d.link,
             date=d.date,
-            first_seen=first_seen[(job.feed_key, job.item_id)],
+            first_seen=job.first_seen,
             body_clean=d.body_clean,
             # JSON Feed items have no description element: the legacy body is their HTML.
             description_raw=d.description_raw
@@ -398,7 +400,14 @@ def _apply(
             else (d.content_html or d.summary_html),
             images=d.images,
         )
-        blob = render_post(source, settings)
+        try:
+            blob = render_post(source, settings)
+        except Exception as e:  # one unrenderable item must not cost the others
+            labels = {f.key: f.label for f in config.feeds}
+            result.item_errors.append(
+                f"{labels[job.feed_key]}: item {job.item_id}: cannot render: {e!r}"
+            )
+            continue
         rendered.append((job.path, blob, hashlib.sha256(blob).hexdigest(), job.render_key))
     jobs = {j.path: j for j in decision.renders}
     state.begin_apply(
@@ -412,9 +421,8 @@ def _apply(
     )
     written = []
     for path, blob, _sha, _rkey in rendered:
-        writer.write(path, blob)
-        st = writer.resolve(path).stat()
-        written.append((path, st.st_size, st.st_mtime_ns))
+        done = writer.write(path, blob)
+        written.append((path, done.size, done.mtime_ns))
     deleted = []
     for gone in decision.deletes:
         if writer.delete(gone.path):

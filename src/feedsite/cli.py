@@ -11,25 +11,17 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.tree import Tree
-
+from feedsite import __version__
 from feedsite.config import Config, load_config
 from feedsite.errors import ConfigError, FeedsiteError, LockedError
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
-
-
-def _version() -> str:
-    try:
-        return version("feedsite")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="feedsite",
         description="Turn a tree of RSS/Atom/JSON feeds into a news site.",
     )
-    parser.add_argument("--version", action="version", version=f"feedsite {_version()}")
+    parser.add_argument("--version", action="version", version=f"feedsite {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_config(p: argparse.ArgumentParser) -> None:
@@ -72,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
         return int(e.code or 0)
+    # rich is imported here, not at module level: `feedsite run --json` from cron
+    # should not pay for it before it is needed (startup is part of every run).
+    from rich.console import Console
+
     out = Console(soft_wrap=True)
     err = Console(stderr=True, soft_wrap=True)
     try:
@@ -97,6 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Console) -> int:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     from feedsite._run import run
 
     show_progress = err.is_terminal and not args.json
@@ -114,7 +118,7 @@ def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Consol
         result = run(config, dry_run=args.dry_run, on_feed_done=lambda _k: progress.advance(task))
     counts = result.counts()
     if args.json:
-        out.print_json(json.dumps(result.to_json(), ensure_ascii=False))
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
     else:
         _print_summary(result, out, err)
     attempted = counts["feeds_ok"] + counts["feeds_not_modified"] + counts["feeds_failed"]
@@ -124,11 +128,15 @@ def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Consol
 
 
 def _print_summary(result: object, out: Console, err: Console) -> None:
+    from rich.table import Table
+
     from feedsite._run import RunResult
 
     assert isinstance(result, RunResult)
     for w in result.warnings:
         err.print(f"[yellow]warning:[/] {w}", highlight=False)
+    for message in result.item_errors:
+        err.print(f"[red]item failed:[/] {message}", highlight=False)
     for r in result.decision.reports:
         if r.status == "failed":
             err.print(f"[red]failed:[/] {r.label}: {r.error}", highlight=False)
@@ -191,6 +199,8 @@ def _cmd_check(config: Config, args: argparse.Namespace, out: Console, err: Cons
             )
         )
         return EXIT_OK
+    from rich.tree import Tree
+
     tree = Tree(f"{config.file}  ({len(config.feeds)} feeds, profile {config.site.profile})")
     categories: dict[str, Tree] = {}
     sites: dict[tuple[str, str], Tree] = {}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -90,21 +91,22 @@ def require_hexo() -> None:
 def make_site(blog: Path, *, timezone: str = "Asia/Shanghai") -> None:
     """Make ``blog`` a Hexo site as ``hexo init`` would, using ``tests/hexo`` for its packages.
 
-    Writes ``_config.yml`` (the template, whose ``timezone`` must be ``timezone``),
+    Writes ``_config.yml`` (the template with its ``timezone`` set to ``timezone``),
     a site ``package.json`` naming Hexo and the Markdown renderer (Hexo loads
     plugins from the site's dependencies), and links ``node_modules`` to
     ``tests/hexo/node_modules``.
 
     Args:
         blog: the site folder (created if needed).
-        timezone: the zone the posts' dates were written in.
+        timezone: the zone the posts' dates were written in (feedsite's site.timezone).
     """
     require_hexo()
     template = CONFIG_TEMPLATE.read_text(encoding="utf-8")
-    if f"\ntimezone: {timezone}\n" not in template:
-        raise AssertionError(f"{CONFIG_TEMPLATE} must set `timezone: {timezone}`")
+    config, found = re.subn(r"(?m)^timezone: .*$", f"timezone: {timezone}", template)
+    if found != 1:
+        raise AssertionError(f"{CONFIG_TEMPLATE} must have one top-level `timezone:` line")
     blog.mkdir(parents=True, exist_ok=True)
-    (blog / "_config.yml").write_text(template, encoding="utf-8")
+    (blog / "_config.yml").write_text(config, encoding="utf-8")
     pins = json.loads((HEXO_DIR / "package.json").read_text(encoding="utf-8"))["dependencies"]
     site_package = {
         "name": "hexo-site",

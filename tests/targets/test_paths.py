@@ -18,14 +18,17 @@ from feedsite.errors import UnsafePathError
     [
         ("新媒体", "新媒体"),
         ("AI 研习社", "AI 研习社"),
-        ("..", "_~"),
+        ("..", "x~"),
         ("a/b", "a_b~"),
         ("a\\b", "a_b~"),
         ("x\x00y", "x_y~"),
-        ("CON", "_CON~"),
-        ("nul.txt", "_nul.txt~"),
-        ("", "_~"),
+        ("CON", "x-CON~"),
+        ("nul.txt", "x-nul.txt~"),
+        ("", "x~"),
         (" trailing. ", "trailing~"),
+        ("_hidden", "hidden~"),
+        (".dot", "dot~"),
+        ("<angle>", "angle_~"),
     ],
 )
 def test_safe_component(name: str, expected_prefix: str) -> None:
@@ -38,6 +41,7 @@ def test_safe_component(name: str, expected_prefix: str) -> None:
 def test_component_is_always_safe(name: str) -> None:
     safe = safe_component(name)
     assert safe not in ("", ".", "..")
+    assert not safe.startswith(("_", ".")), "Hexo skips such folders"
     assert "/" not in safe and "\\" not in safe and "\x00" not in safe
     assert len(safe.encode()) <= max(MAX_COMPONENT_BYTES, len(name.encode()))
     assert len(safe.encode()) <= MAX_COMPONENT_BYTES

@@ -88,6 +88,7 @@ class RenderJob:
     item_id: str
     render_key: str
     reason: Literal["new", "updated", "restored"]
+    first_seen: datetime
 
 
 @dataclass(slots=True)
@@ -205,12 +206,27 @@ def _decide_feed(
         elif cand.was_live:
             _prune(inp, feed, cand, posts_by_item, report, out)
         else:
-            out.item_intents.append(
+            _record(
+                out,
+                stored.get(cand.iid),
                 ItemIntent(
                     key, cand.iid, "seen", cand.first_seen, cand.seq, cand.date, cand.chash, None
-                )
+                ),
             )
             out.to_clean.pop((key, cand.iid), None)
+
+
+def _record(out: Decision, stored: StoredItem | None, intent: ItemIntent) -> None:
+    """Queue ``intent`` unless the stored row already says exactly that."""
+    if (
+        stored is None
+        or stored.status != intent.status
+        or stored.seq != intent.seq
+        or stored.date != intent.date
+        or stored.content_hash != intent.content_hash
+        or stored.first_seen != intent.first_seen
+    ):
+        out.item_intents.append(intent)
 
 
 def _merge_document(
@@ -253,9 +269,7 @@ def _merge_document(
         if iid in in_window:
             pool[iid] = _Candidate(iid, first_seen, index, item.date, chash, item, False)
         else:
-            out.item_intents.append(
-                ItemIntent(key, iid, "seen", first_seen, index, item.date, chash, None)
-            )
+            _record(out, s, ItemIntent(key, iid, "seen", first_seen, index, item.date, chash, None))
     # Forget what the feed no longer lists: seen-only rows and prune tombstones.
     # `removed` tombstones stay: a post the owner took down never comes back.
     for iid, s in stored.items():
@@ -273,13 +287,17 @@ def _keep(
     out: Decision,
 ) -> None:
     key = feed.key
-    out.item_intents.append(
-        ItemIntent(key, cand.iid, "live", cand.first_seen, cand.seq, cand.date, cand.chash, None)
+    intent = ItemIntent(
+        key, cand.iid, "live", cand.first_seen, cand.seq, cand.date, cand.chash, None
     )
     if cand.parsed is not None:
         out.to_clean[(key, cand.iid)] = cand.parsed
+        out.item_intents.append(intent)
     elif stored is not None and stored.clean_key != inp.clean_key:
         out.to_reclean.append((key, cand.iid))
+        out.item_intents.append(intent)
+    else:
+        _record(out, stored, intent)
     path = post_relpath(feed.category, feed.site, feed.name, cand.iid)
     rkey = render_key(
         cand.chash,
@@ -305,7 +323,7 @@ def _keep(
         report.unchanged += 1
         return
     setattr(report, reason, getattr(report, reason) + 1)
-    out.renders.append(RenderJob(path, key, cand.iid, rkey, reason))
+    out.renders.append(RenderJob(path, key, cand.iid, rkey, reason, cand.first_seen))
 
 
 def _prune(

@@ -3,9 +3,10 @@
 Names come from the config (category/site/feed) and ids from feeds: both are
 untrusted. Every component is reduced to something no filesystem misreads:
 no separators, no ``..``, no control characters, no Windows-reserved names or
-characters, at most ``MAX_COMPONENT_BYTES`` bytes. A component that had to be
-changed gets a short hash of the original appended, so two different names can
-never land in the same folder.
+characters, at most ``MAX_COMPONENT_BYTES`` bytes, and no leading ``_`` or
+``.`` (Hexo silently skips every path under ``source/_posts`` with a part that
+starts with either). A component that had to be changed gets a short hash of
+the original appended, so two different names can never land in the same folder.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?
 def safe_component(name: str) -> str:
     """Return a filesystem-safe folder/file name for ``name`` (stable, injective)."""
     safe = unicodedata.normalize("NFC", name)
-    safe = _UNSAFE.sub("_", safe).strip(" .")
+    safe = _UNSAFE.sub("_", safe).strip(" .").lstrip("_.")
     if _RESERVED.match(safe):
-        safe = "_" + safe
+        safe = "x-" + safe
     if not safe:
-        safe = "_"
+        safe = "x"
     if safe != name or len(safe.encode()) > MAX_COMPONENT_BYTES:
         digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
         safe = _truncate(safe, MAX_COMPONENT_BYTES - 9) + "~" + digest

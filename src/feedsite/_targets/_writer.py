@@ -10,11 +10,26 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import stat
+import sys
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from feedsite.errors import TargetError, UnsafePathError
+
+#: Prefix of the temp files writes go through (``.feedsite-XXXX.tmp``).
+TEMP_PREFIX = ".feedsite-"
+
+
+class Written(NamedTuple):
+    """What :meth:`Writer.write` left on disk."""
+
+    changed: bool
+    size: int
+    mtime_ns: int
 
 
 class Writer:
@@ -24,6 +39,8 @@ class Writer:
         self.root = root.resolve()
         self._dirty_files: list[Path] = []
         self._dirty_dirs: set[Path] = set()
+        #: Folders already checked to lie inside the root (existing ones only).
+        self._safe_dirs: set[tuple[str, ...]] = set()
 
     def resolve(self, relpath: str) -> Path:
         """Absolute path of ``relpath`` under the root.
@@ -36,22 +53,46 @@ class Writer:
         parts = relpath.split("/")
         if any(p in ("", ".", "..") for p in parts):
             raise UnsafePathError(f"unsafe output path {relpath!r}")
-        path = self.root.joinpath(*parts)
-        if not path.resolve().is_relative_to(self.root):
-            raise UnsafePathError(f"output path {relpath!r} leaves {self.root}")
-        return path
+        folder_parts = tuple(parts[:-1])
+        folder = self.root.joinpath(*folder_parts)
+        if folder_parts not in self._safe_dirs:
+            # Resolving follows symlinks: a folder that is a link out of the root is refused.
+            if not folder.resolve().is_relative_to(self.root):
+                raise UnsafePathError(f"output path {relpath!r} leaves {self.root}")
+            if folder.is_dir():
+                self._safe_dirs.add(folder_parts)
+        return folder / parts[-1]
 
-    def write(self, relpath: str, data: bytes) -> bool:
-        """Atomically write ``data``; return False when the file already held it."""
+    def stat(self, relpath: str) -> os.stat_result | None:
+        """``lstat`` of an output file, None when it does not exist."""
+        try:
+            return os.lstat(self.resolve(relpath))
+        except FileNotFoundError:
+            return None
+
+    def write(self, relpath: str, data: bytes) -> Written:
+        """Atomically write ``data`` unless the file already holds exactly it."""
         path = self.resolve(relpath)
         try:
-            if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
-                return False
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                st = None
+            if (
+                st is not None
+                and stat.S_ISREG(st.st_mode)
+                and st.st_size == len(data)
+                and path.read_bytes() == data
+            ):
+                return Written(False, st.st_size, st.st_mtime_ns)
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".feedsite-", suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
+                    f.flush()
+                    written = os.fstat(f.fileno())
+                # Renaming over a symlink replaces the link itself, never its target.
                 os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
@@ -60,7 +101,21 @@ class Writer:
             raise TargetError(f"cannot write {path}: {e.strerror or e}") from e
         self._dirty_files.append(path)
         self._dirty_dirs.add(path.parent)
-        return True
+        return Written(True, written.st_size, written.st_mtime_ns)
+
+    def remove_temp_files(self, relfolder: str) -> int:
+        """Delete temp files a killed writer left in one folder; returns how many."""
+        folder = self.resolve(relfolder + "/x").parent if relfolder else self.root
+        removed = 0
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            return 0
+        for name in names:
+            if name.startswith(TEMP_PREFIX) and name.endswith(".tmp"):
+                (folder / name).unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def delete(self, relpath: str) -> bool:
         """Delete a file (and folders it leaves empty); False if it was not there."""
@@ -83,11 +138,43 @@ class Writer:
         return True
 
     def sync(self) -> None:
-        """Make every write and delete since the last call durable."""
-        for path in (*self._dirty_files, *self._dirty_dirs):
-            _fsync(path)
+        """Make every write and delete since the last call durable.
+
+        One ``syncfs`` of the output's filesystem where the OS has it (a single
+        call however many files were written), else an fsync per file and folder.
+        """
+        dirty = (*self._dirty_files, *self._dirty_dirs)
+        if dirty and not _syncfs(self.root):
+            for path in dirty:
+                _fsync(path)
         self._dirty_files.clear()
         self._dirty_dirs.clear()
+
+
+def _syncfs(root: Path) -> bool:
+    """``syncfs(2)`` on the filesystem holding ``root``; False where unavailable."""
+    if _LIBC is None or not hasattr(_LIBC, "syncfs"):
+        return False
+    try:
+        fd = os.open(root, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        return int(_LIBC.syncfs(fd)) == 0
+    finally:
+        os.close(fd)
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    if sys.platform != "linux":
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+_LIBC = _load_libc()
 
 
 def _fsync(path: Path) -> None:

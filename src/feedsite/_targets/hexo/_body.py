@@ -35,7 +35,8 @@ def hexo_safe(html: str) -> str:
     if "<pre" in html or "<PRE" in html:
         html = _PRE.sub(lambda m: m.group(1) + m.group(2).replace("\n", "&#10;") + m.group(3), html)
     html = html.replace("\r\n", "\n").replace("\r", "\n")
-    return _BLANK_LINES.sub("", html).strip("\n")
+    # Strip all edge whitespace: a whitespace-only first line is a blank line to Markdown.
+    return _BLANK_LINES.sub("", html).strip(" \t\n\r\f\v")
 
 
 def _ref(m: re.Match[str]) -> str:

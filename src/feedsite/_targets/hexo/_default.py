@@ -1,41 +1,27 @@
-"""The ``default`` profile: sanitised HTML and front matter from a real YAML emitter.
+"""The ``default`` profile: sanitised HTML and front matter every YAML reader reads verbatim.
 
 Front matter keys, in order: title, categories, headimg, author, comments,
 date, thumbnail, and the article's original URL under ``settings.source_key``
 (``source_url`` by default; ``link`` would make Volantis redirect to it).
-Every string value is double-quoted so no YAML reader can take it for a bool,
-number, date or null. The date is written as wall-clock time in the target
-timezone without an offset, which is how Hexo reads dates (docs/profiles.md).
+Every string value is a double-quoted scalar with every risky character
+escaped (``_yaml.double_quoted``), so no reader can take it for a bool,
+number, date or null. The front matter always has this one shape, so it is
+written directly rather than through a YAML emitter (PyYAML's pure-Python
+dumper was 40 % of a run); ``tests/targets/test_default.py`` round-trips it.
+The date is written as wall-clock time in the target timezone without an
+offset, which is how Hexo reads dates (docs/profiles.md).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 from zoneinfo import ZoneInfo
-
-import yaml
 
 from feedsite.types import PostSource, RenderSettings
 
 from ._body import hexo_safe
 from ._cover import apply_image_proxy, first_img_src, placeholder
-
-
-class _Quoted(str):
-    """A string value the dumper writes double-quoted (keys stay plain)."""
-
-    __slots__ = ()
-
-
-class _Dumper(yaml.SafeDumper):
-    """SafeDumper that double-quotes ``_Quoted`` values."""
-
-
-def _quoted_representer(dumper: yaml.SafeDumper, value: _Quoted) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
-
-
-_Dumper.add_representer(_Quoted, _quoted_representer)
+from ._yaml import double_quoted
 
 
 def render(post: PostSource, settings: RenderSettings) -> str:
@@ -50,27 +36,42 @@ def render(post: PostSource, settings: RenderSettings) -> str:
         cover = placeholder(settings.placeholder, post.item_id)
 
     zone = ZoneInfo(settings.timezone or "UTC")
-    when = (post.date or post.first_seen).astimezone(zone).replace(tzinfo=None, microsecond=0)
-    meta: dict[str, Any] = {
-        "title": _Quoted(post.title),
-        "categories": [_Quoted(post.category), _Quoted(post.site), _Quoted(post.feed)],
-        "headimg": _Quoted(cover),
-        "author": _Quoted(post.site),
-        "comments": False,
-        "date": when,
-        "thumbnail": _Quoted(cover),
-    }
+    when = _hexo_date(post.date, zone) or post.first_seen.astimezone(zone)
+    cover_q = double_quoted(cover)
+    lines = [
+        "---",
+        "title: " + double_quoted(post.title),
+        "categories:",
+        "- " + double_quoted(post.category),
+        "- " + double_quoted(post.site),
+        "- " + double_quoted(post.feed),
+        "headimg: " + cover_q,
+        "author: " + double_quoted(post.site),
+        "comments: false",
+        "date: " + f"{when.year:04d}-{when:%m-%d %H:%M:%S}",
+        "thumbnail: " + cover_q,
+    ]
     if post.link:
-        meta[settings.source_key] = _Quoted(post.link)
-    front = yaml.dump(
-        meta,
-        Dumper=_Dumper,
-        allow_unicode=True,
-        sort_keys=False,
-        default_flow_style=False,
-        width=2**31,
-    )
-    return f"---\n{front}---\n\n<div>\n{hexo_safe(body)}\n</div>\n"
+        lines.append(f"{settings.source_key}: {double_quoted(post.link)}")
+    lines += ["---", "", "<div>", hexo_safe(body), "</div>", ""]
+    return "\n".join(lines)
+
+
+def _hexo_date(date: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """``date`` in ``zone``, or None when Hexo cannot hold it.
+
+    Hexo's YAML reader maps years 0-99 to 1900-1999, and Python cannot shift
+    year 1 west of UTC or 9999 east of it. Such dates are placeholders in
+    practice (Hugo writes ``0001-01-01`` for "no date"), so the post falls back
+    to the first-seen time, like an item without a date.
+    """
+    if date is None:
+        return None
+    try:
+        local = date.astimezone(zone)
+    except (OverflowError, ValueError):
+        return None
+    return local if 100 <= local.year <= 9999 else None
 
 
 def _escape(text: str) -> str:
