@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 MAX_COMPONENT_BYTES = 120
 
@@ -21,6 +22,7 @@ _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.I)
 
 
+@lru_cache(maxsize=4096)
 def safe_component(name: str) -> str:
     """Return a filesystem-safe folder/file name for ``name`` (stable, injective)."""
     safe = unicodedata.normalize("NFC", name)

@@ -39,8 +39,11 @@ class Writer:
         self.root = root.resolve()
         self._dirty_files: list[Path] = []
         self._dirty_dirs: set[Path] = set()
-        #: Folders already checked to lie inside the root (existing ones only).
-        self._safe_dirs: set[tuple[str, ...]] = set()
+        #: Folders already checked to lie inside the root (existing ones only),
+        #: relative folder → absolute folder as a string (path strings, not
+        #: pathlib, keep a stat of 10,000 posts in milliseconds).
+        self._safe_dirs: dict[str, str] = {}
+        self._root_str = str(self.root)
 
     def resolve(self, relpath: str) -> Path:
         """Absolute path of ``relpath`` under the root.
@@ -48,25 +51,30 @@ class Writer:
         Raises:
             UnsafePathError: the path is absolute, has ``..``/NUL, or leaves the root.
         """
+        return Path(self._abspath(relpath))
+
+    def _abspath(self, relpath: str) -> str:
+        folder_rel, _, name = relpath.rpartition("/")
+        folder = self._safe_dirs.get(folder_rel)
+        if folder is not None and name not in ("", ".", "..") and "\x00" not in name:
+            return folder + os.sep + name
         if not relpath or "\x00" in relpath or relpath.startswith(("/", "\\")):
             raise UnsafePathError(f"unsafe output path {relpath!r}")
         parts = relpath.split("/")
         if any(p in ("", ".", "..") for p in parts):
             raise UnsafePathError(f"unsafe output path {relpath!r}")
-        folder_parts = tuple(parts[:-1])
-        folder = self.root.joinpath(*folder_parts)
-        if folder_parts not in self._safe_dirs:
-            # Resolving follows symlinks: a folder that is a link out of the root is refused.
-            if not folder.resolve().is_relative_to(self.root):
-                raise UnsafePathError(f"output path {relpath!r} leaves {self.root}")
-            if folder.is_dir():
-                self._safe_dirs.add(folder_parts)
-        return folder / parts[-1]
+        folder_path = self.root.joinpath(*parts[:-1])
+        # Resolving follows symlinks: a folder that is a link out of the root is refused.
+        if not folder_path.resolve().is_relative_to(self.root):
+            raise UnsafePathError(f"output path {relpath!r} leaves {self.root}")
+        if folder_path.is_dir():
+            self._safe_dirs[folder_rel] = str(folder_path)
+        return os.path.join(folder_path, name)
 
     def stat(self, relpath: str) -> os.stat_result | None:
         """``lstat`` of an output file, None when it does not exist."""
         try:
-            return os.lstat(self.resolve(relpath))
+            return os.lstat(self._abspath(relpath))
         except FileNotFoundError:
             return None
 
@@ -133,6 +141,7 @@ class Writer:
                 parent.rmdir()
             except OSError:
                 break
+            self._safe_dirs.clear()  # a removed folder must be checked again if re-made
             self._dirty_dirs.add(parent.parent)
             parent = parent.parent
         return True
