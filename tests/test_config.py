@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import textwrap
 from datetime import timedelta
 from pathlib import Path
 from textwrap import dedent
@@ -157,7 +158,7 @@ def test_all_sections_and_defaults() -> None:
         "https://img.example.org/{id}/{n:04d}.jpg", "original-link",
     )  # fmt: skip
     assert config.rsshub == RsshubConfig(("https://rsshub.example.org",), None)
-    assert config.fetch == FetchConfig(2, 7.0, "feedsite/1.0")
+    assert config.fetch == FetchConfig(concurrency=2, timeout=7.0, user_agent="feedsite/1.0")
     assert isinstance(config.fetch.timeout, float)
     assert config.clean == CleanConfig(("player.bilibili.com", "v.qq.com"))
     assert config.state_path == Path("/state/feeds.sqlite")
@@ -742,3 +743,36 @@ _TREES = st.recursive(
 def test_fuzz_structured(tree: dict[str, object], flow: bool) -> None:
     text = yaml.safe_dump(tree, allow_unicode=True, default_flow_style=flow)
     _loads_or_config_error(text)
+
+
+def test_fetch_policy_and_proxies() -> None:
+    config = parse_config(
+        textwrap.dedent(
+            """
+            fetch:
+              per_host: 3
+              retries: 0
+              connect_timeout: 2
+              read_timeout: 5.5
+              proxy: http://proxy.example:3128
+            feeds:
+              a:
+                b:
+                  via: {url: "https://e.org/1", proxy: "http://other.example:8080"}
+                  direct: {url: "https://e.org/2", proxy: ""}
+                  default: https://e.org/3
+            """
+        ),
+        file=Path("/tmp/p/feedsite.yaml"),
+    )
+    f = config.fetch
+    assert (f.per_host, f.retries, f.connect_timeout, f.read_timeout) == (3, 0, 2, 5.5)
+    assert f.proxy == "http://proxy.example:3128"
+    assert [feed.proxy for feed in config.feeds] == ["http://other.example:8080", "", None]
+
+
+def test_bad_proxy_names_its_key() -> None:
+    text = "feeds:\n  a:\n    b:\n      c: {url: 'https://e.org', proxy: 'socks://x'}\n"
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, file=Path("/tmp/p/feedsite.yaml"))
+    assert info.value.key_path == "feeds.a.b.c.proxy" and info.value.line == 4

@@ -14,7 +14,7 @@ ItemStatus = Literal["seen", "live", "pruned", "removed"]
 ``pruned``/``removed``: tombstones (retention / ``feedsite remove``)."""
 
 DiskState = Literal["ok", "missing", "edited"]
-FeedStatus = Literal["ok", "not_modified", "failed"]
+FeedStatus = Literal["ok", "not_modified", "failed", "deferred"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,8 @@ class StoredFeed:
     validators: dict[str, CachedValidators]
     last_success: datetime | None
     consecutive_failures: int
+    #: Not to be fetched before this (backoff after failures, or a Retry-After).
+    next_attempt: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,18 @@ class FeedIntent:
     error: str | None
     source: str | None
     validators: CachedValidators | None
+    at: datetime
+    consecutive_failures: int = 0
+    next_attempt: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceIntent:
+    """How one RSSHub instance answered this run (for preferring healthy ones)."""
+
+    label: str
+    ok: bool
+    error: str | None
     at: datetime
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,15 +48,53 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="write neither files nor state")
     run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     run.add_argument("--strict", action="store_true", help="exit 1 if any feed failed")
+    run.add_argument(
+        "--max-time",
+        type=_seconds,
+        metavar="SECONDS",
+        help="start no new feed after this many seconds (e.g. 600, 10m); the rest wait",
+    )
 
     check = sub.add_parser("check", help="validate the config and list the feed tree")
     with_config(check)
     check.add_argument("--json", action="store_true", help="print the tree as JSON")
 
+    status = sub.add_parser("status", help="list feeds: last success, errors, next attempt")
+    with_config(status)
+    status.add_argument("--json", action="store_true", help="print the table as JSON")
+    status.add_argument("--failing", action="store_true", help="only feeds whose last try failed")
+
     remove = sub.add_parser("remove", help="take a post down for good (tombstone its item)")
     with_config(remove)
     remove.add_argument("item_id", metavar="ID", help="the item id (the post's file name)")
     return parser
+
+
+def _seconds(text: str) -> float:
+    """``--max-time`` values: seconds, or a number with s/m/h."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    number, unit = (text[:-1], units[text[-1]]) if text and text[-1] in units else (text, 1)
+    try:
+        value = float(number) * unit
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds (600) or 10m / 1h, got {text!r}"
+        ) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive time, got {text!r}")
+    return value
+
+
+def _test_settings() -> tuple[datetime | None, int | None]:
+    """Settings meant for tests only: a pinned clock and jitter seed, from the environment.
+
+    ``FEEDSITE_TEST_NOW`` (ISO 8601, with offset) and ``FEEDSITE_TEST_SEED`` (an
+    integer) make runs repeatable, e.g. for the kill-and-rerun tests.
+    """
+    now_text = os.environ.get("FEEDSITE_TEST_NOW")
+    seed_text = os.environ.get("FEEDSITE_TEST_SEED")
+    now = datetime.fromisoformat(now_text).astimezone(UTC) if now_text else None
+    return now, int(seed_text) if seed_text else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_check(config, args, out, err)
         if args.command == "remove":
             return _cmd_remove(config, args.item_id, out, err)
+        if args.command == "status":
+            return _cmd_status(config, args, out)
     except LockedError as e:
         err.print(f"[bold red]locked:[/] {e}", highlight=False)
         return EXIT_LOCKED
@@ -142,6 +184,15 @@ def _print_summary(result: object, out: Console, err: Console) -> None:
             err.print(f"[red]failed:[/] {r.label}: {r.error}", highlight=False)
         for path in r.edited:
             err.print(f"[yellow]edited by hand, left alone:[/] {path} ({r.label})", highlight=False)
+    skipped = [r for r in result.decision.reports if r.status in ("skipped", "deferred")]
+    for r in skipped:
+        err.print(f"[yellow]{r.status}:[/] {r.label}: {r.error}", highlight=False)
+    if result.stopped_by:
+        err.print(
+            f"[yellow]stopped by {result.stopped_by}:[/] feeds in flight were abandoned whole;"
+            f" {len(skipped)} feed(s) left for the next run",
+            highlight=False,
+        )
     for label, n in result.decision.removed_feeds:
         err.print(
             f"[yellow]feed removed from the config:[/] {label}: {n} post(s) deleted",
@@ -157,7 +208,12 @@ def _print_summary(result: object, out: Console, err: Console) -> None:
         ("ok", c["feeds_ok"], "new", c["posts_new"]),
         ("not modified", c["feeds_not_modified"], "updated", c["posts_updated"]),
         ("failed", c["feeds_failed"], "unchanged", c["posts_unchanged"]),
-        ("", "", "restored", c["posts_restored"]),
+        (
+            "deferred / skipped",
+            c["feeds_deferred"] + c["feeds_skipped"],
+            "restored",
+            c["posts_restored"],
+        ),
         ("", "", "pruned", c["posts_pruned"]),
         ("", "", "edited (left alone)", c["posts_edited"]),
     ]
@@ -212,6 +268,37 @@ def _cmd_check(config: Config, args: argparse.Namespace, out: Console, err: Cons
         site.add(f"{f.name}  [dim]{f.route or f.url}[/]")
     out.print(tree, highlight=False)
     return EXIT_OK
+
+
+def _cmd_status(config: Config, args: argparse.Namespace, out: Console) -> int:
+    from feedsite._run import feed_status
+
+    rows = feed_status(config)
+    if args.failing:
+        rows = [r for r in rows if r["consecutive_failures"]]
+    if args.json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return EXIT_OK
+    from rich.table import Table
+
+    table = Table(title=f"feedsite status ({len(rows)} feeds)")
+    for column in ("feed", "last success", "last try", "failures", "next attempt", "last error"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(
+            r["feed"],
+            _short(r["last_success"]) or "never",
+            f"{_short(r['last_attempt']) or '-'} {r['last_status'] or ''}".strip(),
+            str(r["consecutive_failures"]),
+            _short(r["next_attempt"]) or "next run",
+            r["last_error"] or "",
+        )
+    out.print(table, highlight=False)
+    return EXIT_OK
+
+
+def _short(timestamp: str | None) -> str:
+    return timestamp[:16].replace("T", " ") if timestamp else ""
 
 
 def _cmd_remove(config: Config, item_id: str, out: Console, err: Console) -> int:

@@ -96,10 +96,19 @@ NO_TIMEZONE_WARNING = "no timezone set (site.timezone): dates without an offset 
 _TOP_KEYS = ("site", "rsshub", "defaults", "fetch", "clean", "state", "feeds")
 _SITE_KEYS = ("hexo_root", "profile", "timezone", "image_proxy", "placeholder", "source_key")
 _RSSHUB_KEYS = ("instances", "access_key")
-_FETCH_KEYS = ("concurrency", "timeout", "user_agent")
+_FETCH_KEYS = (
+    "concurrency",
+    "per_host",
+    "timeout",
+    "connect_timeout",
+    "read_timeout",
+    "retries",
+    "user_agent",
+    "proxy",
+)
 _OPTION_KEYS = ("items_per_feed", "keep", "max_age", "timezone")
 _SOURCE_KEYS = ("route", "url", "path")
-_FEED_KEYS = _SOURCE_KEYS + _OPTION_KEYS
+_FEED_KEYS = (*_SOURCE_KEYS, *_OPTION_KEYS, "proxy")
 _PROFILES = ("default", "legacy")
 _MAX_ITEMS = 10000
 _SHAPE = "feeds are nested exactly three levels: feeds → category → site → feed name: route or URL"
@@ -126,6 +135,8 @@ class FeedSpec:
     timezone: str | None
     #: Line of the feed's key in the config file.
     line: int
+    #: http(s) proxy for this feed; "" forces a direct connection; None: fetch.proxy.
+    proxy: str | None = None
 
     @property
     def key(self) -> str:
@@ -168,8 +179,17 @@ class FetchConfig:
     """The ``fetch:`` section."""
 
     concurrency: int = 8
+    #: Requests in flight to one host (one RSSHub instance is not hammered).
+    per_host: int = 2
+    #: Seconds: total per request; connecting; waiting for data.
     timeout: float = 30.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    #: Retries of a timeout, connection error, 408, 429 or 5xx before failing over.
+    retries: int = 2
     user_agent: str | None = None
+    #: http(s) proxy for every feed (a feed's own ``proxy`` overrides; "" = none).
+    proxy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,13 +327,33 @@ def _site(r: Reader, s: dict[str, Entry], root: Path) -> SiteConfig:
 
 
 def _fetch(r: Reader, s: dict[str, Entry]) -> FetchConfig:
+    d = FetchConfig()
     concurrency = r.integer(s.get("concurrency"), "fetch.concurrency", 1, 64)
+    per_host = r.integer(s.get("per_host"), "fetch.per_host", 1, 64)
+    retries = r.integer(s.get("retries"), "fetch.retries", 0, 10)
     timeout = r.number(s.get("timeout"), "fetch.timeout")
+    connect = r.number(s.get("connect_timeout"), "fetch.connect_timeout")
+    read = r.number(s.get("read_timeout"), "fetch.read_timeout")
     return FetchConfig(
-        concurrency=8 if concurrency is None else concurrency,
-        timeout=30.0 if timeout is None else timeout,
+        concurrency=d.concurrency if concurrency is None else concurrency,
+        per_host=d.per_host if per_host is None else per_host,
+        timeout=d.timeout if timeout is None else timeout,
+        connect_timeout=d.connect_timeout if connect is None else connect,
+        read_timeout=d.read_timeout if read is None else read,
+        retries=d.retries if retries is None else retries,
         user_agent=r.one_line(s.get("user_agent"), "fetch.user_agent"),
+        proxy=_proxy(r, s.get("proxy"), "fetch.proxy"),
     )
+
+
+def _proxy(r: Reader, entry: Entry | None, path: str) -> str | None:
+    """An http(s) proxy URL; "" means "no proxy" (to override a global one per feed)."""
+    text = r.one_line(entry, path)
+    if entry is not None and not is_null(entry.value) and text is None:
+        return ""
+    if text is None or entry is None:
+        return None
+    return r.http_url(text, path, entry.value.line, "a proxy URL")
 
 
 def _state(r: Reader, s: dict[str, Entry], root: Path, hexo_root: Path) -> Path:
@@ -443,4 +483,7 @@ def _feed(
         r.duration(options["max_age"], f"{key_path}.max_age") if "max_age" in options else d.max_age
     )
     timezone = r.timezone(options.get("timezone"), f"{key_path}.timezone") or d.timezone
-    return FeedSpec(category, site, name, route, url, items, keep, max_age, timezone, entry.line)
+    proxy = _proxy(r, options.get("proxy"), f"{key_path}.proxy")
+    return FeedSpec(
+        category, site, name, route, url, items, keep, max_age, timezone, entry.line, proxy
+    )

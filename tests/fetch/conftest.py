@@ -19,6 +19,7 @@ from feedsite._fetch import (
     Validators,
     fetch_all_sync,
 )
+from tests.fetch.support import quick
 from tests.helpers.feedserver import FeedServer
 
 
@@ -40,7 +41,7 @@ class Fetcher:
     is_feed = staticmethod(is_rss)
 
     def __init__(self) -> None:
-        self.settings = FetchSettings(concurrency=4, timeout=5.0)
+        self.settings = quick()
 
     def many(
         self,
@@ -68,5 +69,5 @@ class Fetcher:
 
 @pytest.fixture
 def fetch() -> Fetcher:
-    """``fetch.one(url, ...)`` / ``fetch.many(requests)``; ``fetch.settings`` are the defaults."""
+    """``fetch.one(url, ...)`` / ``fetch.many(requests)``; ``fetch.settings`` are ``quick()``."""
     return Fetcher()

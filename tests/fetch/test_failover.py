@@ -7,15 +7,22 @@ from typing import TYPE_CHECKING
 import pytest
 
 from feedsite._fetch import Fetched, FetchFailure, FetchRequest, NotModified, Source, Validators
+from tests.fetch.support import quick
 from tests.helpers.feedserver import FeedServer, Response, rss
 
 if TYPE_CHECKING:
     from tests.fetch.conftest import Fetcher
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 404, 429, 403, 400, 401, 410])
+@pytest.mark.parametrize(
+    ("status", "tries"),
+    [
+        *[(status, 3) for status in (500, 502, 503, 504, 429, 408)],
+        *[(status, 1) for status in (404, 403, 400, 401, 410)],
+    ],
+)
 def test_http_error_fails_over_to_the_next_source(
-    feed_server: FeedServer, fetch: Fetcher, status: int
+    feed_server: FeedServer, fetch: Fetcher, status: int, tries: int
 ) -> None:
     bad = feed_server.route("/bad/feed", Response(status, "nope"))
     good = feed_server.route("/good/feed", Response.rss(rss()))
@@ -24,8 +31,14 @@ def test_http_error_fails_over_to_the_next_source(
 
     assert isinstance(outcome, Fetched)
     assert outcome.source.url == good
-    assert outcome.attempts == (f"{bad}: HTTP {status}",)
-    assert feed_server.hits("/bad/feed") == 1
+    retried = f" ({tries} tries)" if tries > 1 else ""
+    assert outcome.failures == (f"{bad}: HTTP {status}{retried}",)
+    assert feed_server.hits("/bad/feed") == tries
+    assert [a.verdict for a in outcome.attempts] == ["retry"] * (tries - 1) + [
+        "failover",
+        "fetched",
+    ]
+    assert [a.status for a in outcome.attempts] == [status] * tries + [200]
 
 
 def test_html_page_fails_over(feed_server: FeedServer, fetch: Fetcher) -> None:
@@ -35,16 +48,27 @@ def test_html_page_fails_over(feed_server: FeedServer, fetch: Fetcher) -> None:
     outcome = fetch.one(portal, good)
 
     assert isinstance(outcome, Fetched)
-    assert outcome.attempts == (f"{portal}: 200 but not a feed (text/html)",)
+    assert outcome.failures == (f"{portal}: 200 but not a feed (text/html)",)
+    assert feed_server.hits("/portal") == 1
 
 
 def test_not_a_feed_without_content_type(feed_server: FeedServer, fetch: Fetcher) -> None:
-    url = feed_server.route("/blank", Response(200, "", content_type=None))
+    url = feed_server.route("/page", Response(200, "hello", content_type=None))
 
     outcome = fetch.one(url)
 
     assert isinstance(outcome, FetchFailure)
     assert outcome.message == f"{url}: 200 but not a feed (no Content-Type)"
+
+
+def test_html_page_title_is_named(feed_server: FeedServer, fetch: Fetcher) -> None:
+    page = "<html><head><title>\n  Just a   moment...</title></head><body>x</body></html>"
+    url = feed_server.route("/cf", Response.html(page))
+
+    outcome = fetch.one(url)
+
+    assert isinstance(outcome, FetchFailure)
+    assert outcome.message == f'{url}: 200 but not a feed (text/html, title "Just a moment...")'
 
 
 def test_failure_after_a_redirect_names_the_target(feed_server: FeedServer, fetch: Fetcher) -> None:
@@ -78,12 +102,19 @@ def test_all_sources_failing_lists_every_attempt(feed_server: FeedServer, fetch:
     outcome = fetch.one(a, b, c)
 
     assert isinstance(outcome, FetchFailure)
-    assert outcome.attempts == (
-        f"{a}: HTTP 503",
+    assert outcome.failures == (
+        f"{a}: HTTP 503 (3 tries)",
         f"{b}: HTTP 404",
         f"{c}: 200 but not a feed (text/html)",
     )
-    assert outcome.message == "; ".join(outcome.attempts)
+    assert outcome.message == "; ".join(outcome.failures)
+    assert [(x.url, x.number) for x in outcome.attempts] == [
+        (a, 1),
+        (a, 2),
+        (a, 3),
+        (b, 1),
+        (c, 1),
+    ]
 
 
 def test_not_modified_from_a_later_source_keeps_the_trail(
@@ -99,9 +130,15 @@ def test_not_modified_from_a_later_source_keeps_the_trail(
         validators={a.label: Validators(etag='"a1"'), b.label: Validators(etag='"b1"')},
     )
 
-    outcome = fetch.many([request])["feed"]
+    outcome = fetch.many([request], settings=quick(retries=0))["feed"]
 
-    assert outcome == NotModified(source=b, attempts=(f"{a.url}: HTTP 502",))
+    assert isinstance(outcome, NotModified)
+    assert outcome.source == b
+    assert outcome.failures == (f"{a.url}: HTTP 502",)
+    assert [(x.label, x.status, x.verdict) for x in outcome.attempts] == [
+        (a.label, 502, "failover"),
+        (b.label, 304, "not_modified"),
+    ]
     assert feed_server.requests_for("/a/feed")[0].header("If-None-Match") == '"a1"'
     assert feed_server.requests_for("/b/feed")[0].header("If-None-Match") == '"b1"'
 
@@ -111,5 +148,22 @@ def test_flaky_source_is_asked_again_on_the_next_run(
 ) -> None:
     url = feed_server.route("/flaky", [Response(503), Response.rss(rss())])
 
-    assert isinstance(fetch.one(url), FetchFailure)
-    assert isinstance(fetch.one(url), Fetched)
+    assert isinstance(fetch.one(url, settings=quick(retries=0)), FetchFailure)
+    assert isinstance(fetch.one(url, settings=quick(retries=0)), Fetched)
+
+
+def test_flaky_source_is_retried_within_the_run(feed_server: FeedServer, fetch: Fetcher) -> None:
+    url = feed_server.route("/flaky", [Response(503), Response(502), Response.rss(rss())])
+    other = feed_server.route("/other", Response.rss(rss("other")))
+
+    outcome = fetch.one(url, other)
+
+    assert isinstance(outcome, Fetched)
+    assert outcome.source.url == url
+    assert outcome.failures == ()
+    assert [(x.status, x.verdict) for x in outcome.attempts] == [
+        (503, "retry"),
+        (502, "retry"),
+        (200, "fetched"),
+    ]
+    assert feed_server.hits("/other") == 0

@@ -5,13 +5,24 @@ from __future__ import annotations
 import http.client
 import threading
 import time
+import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import httpx
+import pytest
 
 from feedsite._fetch import Fetched, NotModified
-from tests.helpers.feedserver import FeedServer, RecordedRequest, Response, rss
+from tests.helpers.feedserver import (
+    MB,
+    FeedServer,
+    ForwardProxy,
+    RecordedRequest,
+    Response,
+    SilentServer,
+    filler,
+    rss,
+)
 
 if TYPE_CHECKING:
     from tests.fetch.conftest import Fetcher
@@ -127,3 +138,86 @@ def test_reset_forgets_requests_and_list_positions(feed_server: FeedServer) -> N
         assert client.get(url).status_code == 500
 
     assert feed_server.hits("/x") == 1
+
+
+def test_streamed_body_is_chunked_and_complete(feed_server: FeedServer) -> None:
+    url = feed_server.route("/big", Response.streamed(filler(300_000, block=4096)))
+
+    with httpx.Client() as client:
+        response = client.get(url)
+
+    assert response.headers["Transfer-Encoding"] == "chunked"
+    assert len(response.content) == 300_000
+    assert response.content.startswith(b"<rss>")
+
+
+@pytest.mark.parametrize(("encoding", "wbits"), [("gzip", 31), ("deflate", 15)])
+def test_bomb_is_a_valid_stream_of_zeros(
+    feed_server: FeedServer, encoding: Literal["gzip", "deflate"], wbits: int
+) -> None:
+    url = feed_server.route("/bomb", Response.bomb(3 * MB, encoding))
+
+    with httpx.Client() as client, client.stream("GET", url) as response:
+        raw = b"".join(response.iter_raw())
+
+    assert response.headers["Content-Encoding"] == encoding
+    assert len(raw) < 10_000
+    inflater = zlib.decompressobj(wbits)
+    assert inflater.decompress(raw) == b"<rss>" + bytes(3 * MB)  # the checksum is verified
+    assert inflater.eof and not inflater.unused_data
+
+
+def test_declared_length_larger_than_sent_is_truncated(feed_server: FeedServer) -> None:
+    url = feed_server.route("/cut", Response(200, "abc", content_length=10))
+
+    with httpx.Client() as client, pytest.raises(httpx.RemoteProtocolError):
+        client.get(url)
+
+
+def test_reset_after_sends_part_then_resets(feed_server: FeedServer) -> None:
+    url = feed_server.route("/reset", Response(200, "x" * 10_000, reset_after=100))
+    received = b""
+
+    with (
+        httpx.Client() as client,
+        client.stream("GET", url) as response,
+        pytest.raises(httpx.ReadError, match="reset"),
+    ):
+        for chunk in response.iter_raw():
+            received += chunk
+
+    assert received == b"x" * 100
+
+
+def test_trickle_sends_one_byte_per_interval(feed_server: FeedServer) -> None:
+    url = feed_server.route("/drip", Response.trickle("abcd", interval=0.05))
+    arrivals: list[float] = []
+
+    with httpx.Client() as client, client.stream("GET", url) as response:
+        for chunk in response.iter_raw():
+            arrivals += [time.monotonic()] * len(chunk)
+
+    assert len(arrivals) == 4
+    assert arrivals[-1] - arrivals[0] >= 0.14
+
+
+def test_silent_server_accepts_and_never_answers() -> None:
+    with SilentServer() as silent:
+        with httpx.Client(timeout=0.2) as client, pytest.raises(httpx.ReadTimeout):
+            client.get(silent.url())
+        assert silent.connections == 1
+
+
+def test_forward_proxy_forwards_loopback_and_refuses_the_rest(feed_server: FeedServer) -> None:
+    url = feed_server.route("/feed", Response.rss(rss()))
+
+    with ForwardProxy() as proxy, httpx.Client(proxy=proxy.url, trust_env=False) as client:
+        through = client.get(url)
+        refused = client.get("http://feedsite.invalid/feed")  # never resolved nor contacted
+
+    assert through.status_code == 200
+    assert through.headers["Via"] == "1.1 feedserver-proxy"
+    assert through.text == rss()
+    assert refused.status_code == 403
+    assert proxy.targets == [url, "http://feedsite.invalid/feed"]
+    assert feed_server.hits("/feed") == 1

@@ -15,6 +15,7 @@ from feedsite._fetch import (
     Source,
     Validators,
 )
+from tests.fetch.support import quick
 from tests.helpers.feedserver import FeedServer, Response, rss
 
 if TYPE_CHECKING:
@@ -36,7 +37,16 @@ def test_200_gives_body_content_type_and_validators(
     assert outcome.final_url == url
     assert outcome.source == Source(label=url, url=url)
     assert outcome.validators == Validators(etag='"v1"', last_modified=None)
-    assert outcome.attempts == ()
+    assert outcome.failures == ()
+    (attempt,) = outcome.attempts
+    assert (attempt.label, attempt.url, attempt.number) == (url, url, 1)
+    assert (attempt.status, attempt.cause, attempt.verdict, attempt.ok) == (
+        200,
+        "HTTP 200",
+        "fetched",
+        True,
+    )
+    assert 0 < attempt.elapsed < 5
 
 
 def test_etag_round_trip_gives_not_modified(feed_server: FeedServer, fetch: Fetcher) -> None:
@@ -46,7 +56,11 @@ def test_etag_round_trip_gives_not_modified(feed_server: FeedServer, fetch: Fetc
     assert isinstance(first, Fetched)
     second = fetch.one(url, validators={url: first.validators})
 
-    assert second == NotModified(source=Source(label=url, url=url), attempts=())
+    assert isinstance(second, NotModified)
+    assert second.source == Source(label=url, url=url)
+    assert [(a.status, a.cause, a.verdict) for a in second.attempts] == [
+        (304, "HTTP 304", "not_modified")
+    ]
     sent = feed_server.requests_for("/feed")
     assert sent[0].header("If-None-Match") is None
     assert sent[1].header("If-None-Match") == '"v1"'
@@ -153,14 +167,46 @@ def test_redirects_are_followed_and_final_url_kept(feed_server: FeedServer, fetc
     assert outcome.source.url == url
 
 
-def test_redirect_loop_is_a_failure(feed_server: FeedServer, fetch: Fetcher) -> None:
+def test_redirect_to_itself_fails_fast(feed_server: FeedServer, fetch: Fetcher) -> None:
     url = feed_server.route("/loop", Response.redirect("/loop"))
 
     outcome = fetch.one(url)
 
     assert isinstance(outcome, FetchFailure)
-    assert outcome.message == f"{url}: too many redirects (more than 10)"
-    assert feed_server.hits("/loop") == 11
+    assert outcome.message == f"{url}: redirect loop: {url} -> {url}"
+    assert feed_server.hits("/loop") == 1
+
+
+def test_redirect_cycle_fails_at_the_first_repeat(feed_server: FeedServer, fetch: Fetcher) -> None:
+    start = feed_server.route("/start", Response.redirect("/a"))
+    a = feed_server.route("/a", Response.redirect("/b"))
+    b = feed_server.route("/b", Response.redirect("/a"))
+
+    outcome = fetch.one(start)
+
+    assert isinstance(outcome, FetchFailure)
+    assert outcome.message == f"{start}: redirect loop: {a} -> {b} -> {a}"
+    assert [feed_server.hits(p) for p in ("/start", "/a", "/b")] == [1, 1, 1]
+
+
+@pytest.mark.parametrize(("limit", "hops", "fetched"), [(10, 10, True), (10, 11, False)])
+def test_redirect_limit(
+    feed_server: FeedServer, fetch: Fetcher, limit: int, hops: int, fetched: bool
+) -> None:
+    for n in range(hops):
+        feed_server.route(f"/hop{n}", Response.redirect(f"/hop{n + 1}"))
+    feed_server.route(f"/hop{hops}", Response.rss(rss()))
+
+    outcome = fetch.one(feed_server.url("/hop0"), settings=quick(max_redirects=limit))
+
+    assert isinstance(outcome, Fetched) is fetched
+    if not fetched:
+        assert isinstance(outcome, FetchFailure)
+        assert outcome.message == (
+            f"{feed_server.url('/hop0')}: too many redirects (more than 10)"
+            f" (redirected to {feed_server.url('/hop11')})"
+        )
+        assert feed_server.hits("/hop11") == 0
 
 
 def test_outcomes_come_in_request_order_and_on_done_sees_each(

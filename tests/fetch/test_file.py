@@ -64,9 +64,11 @@ def test_missing_file_names_the_path(tmp_path: Path, fetch: Fetcher) -> None:
 
     outcome = fetch.one(path.as_uri())
 
-    assert outcome == FetchFailure(
-        message=f"{path}: no such file", attempts=(f"{path}: no such file",)
-    )
+    assert isinstance(outcome, FetchFailure)
+    assert outcome.message == f"{path}: no such file"
+    assert outcome.failures == (f"{path}: no such file",)
+    (attempt,) = outcome.attempts
+    assert (attempt.url, attempt.status, attempt.verdict) == (str(path), None, "failover")
 
 
 def test_directory_is_a_failure(tmp_path: Path, fetch: Fetcher) -> None:
@@ -101,4 +103,4 @@ def test_non_feed_file_fails_over(tmp_path: Path, feed_server: FeedServer, fetch
     outcome = fetch.one(path.as_uri(), good)
 
     assert isinstance(outcome, Fetched)
-    assert outcome.attempts == (f"{path}: not a feed (text/html)",)
+    assert outcome.failures == (f"{path}: not a feed (text/html)",)

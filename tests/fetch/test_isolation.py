@@ -15,6 +15,7 @@ from feedsite._fetch import (
     Source,
     fetch_all,
 )
+from tests.fetch.support import quick
 from tests.helpers.feedserver import FeedServer, Response, closed_port_url, rss
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def test_broken_feeds_do_not_affect_good_ones(feed_server: FeedServer, fetch: Fe
         _request("missing", "file:///nonexistent/feed.xml"),
     ]
 
-    outcomes = fetch.many(requests, settings=FetchSettings(timeout=0.5))
+    outcomes = fetch.many(requests, settings=quick(timeout=0.5, retries=1))
 
     for n in range(5):
         good = outcomes[f"good{n}"]
@@ -57,14 +58,16 @@ def test_concurrency_bound_is_respected(
     feed_server.route("/feed", Response.rss(rss(), delay=0.1))
     requests = [_request(f"f{n}", feed_server.url(f"/feed?n={n}")) for n in range(7)]
 
-    outcomes = fetch.many(requests, settings=FetchSettings(concurrency=concurrency))
+    outcomes = fetch.many(requests, settings=quick(concurrency=concurrency, per_host=8))
 
     assert all(isinstance(outcome, Fetched) for outcome in outcomes.values())
     assert feed_server.hits("/feed") == 7
     assert feed_server.max_concurrent == concurrency
 
 
-def test_bound_counts_feeds_not_sources(feed_server: FeedServer, fetch: Fetcher) -> None:
+def test_bound_counts_requests_over_sources_and_retries(
+    feed_server: FeedServer, fetch: Fetcher
+) -> None:
     feed_server.route("/bad", Response(503, delay=0.1))
     feed_server.route("/good", Response.rss(rss(), delay=0.1))
     requests = [
@@ -72,7 +75,7 @@ def test_bound_counts_feeds_not_sources(feed_server: FeedServer, fetch: Fetcher)
         for n in range(4)
     ]
 
-    outcomes = fetch.many(requests, settings=FetchSettings(concurrency=2))
+    outcomes = fetch.many(requests, settings=quick(concurrency=2, per_host=8))
 
     assert all(isinstance(outcome, Fetched) for outcome in outcomes.values())
     assert feed_server.max_concurrent == 2

@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from feedsite._fetch import Fetched, FetchFailure, FetchSettings
+from feedsite._fetch import Fetched, FetchFailure
+from tests.fetch.support import quick
 from tests.helpers.feedserver import FeedServer, Response, closed_port_url, rss
 
 if TYPE_CHECKING:
     from tests.fetch.conftest import Fetcher
 
-FAST = FetchSettings(timeout=0.5)
+FAST = quick(timeout=0.5, retries=0)
 
 
 def test_hanging_server_times_out_promptly(feed_server: FeedServer, fetch: Fetcher) -> None:
@@ -23,10 +24,32 @@ def test_hanging_server_times_out_promptly(feed_server: FeedServer, fetch: Fetch
     outcome = fetch.one(url, settings=FAST)
     elapsed = time.monotonic() - started
 
-    assert outcome == FetchFailure(
-        message=f"{url}: timed out after 0.5 s", attempts=(f"{url}: timed out after 0.5 s",)
-    )
+    assert isinstance(outcome, FetchFailure)
+    assert outcome.message == f"{url}: timed out after 0.5 s waiting for the response"
+    (attempt,) = outcome.attempts
+    assert (attempt.status, attempt.verdict) == (None, "failover")
+    assert 0.5 <= attempt.elapsed < 1.0
     assert elapsed < 2.0
+
+
+def test_read_timeout_is_named_when_shorter(feed_server: FeedServer, fetch: Fetcher) -> None:
+    url = feed_server.route("/hang", Response.hang())
+
+    outcome = fetch.one(url, settings=quick(timeout=2.0, read_timeout=0.3, retries=0))
+
+    assert isinstance(outcome, FetchFailure)
+    assert outcome.message == (
+        f"{url}: timed out after 0.3 s without data waiting for the response"
+    )
+
+
+def test_timeouts_are_retried(feed_server: FeedServer, fetch: Fetcher) -> None:
+    url = feed_server.route("/slow", [Response.hang(), Response.rss(rss())])
+
+    outcome = fetch.one(url, settings=quick(timeout=0.3))
+
+    assert isinstance(outcome, Fetched)
+    assert [a.verdict for a in outcome.attempts] == ["retry", "fetched"]
 
 
 def test_timeout_fails_over(feed_server: FeedServer, fetch: Fetcher) -> None:
@@ -36,7 +59,7 @@ def test_timeout_fails_over(feed_server: FeedServer, fetch: Fetcher) -> None:
     outcome = fetch.one(slow, good, settings=FAST)
 
     assert isinstance(outcome, Fetched)
-    assert outcome.attempts == (f"{slow}: timed out after 0.5 s",)
+    assert outcome.failures == (f"{slow}: timed out after 0.5 s waiting for the response",)
 
 
 def test_slow_drip_body_hits_the_total_deadline(feed_server: FeedServer, fetch: Fetcher) -> None:
@@ -47,7 +70,8 @@ def test_slow_drip_body_hits_the_total_deadline(feed_server: FeedServer, fetch: 
     outcome = fetch.one(url, settings=FAST)
 
     assert isinstance(outcome, FetchFailure)
-    assert outcome.message == f"{url}: timed out after 0.5 s"
+    assert outcome.message.startswith(f"{url}: timed out after 0.5 s reading the body, ")
+    assert outcome.message.endswith(" bytes received")
     assert time.monotonic() - started < 2.0
 
 
@@ -68,27 +92,30 @@ def test_connection_refused_fails_over(feed_server: FeedServer, fetch: Fetcher) 
     outcome = fetch.one(dead, good, settings=FAST)
 
     assert isinstance(outcome, Fetched)
-    assert outcome.attempts[0].startswith(f"{dead}: cannot connect: ")
+    assert outcome.failures[0].startswith(f"{dead}: cannot connect: ")
 
 
-@pytest.mark.parametrize("encoding", [None, "gzip"])
+@pytest.mark.parametrize(
+    ("encoding", "detail"), [(None, " (Content-Length: 200011)"), ("gzip", ""), ("deflate", "")]
+)
 def test_body_over_max_body_is_a_failure(
-    feed_server: FeedServer, fetch: Fetcher, encoding: str | None
+    feed_server: FeedServer, fetch: Fetcher, encoding: str | None, detail: str
 ) -> None:
     body = "<rss>" + "x" * 200_000 + "</rss>"
     url = feed_server.route("/big", Response.rss(body, encoding=encoding))
 
-    outcome = fetch.one(url, settings=FetchSettings(max_body=100_000))
+    outcome = fetch.one(url, settings=quick(max_body=100_000))
 
     assert isinstance(outcome, FetchFailure)
-    assert outcome.message == f"{url}: body larger than 100000 bytes"
+    assert outcome.message == f"{url}: body larger than 100000 bytes{detail}"
+    assert feed_server.hits("/big") == 1
 
 
 def test_body_exactly_max_body_is_fine(feed_server: FeedServer, fetch: Fetcher) -> None:
     body = rss().encode()
     url = feed_server.route("/feed", Response.rss(body))
 
-    outcome = fetch.one(url, settings=FetchSettings(max_body=len(body)))
+    outcome = fetch.one(url, settings=quick(max_body=len(body)))
 
     assert isinstance(outcome, Fetched)
 

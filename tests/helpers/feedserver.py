@@ -9,6 +9,8 @@ Typical use::
         server.route("/flaky", [Response(503), Response.rss(ITEMS)])   # in turn, last repeats
         server.route("/slow", Response.hang())                         # never answers in time
         server.serve_dir("/files", tmp_path)                           # static files
+        server.route("/big", Response.streamed(filler(200 * MB)))      # generated on the fly
+        server.route("/bomb", Response.bomb(10 * GB, "gzip"))          # 10 GB of zeros, gzipped
         url = server.url("/feed")                                      # http://127.0.0.1:PORT/feed
         ...
         assert server.hits("/feed") == 2
@@ -20,6 +22,12 @@ are matched without their query string. ``Response(etag=..., last_modified=...)`
 answers 304 to a matching conditional GET. ``delay`` / ``Response.hang()`` wait
 on an event that ``stop()`` sets, so hanging handlers end promptly at shutdown;
 ``stop()`` also closes every open connection and joins every handler thread.
+
+Faults: ``Response(content_length=...)`` declares more than is sent and closes
+(a truncated body); ``reset_after=N`` sends N body bytes then resets the
+connection (RST); ``Response.trickle`` drips the body a byte at a time.
+``SilentServer`` accepts connections and never answers; ``ForwardProxy`` is a
+loopback HTTP proxy that counts what it forwards.
 """
 
 from __future__ import annotations
@@ -27,12 +35,14 @@ from __future__ import annotations
 import contextlib
 import gzip as gzip_module
 import hashlib
+import http.client
 import mimetypes
 import socket
+import struct
 import threading
 import time
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +53,8 @@ from urllib.parse import urlsplit
 
 #: Longest a delayed or hanging response waits, so a forgotten hang cannot stall a test run.
 MAX_DELAY = 30.0
+MB = 1024 * 1024
+GB = 1024 * MB
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,13 @@ class Response:
             many seconds between them (a slow drip).
         chunks: number of pieces for ``chunk_delay``.
         drop: close the connection without answering (after ``delay``).
+        stream: when set, called once per request for the body pieces, produced on
+            the fly (never held whole); sent chunked unless ``content_length`` is set.
+            ``body`` and ``encoding`` are then ignored (pieces go out as they are).
+        content_length: the ``Content-Length`` to declare instead of the real one;
+            when it is larger than what is sent, the connection is closed after the
+            body (a truncated response).
+        reset_after: send only this many body bytes, then reset the connection (RST).
     """
 
     status: int = 200
@@ -100,6 +119,9 @@ class Response:
     chunk_delay: float = 0.0
     chunks: int = 10
     drop: bool = False
+    stream: Callable[[], Iterable[bytes]] | None = None
+    content_length: int | None = None
+    reset_after: int | None = None
 
     @classmethod
     def rss(cls, body: bytes | str, **kwargs: Any) -> Response:
@@ -124,6 +146,30 @@ class Response:
     def drop_connection(cls) -> Response:
         """Close the connection without sending anything (a crashed or reset server)."""
         return cls(drop=True)
+
+    @classmethod
+    def trickle(cls, body: bytes | str, interval: float = 1.0, **kwargs: Any) -> Response:
+        """A 200 RSS response whose body drips one byte every ``interval`` seconds."""
+        size = len(body.encode("utf-8") if isinstance(body, str) else body)
+        return cls.rss(body, chunk_delay=interval, chunks=size, **kwargs)
+
+    @classmethod
+    def streamed(cls, pieces: Callable[[], Iterable[bytes]], **kwargs: Any) -> Response:
+        """A 200 RSS response whose body ``pieces()`` produces on the fly (sent chunked)."""
+        kwargs.setdefault("content_type", "application/rss+xml; charset=utf-8")
+        return cls(200, b"", stream=pieces, **kwargs)
+
+    @classmethod
+    def bomb(cls, size: int, encoding: Literal["gzip", "deflate"] = "gzip") -> Response:
+        """A compressed body that decodes to ``<rss>`` and ``size`` zero bytes.
+
+        About 1 KB per MiB goes over the wire (10 MB for 10 GB), produced on the
+        fly (see ``compressed_zeros``).
+        """
+        return cls.streamed(
+            compressed_zeros(size, encoding),
+            headers={"Content-Encoding": encoding},
+        )
 
     @classmethod
     def redirect(cls, location: str, status: int = 302) -> Response:
@@ -212,21 +258,58 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        body = _encode(response.body_bytes(), response.encoding)
+        streamed = response.stream is not None
+        body = b"" if streamed else _encode(response.body_bytes(), response.encoding)
         self.send_response(response.status)
         if response.content_type is not None:
             self.send_header("Content-Type", response.content_type)
-        if response.encoding is not None:
+        if response.encoding is not None and not streamed:
             self.send_header("Content-Encoding", response.encoding)
         for name, value in validators.items():
             if value is not None:
                 self.send_header(name, value)
         for name, value in response.headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
+        if response.content_length is not None:
+            self.send_header("Content-Length", str(response.content_length))
+        elif streamed:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if send_body:
+        if not send_body:
+            return
+        if response.reset_after is not None:
+            self._send_and_reset(body, response.reset_after)
+        elif response.stream is not None:
+            self._send_stream(response.stream(), chunked=response.content_length is None)
+        else:
             self._send_body(body, response)
+        if response.content_length is not None and response.content_length > len(body):
+            self.close_connection = True  # the client waits for bytes that never come
+
+    def _send_stream(self, pieces: Iterable[bytes], chunked: bool) -> None:
+        owner = self.server.owner
+        for piece in pieces:
+            if owner._stopping.is_set():
+                self.close_connection = True
+                return
+            if not piece:
+                continue
+            if chunked:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            else:
+                self.wfile.write(piece)
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
+
+    def _send_and_reset(self, body: bytes, count: int) -> None:
+        self.wfile.write(body[:count])
+        self.wfile.flush()
+        time.sleep(0.05)  # let the client read the bytes, so the reset hits mid-body
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.server.reset_on_close(self.connection)
+        self.close_connection = True
 
     def _send_body(self, body: bytes, response: Response) -> None:
         if response.chunk_delay <= 0:
@@ -248,6 +331,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, owner: FeedServer) -> None:
         self.owner = owner
         self._open: set[socket.socket] = set()
+        self._reset: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), _Handler)
 
@@ -259,7 +343,17 @@ class _Server(ThreadingHTTPServer):
     def shutdown_request(self, request: Any) -> None:
         with self._open_lock:
             self._open.discard(request)
+            reset = request in self._reset
+            self._reset.discard(request)
+        if reset:
+            self.close_request(request)  # no FIN first: SO_LINGER 0 makes close send RST
+            return
         super().shutdown_request(request)
+
+    def reset_on_close(self, request: socket.socket) -> None:
+        """Close ``request`` with a reset instead of an orderly shutdown."""
+        with self._open_lock:
+            self._reset.add(request)
 
     def close_open_connections(self) -> None:
         """Shut down every connection still open, so keep-alive handlers stop waiting."""
@@ -472,3 +566,233 @@ def rss(title: str = "Test feed", items: int = 1, link: str = "https://example.o
         f"<title>{title}</title><link>{link}</link><description>{title}</description>"
         f"{entries}</channel></rss>"
     )
+
+
+def filler(size: int, block: int = 64 * 1024) -> Callable[[], Iterator[bytes]]:
+    """Body pieces of an RSS-looking document of ``size`` bytes, made on the fly.
+
+    The same block is yielded again and again, so the server holds one block,
+    never the body.
+    """
+
+    def pieces() -> Iterator[bytes]:
+        head = b"<rss><channel><title>big</title><description>"
+        piece = b"x" * block
+        sent = len(head)
+        yield head
+        while sent < size:
+            part = piece[: size - sent]
+            sent += len(part)
+            yield part
+
+    return pieces
+
+
+def compressed_zeros(
+    size: int, encoding: Literal["gzip", "deflate"]
+) -> Callable[[], Iterator[bytes]]:
+    """Pieces of a gzip or zlib stream that decodes to ``<rss>`` and ``size // MB`` MiB of zeros.
+
+    After a full flush the compressor's state is reset, so every further MiB of
+    zeros compresses to the same ~1 KB: that block is computed once and repeated.
+    The trailer's checksum is computed only when the end is reached (a client
+    that reads that far has already failed its size cap, unless ``size`` is small).
+    """
+    megabyte = bytes(MB)
+
+    def pieces() -> Iterator[bytes]:
+        gzip = encoding == "gzip"
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS if gzip else 15)
+        yield compressor.compress(b"<rss>") + compressor.flush(zlib.Z_FULL_FLUSH)
+        block = compressor.compress(megabyte) + compressor.flush(zlib.Z_FULL_FLUSH)
+        blocks = size // MB
+        for _ in range(blocks):
+            yield block
+        # The compressor saw one MiB only: replace its trailer with the real one.
+        final = compressor.flush()[: -8 if gzip else -4]
+        check = zlib.crc32(b"<rss>") if gzip else zlib.adler32(b"<rss>")
+        for _ in range(blocks):
+            check = zlib.crc32(megabyte, check) if gzip else zlib.adler32(megabyte, check)
+        total = 5 + blocks * MB
+        if gzip:
+            yield final + struct.pack("<II", check, total & 0xFFFFFFFF)
+        else:
+            yield final + struct.pack(">I", check)
+
+    return pieces
+
+
+class SilentServer:
+    """A TCP server on 127.0.0.1 that accepts connections and never answers.
+
+    Use as a context manager; ``url(path)`` points at it; ``connections`` counts
+    the accepted ones. ``stop()`` closes them all and joins the thread.
+    """
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self._held: list[socket.socket] = []
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._accept, name="silent", daemon=True)
+        self.port = self._listener.getsockname()[1]
+
+    @property
+    def connections(self) -> int:
+        """How many connections were accepted."""
+        return len(self._held)
+
+    def url(self, path: str = "/feed") -> str:
+        """``http://127.0.0.1:PORT<path>``."""
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self._held.append(connection)
+
+    def __enter__(self) -> SilentServer:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop accepting, close every held connection, join the thread."""
+        self._stopping.set()
+        self._thread.join(5)
+        self._listener.close()
+        for connection in self._held:
+            connection.close()
+
+
+#: Headers a proxy does not pass on (RFC 9110 section 7.6.1, and the framing it redoes).
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",
+    }
+)
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _ProxyServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        owner = self.server.owner
+        owner._record(self.path, {k.lower(): v for k, v in self.headers.items()})
+        if parts.scheme != "http" or parts.hostname != "127.0.0.1" or parts.port is None:
+            # Loopback only: this proxy must never reach the network.
+            self._answer(403, [], b"loopback only")
+            return
+        upstream = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=10)
+        try:
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+            upstream.request("GET", target or "/", headers=headers)
+            reply = upstream.getresponse()
+            body = reply.read()
+            kept = [(k, v) for k, v in reply.getheaders() if k.lower() not in _HOP_BY_HOP]
+            self._answer(reply.status, kept, body)
+        except OSError:
+            self._answer(502, [], b"upstream failed")
+        finally:
+            upstream.close()
+
+    def _answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Via", "1.1 feedserver-proxy")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _ProxyServer(ThreadingHTTPServer):
+    daemon_threads = False
+    block_on_close = True
+
+    def __init__(self, owner: ForwardProxy) -> None:
+        self.owner = owner
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
+class ForwardProxy:
+    """A threaded HTTP forward proxy on 127.0.0.1 for absolute-URI GETs.
+
+    It forwards only to ``http://127.0.0.1:PORT`` (anything else gets a 403),
+    adds ``Via: 1.1 feedserver-proxy`` to every answer, and records every
+    request it receives. Use as a context manager.
+
+    Attributes:
+        url: ``http://127.0.0.1:PORT``, the proxy URL to give a client.
+    """
+
+    def __init__(self) -> None:
+        self._server = _ProxyServer(self)
+        self._lock = threading.Lock()
+        self._seen: list[tuple[str, Mapping[str, str]]] = []
+        port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.01},
+            name="forward-proxy",
+            daemon=True,
+        )
+
+    def _record(self, target: str, headers: Mapping[str, str]) -> None:
+        with self._lock:
+            self._seen.append((target, headers))
+
+    @property
+    def targets(self) -> list[str]:
+        """The absolute URIs requested through the proxy, in order."""
+        with self._lock:
+            return [target for target, _ in self._seen]
+
+    @property
+    def count(self) -> int:
+        """How many requests went through the proxy."""
+        return len(self.targets)
+
+    def __enter__(self) -> ForwardProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)

@@ -100,3 +100,11 @@ def test_deep_nesting_does_not_crash() -> None:
 def test_huge_json_nesting_is_a_parse_error() -> None:
     with pytest.raises(ParseError):
         parse_feed(b"[" * 200_000)
+
+
+def test_control_characters_are_removed_from_titles() -> None:
+    data = (
+        b'<rss version="2.0"><channel><title>t</title><item><guid>1</guid>'
+        b"<title>a&#x7;b\x01c&#x85;d\te&#x1b;[31m</title></item></channel></rss>"
+    )
+    assert parse_feed(data).items[0].title == "abcd\te[31m"

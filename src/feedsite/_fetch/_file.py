@@ -1,7 +1,8 @@
 """Read a ``file://`` source from the local disk.
 
-Scope: one attempt on one local file, mapped to an ``AttemptResult``. Contains no
-business logic: no conditional GET (files are re-read on every run), no failover.
+Scope: one try of one local file, mapped to a ``TryResult``. Contains no
+business logic: no conditional GET (files are re-read on every run), no failover,
+no retries (every file problem is final for this run).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from ._model import AttemptResult, Fetched, Source, SourceFailed, Validators
+from ._model import Fetched, Source, Validators
 from ._redact import redact
+from ._try import Failed, Problem, Success, TryResult
 
 
 def is_file_url(url: str) -> bool:
@@ -30,14 +32,24 @@ def file_url_path(url: str) -> Path | None:
     return Path(url2pathname(parts.path))
 
 
+def display_name(url: str) -> str:
+    """What messages call a ``file:`` source: its local path, else the redacted URL."""
+    path = file_url_path(url)
+    return str(path) if path is not None else redact(url)
+
+
 def _read_at_most(path: Path, limit: int) -> bytes:
     with path.open("rb") as handle:
         return handle.read(limit + 1)
 
 
+def _failed(cause: str) -> Failed:
+    return Failed(cause, Problem("final"))
+
+
 async def attempt_file(
     source: Source, max_body: int, is_feed: Callable[[bytes], bool]
-) -> AttemptResult:
+) -> TryResult:
     """Read ``source.url`` (a ``file:`` URL) as a feed.
 
     The body goes through ``is_feed`` like an HTTP body, so a local file can fail
@@ -49,28 +61,30 @@ async def attempt_file(
         is_feed: the cheap "does this look like a feed" check.
 
     Returns:
-        ``Fetched`` (with empty validators), or ``SourceFailed`` naming the path.
+        ``Success`` (``Fetched`` with empty validators), or ``Failed``
+        (messages name the file by ``display_name``).
     """
     path = file_url_path(source.url)
     if path is None:
-        return SourceFailed(f"{redact(source.url)}: file URL with a remote host is not supported")
+        return _failed("file URL with a remote host is not supported")
     try:
         body = await asyncio.to_thread(_read_at_most, path, max_body)
     except FileNotFoundError:
-        return SourceFailed(f"{path}: no such file")
+        return _failed("no such file")
     except IsADirectoryError:
-        return SourceFailed(f"{path}: is a directory")
+        return _failed("is a directory")
     except OSError as exc:
-        return SourceFailed(f"{path}: cannot read: {exc.strerror or exc}")
+        return _failed(f"cannot read: {exc.strerror or exc}")
     if len(body) > max_body:
-        return SourceFailed(f"{path}: file larger than {max_body} bytes")
+        return _failed(f"file larger than {max_body} bytes")
     content_type, _ = mimetypes.guess_type(path.name)
     if not is_feed(body):
-        return SourceFailed(f"{path}: not a feed ({content_type or 'unknown type'})")
-    return Fetched(
+        return _failed(f"not a feed ({content_type or 'unknown type'})")
+    fetched = Fetched(
         source=source,
         body=body,
         content_type=content_type,
         final_url=source.url,
         validators=Validators(),
     )
+    return Success(fetched, None, "read")

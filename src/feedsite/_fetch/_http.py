@@ -1,63 +1,32 @@
-"""One HTTP attempt on one source, and the client those attempts share.
+"""One HTTP try of one source: a (conditional) GET, its redirects and its body.
 
-Scope: build the ``httpx.AsyncClient``, send one (conditional) GET, stream the
-body under a size cap, and map every outcome, httpx errors included, to an
-``AttemptResult``. Contains no business logic: no failover, no retries.
+Scope: send the request, follow redirects (with loop detection), stream the
+body under the size cap, and turn every outcome, httpx errors included, into
+a ``TryResult``. Contains no retries and no failover (see ``_runner``).
 
-``attempt_http`` is the single boundary where httpx exceptions become messages.
+``attempt_http`` is the single boundary where httpx exceptions become causes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
 
 import httpx
 
-from ._model import (
-    AttemptResult,
-    Fetched,
-    FetchSettings,
-    NotModified,
-    Source,
-    SourceFailed,
-    Validators,
-)
-from ._redact import redact
+from ._decode import BadEncoding, BodyTooLarge, BoundedBody, TruncatedEncoding
+from ._model import Fetched, NotModified, Source, Validators
+from ._policy import RETRY_AFTER_STATUSES, parse_retry_after
+from ._redact import proxy_label, redact
+from ._settings import FetchSettings
+from ._try import Failed, Problem, ProblemKind, Success, TryResult
 
-#: Preferred media types: the feed formats first, then XML, then anything.
-ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, "
-    "application/xml;q=0.9, */*;q=0.8"
-)
-MAX_REDIRECTS = 10
-
-
-def build_client(settings: FetchSettings) -> httpx.AsyncClient:
-    """Create the client of one ``fetch_all`` call (the caller closes it).
-
-    Args:
-        settings: timeouts, pool size and User-Agent.
-
-    Returns:
-        An ``httpx.AsyncClient`` that follows up to ``MAX_REDIRECTS`` redirects.
-    """
-    return httpx.AsyncClient(
-        headers={
-            "User-Agent": settings.user_agent,
-            "Accept": ACCEPT,
-            "Accept-Encoding": "gzip, deflate",
-        },
-        timeout=httpx.Timeout(settings.timeout),
-        limits=httpx.Limits(
-            max_connections=settings.concurrency,
-            max_keepalive_connections=settings.concurrency,
-        ),
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
-        trust_env=False,
-    )
+_TITLE = re.compile(rb"<title[^>]*>\s*([^<]{1,300})", re.IGNORECASE)
 
 
 def conditional_headers(validators: Validators | None) -> dict[str, str]:
@@ -78,6 +47,19 @@ def conditional_headers(validators: Validators | None) -> dict[str, str]:
     return headers
 
 
+@dataclass
+class _Progress:
+    """How far one try got, so a timeout or a broken connection can say where."""
+
+    url: str
+    redirected: bool = False
+    phase: Literal["response", "body"] = "response"
+    received: int = 0
+
+    def via(self) -> str:
+        return f" (redirected to {redact(self.url)})" if self.redirected else ""
+
+
 def _os_cause(exc: BaseException) -> str | None:
     """The innermost OS-level reason in ``exc``'s chain (e.g. "Connection refused")."""
     reason: str | None = None
@@ -91,39 +73,53 @@ def _os_cause(exc: BaseException) -> str | None:
     return reason
 
 
-def describe_error(exc: Exception, timeout: float) -> str:
-    """Turn a network-level exception into a short, precise cause.
+def describe_error(
+    exc: Exception, settings: FetchSettings, progress: _Progress
+) -> tuple[ProblemKind, str]:
+    """Turn a network-level exception into its kind and a short, precise cause.
 
     Args:
-        exc: an ``httpx.HTTPError``, ``httpx.InvalidURL`` or ``TimeoutError``.
-        timeout: the request timeout, to say how long we waited.
+        exc: an ``httpx.HTTPError``, ``httpx.InvalidURL`` or the ``TimeoutError``
+            of the total timeout.
+        settings: the timeouts, to say how long we waited.
+        progress: where the try was (waiting for the response, or N body bytes in).
 
     Returns:
-        The cause, e.g. ``"timed out after 20.0 s"`` or ``"cannot connect: Connection refused"``.
+        ``(kind, cause)``, e.g. ``("connect", "cannot connect: Connection refused")``.
     """
     detail = _os_cause(exc) or str(exc).strip() or type(exc).__name__
-    waited = f"timed out after {float(timeout)} s"
+    in_body = progress.phase == "body"
+    where = (
+        f"reading the body, {progress.received} bytes received"
+        if in_body
+        else "waiting for the response"
+    )
     match exc:
         case httpx.ConnectTimeout():
-            return f"{waited} while connecting"
-        case httpx.TimeoutException() | TimeoutError():
-            return waited
+            return "timeout", f"timed out after {float(settings.connect_timeout)} s connecting"
+        case httpx.ReadTimeout():
+            return "timeout", (
+                f"timed out after {float(settings.read_timeout)} s without data {where}"
+            )
+        case httpx.TimeoutException():
+            return "timeout", f"timed out after {float(settings.timeout)} s ({type(exc).__name__})"
+        case TimeoutError():
+            return "timeout", f"timed out after {float(settings.timeout)} s {where}"
+        case httpx.ProxyError():
+            return "connect", f"proxy error: {detail}"
         case httpx.ConnectError():
-            return f"cannot connect: {detail}"
-        case httpx.RemoteProtocolError() | httpx.LocalProtocolError():
-            return f"protocol error: {detail}"
-        case httpx.ReadError() | httpx.WriteError():
-            return f"connection error: {detail}"
-        case httpx.TooManyRedirects():
-            return f"too many redirects (more than {MAX_REDIRECTS})"
+            return "connect", f"cannot connect: {detail}"
+        case httpx.RemoteProtocolError():
+            return "protocol", f"protocol error: {detail}"
         case httpx.UnsupportedProtocol():
-            return f"unsupported URL: {detail}"
-        case httpx.DecodingError():
-            return f"cannot decode the body: {detail}"
+            return "final", f"unsupported URL: {detail}"
+        case httpx.NetworkError() | httpx.TransportError():
+            after = f" after {progress.received} body bytes" if in_body else ""
+            return "network", f"connection error: {detail}{after}"
         case httpx.InvalidURL():
-            return f"invalid URL: {detail}"
+            return "final", f"invalid URL: {detail}"
         case _:
-            return f"{type(exc).__name__}: {detail}"
+            return "final", f"{type(exc).__name__}: {detail}"
 
 
 def _media_type(content_type: str | None) -> str | None:
@@ -132,19 +128,89 @@ def _media_type(content_type: str | None) -> str | None:
     return content_type.partition(";")[0].strip().lower() or None
 
 
-class _BodyTooLarge(Exception):
-    """The streamed body went past ``max_body`` (internal signal)."""
+def _page_title(body: bytes) -> str | None:
+    """The ``<title>`` of an HTML page (a portal, an error page), shortened."""
+    match = _TITLE.search(body, 0, 65536)
+    if match is None:
+        return None
+    title = " ".join(match.group(1).decode("utf-8", "replace").split())
+    return title[:77] + "..." if len(title) > 80 else title or None
 
 
-async def _read_capped(response: httpx.Response, max_body: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > max_body:
-            raise _BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
+def _content_length(response: httpx.Response) -> int | None:
+    value = response.headers.get("Content-Length", "")
+    return int(value) if value.isdigit() else None
+
+
+async def _read_body(response: httpx.Response, max_body: int, progress: _Progress) -> bytes:
+    """Stream and decode the body, holding at most ``max_body`` decoded bytes."""
+    body = BoundedBody(response.headers.get("Content-Encoding"), max_body)
+    declared = _content_length(response)
+    if body.coding == "identity" and declared is not None and declared > max_body:
+        raise BodyTooLarge(f"Content-Length: {declared}")
+    async for chunk in response.aiter_raw():
+        body.feed(chunk)
+        progress.received = body.raw_size
+    return body.finish()
+
+
+def _final(cause: str, status: int | None = None) -> Failed:
+    return Failed(cause, Problem("final", status))
+
+
+def _not_a_feed(body: bytes, content_type: str | None, via: str) -> Failed:
+    kind = _media_type(content_type) or "no Content-Type"
+    if not body or body.isspace():
+        return _final(f"200 with an empty body ({kind}){via}", 200)
+    title = _page_title(body) if "html" in kind else None
+    about = f'{kind}, title "{title}"' if title else kind
+    return _final(f"200 but not a feed ({about}){via}", 200)
+
+
+async def _judge(
+    response: httpx.Response,
+    source: Source,
+    conditional: bool,
+    settings: FetchSettings,
+    is_feed: Callable[[bytes], bool],
+    progress: _Progress,
+) -> TryResult:
+    """Turn the final (non-redirect) response into a ``TryResult``; reads a 200's body."""
+    status = response.status_code
+    via = progress.via()
+    if status == 304:
+        if conditional:
+            return Success(NotModified(source=source), 304, "HTTP 304")
+        return _final(f"HTTP 304 to a request that was not conditional{via}", 304)
+    if status != 200:
+        retry_after = None
+        if status in RETRY_AFTER_STATUSES:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
+        return Failed(f"HTTP {status}{via}", Problem("http", status, retry_after))
+    progress.phase = "body"
+    try:
+        body = await _read_body(response, settings.max_body, progress)
+    except BodyTooLarge as exc:
+        detail = f" ({exc})" if str(exc) else ""
+        return _final(f"body larger than {settings.max_body} bytes{detail}{via}", 200)
+    except BadEncoding as exc:
+        return _final(f"cannot decode the body: {exc}{via}", 200)
+    except TruncatedEncoding as exc:
+        return Failed(f"truncated body: {exc}{via}", Problem("protocol", 200))
+    content_type = response.headers.get("Content-Type")
+    if not body or body.isspace() or not is_feed(body):
+        return _not_a_feed(body, content_type, via)
+    fetched = Fetched(
+        source=source,
+        body=body,
+        content_type=content_type,
+        final_url=str(response.url),
+        validators=Validators(
+            etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
+        ),
+    )
+    return Success(fetched, 200, "HTTP 200")
 
 
 async def _get(
@@ -153,38 +219,29 @@ async def _get(
     validators: Validators | None,
     settings: FetchSettings,
     is_feed: Callable[[bytes], bool],
-) -> AttemptResult:
-    """Send the GET and judge the response; httpx errors propagate to the caller."""
-    url = redact(source.url)
+    progress: _Progress,
+) -> TryResult:
+    """Send the GET, following redirects; httpx errors propagate to the caller."""
     sent = conditional_headers(validators)
-    async with client.stream("GET", source.url, headers=sent) as response:
-        final_url = str(response.url)
-        via = f" (redirected to {redact(final_url)})" if response.history else ""
-        status = response.status_code
-        if status == 304:
-            if sent:
-                return NotModified(source=source)
-            return SourceFailed(f"{url}: HTTP 304 to a request that was not conditional{via}")
-        if status != 200:
-            return SourceFailed(f"{url}: HTTP {status}{via}")
+    request = client.build_request("GET", source.url, headers=sent)
+    visited = [str(request.url)]
+    for _ in range(settings.max_redirects + 1):
+        progress.phase = "response"
+        response = await client.send(request, stream=True)
         try:
-            body = await _read_capped(response, settings.max_body)
-        except _BodyTooLarge:
-            return SourceFailed(f"{url}: body larger than {settings.max_body} bytes{via}")
-        content_type = response.headers.get("Content-Type")
-        if not is_feed(body):
-            kind = _media_type(content_type) or "no Content-Type"
-            return SourceFailed(f"{url}: 200 but not a feed ({kind}){via}")
-        return Fetched(
-            source=source,
-            body=body,
-            content_type=content_type,
-            final_url=final_url,
-            validators=Validators(
-                etag=response.headers.get("ETag"),
-                last_modified=response.headers.get("Last-Modified"),
-            ),
-        )
+            following = response.next_request
+            if following is None:
+                return await _judge(response, source, bool(sent), settings, is_feed, progress)
+        finally:
+            await response.aclose()
+        target = str(following.url)
+        if target in visited:
+            chain = [*visited[visited.index(target) :], target]
+            return _final("redirect loop: " + " -> ".join(redact(url) for url in chain))
+        visited.append(target)
+        progress.url, progress.redirected = target, True
+        request = following
+    return _final(f"too many redirects (more than {settings.max_redirects}){progress.via()}")
 
 
 async def attempt_http(
@@ -193,28 +250,33 @@ async def attempt_http(
     validators: Validators | None,
     settings: FetchSettings,
     is_feed: Callable[[bytes], bool],
-) -> AttemptResult:
+    proxy: str | None = None,
+) -> TryResult:
     """Try one HTTP(S) source once.
 
-    This is the one place where httpx errors are caught. Every status other than
-    200 and 304 is a failure of this source, 4xx included (400, 401, 410...): the
-    next source may well serve the feed, and failing over is simpler and safer
-    than guessing which client errors are final.
+    This is the one place where httpx errors are caught. Only a 200 that passes
+    ``is_feed`` and a 304 to a conditional GET succeed; whether a failure is
+    worth a retry is ``_policy``'s decision, from the ``Problem`` returned.
 
     Args:
-        client: the shared client.
+        client: the client (of ``proxy``).
         source: where to GET.
         validators: stored validators of ``source.label``, if any.
-        settings: ``timeout`` (also the total deadline of this attempt) and ``max_body``.
+        settings: ``timeout`` (the total deadline of this try, redirects and
+            body included), ``max_body``, ``max_redirects``.
         is_feed: the cheap "does this look like a feed" check for 200 bodies.
+        proxy: the proxy ``client`` goes through, to name it in network errors.
 
     Returns:
-        ``Fetched`` for a 200 that passes ``is_feed``, ``NotModified`` for a 304
-        to a conditional GET, else ``SourceFailed`` with ``"<url>: <cause>"``.
+        ``Success`` (``Fetched`` or ``NotModified``), or ``Failed`` with a
+        precise, redacted cause (without the URL).
     """
+    progress = _Progress(url=source.url)
     try:
         async with asyncio.timeout(settings.timeout):
-            return await _get(client, source, validators, settings, is_feed)
+            return await _get(client, source, validators, settings, is_feed, progress)
     except (httpx.HTTPError, httpx.InvalidURL, TimeoutError) as exc:
-        cause = describe_error(exc, settings.timeout)
-        return SourceFailed(f"{redact(source.url)}: {redact(cause)}")
+        kind, cause = describe_error(exc, settings, progress)
+        if proxy and kind in ("timeout", "connect", "network", "protocol"):
+            cause += f" (via proxy {proxy_label(proxy)})"
+        return Failed(redact(cause + progress.via()), Problem(kind))

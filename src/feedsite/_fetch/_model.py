@@ -1,25 +1,18 @@
 """Values the fetch stage takes and returns.
 
-Scope: plain frozen dataclasses and their validation. Contains no I/O and no
-fetching logic.
+Scope: plain frozen dataclasses (requests, per-try records, outcomes) and their
+validation. Contains no I/O and no fetching logic. ``FetchSettings`` lives in
+``_settings``.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
 
-_HOME = "https://github.com/feedsite/feedsite"
-
-
-def default_user_agent() -> str:
-    """Return ``feedsite/<version> (+<home page>)``; version ``0`` when not installed."""
-    try:
-        version = importlib.metadata.version("feedsite")
-    except importlib.metadata.PackageNotFoundError:
-        version = "0"
-    return f"feedsite/{version} (+{_HOME})"
+from ._settings import check_proxy
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +51,113 @@ class FetchRequest:
         key: the feed's identity (opaque; the key of ``fetch_all``'s result).
         sources: tried in order; the caller puts the preferred instance first.
         validators: by ``Source.label``; sent as ``If-None-Match`` / ``If-Modified-Since``.
+        proxy: ``http(s)://host:port`` proxy for this feed, overriding
+            ``FetchSettings.proxy``; ``""`` connects directly; None uses the setting.
+
+    Raises:
+        ValueError: ``proxy`` is not an http(s) proxy URL.
     """
 
     key: str
     sources: tuple[Source, ...]
     validators: Mapping[str, Validators] = field(default_factory=dict)
+    proxy: str | None = None
+
+    def __post_init__(self) -> None:
+        check_proxy(self.proxy, f"proxy of feed {self.key!r}")
+
+
+#: What the retry policy made of one try (see ``Attempt.verdict``).
+Verdict = Literal["fetched", "not_modified", "retry", "failover", "defer"]
 
 
 @dataclass(frozen=True, slots=True)
-class Fetched:
+class Attempt:
+    """One request to one source (one try), as it went.
+
+    Records of a whole ``fetch_all`` call tell which sources answered, how fast,
+    and which failed, so a caller can prefer healthy instances next time.
+
+    Attributes:
+        label: the source's ``Source.label``.
+        url: the source's URL, redacted (``key=***``); the local path for a
+            ``file:`` source. Messages name the source by it.
+        number: 1 for the first try of this source, 2 for its first retry...
+        status: the HTTP status of the final response (after redirects); None
+            when none arrived (network error, timeout) and for ``file:`` sources.
+        cause: what happened: ``"HTTP 200"``, ``"HTTP 304"``, ``"read"`` (a file)
+            or the failure's cause, e.g. ``"HTTP 503"``,
+            ``"timed out after 10.0 s connecting (connect timeout)"``.
+        elapsed: seconds the try took (redirects and body included, slot
+            waits and retry waits excluded).
+        verdict: ``fetched`` / ``not_modified`` (the source answered);
+            ``retry`` (tried again after ``wait``); ``failover`` (gave up on
+            the source); ``defer`` (the server asked for a pause of ``wait``
+            seconds, longer than we wait).
+        wait: seconds waited before the retry, or the deferral; 0 otherwise.
+        note: why the policy decided so, when it is not obvious (a deferral,
+            a retry skipped for the run deadline); "" otherwise.
+    """
+
+    label: str
+    url: str
+    number: int
+    status: int | None
+    cause: str
+    elapsed: float
+    verdict: Verdict
+    wait: float = 0.0
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the source answered (a feed or a 304) on this try."""
+        return self.verdict in ("fetched", "not_modified")
+
+
+def failure_messages(attempts: tuple[Attempt, ...]) -> tuple[str, ...]:
+    """One message per source that was tried and did not answer, in the order tried.
+
+    A message is ``"<redacted url>: <cause of its last try>"``, then
+    ``" (N tries)"`` when the source was retried, then ``"; <note>"`` when the
+    policy explains its decision.
+
+    Args:
+        attempts: the records of one feed, in the order made.
+
+    Returns:
+        The messages, e.g. ``("http://a/feed: HTTP 503 (3 tries)",)``.
+    """
+    messages: list[str] = []
+    for index, attempt in enumerate(attempts):
+        following = attempts[index + 1] if index + 1 < len(attempts) else None
+        if following is not None and following.number > 1:
+            continue  # not this source's last try
+        if attempt.ok:
+            continue
+        text = f"{attempt.url}: {attempt.cause}"
+        if attempt.number > 1:
+            text += f" ({attempt.number} tries)"
+        if attempt.note:
+            text += f"; {attempt.note}"
+        messages.append(text)
+    return tuple(messages)
+
+
+class _Trail:
+    """Mixin: the ``failures`` view of an outcome's ``attempts``."""
+
+    __slots__ = ()
+    attempts: tuple[Attempt, ...]
+
+    @property
+    def failures(self) -> tuple[str, ...]:
+        """Messages of the sources that failed, one each, in the order tried."""
+        return failure_messages(self.attempts)
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched(_Trail):
     """A 200 (or a local file) whose body passed the ``is_feed`` check.
 
     Attributes:
@@ -75,7 +166,7 @@ class Fetched:
         content_type: the ``Content-Type`` header (guessed from the suffix for files).
         final_url: the URL after redirects, unredacted (it is the base URL of the feed).
         validators: this response's ``ETag`` / ``Last-Modified`` (empty for files).
-        attempts: messages of the sources that failed before this one.
+        attempts: every try of this feed, the successful one last.
     """
 
     source: Source
@@ -83,77 +174,70 @@ class Fetched:
     content_type: str | None
     final_url: str
     validators: Validators
-    attempts: tuple[str, ...] = ()
+    attempts: tuple[Attempt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class NotModified:
+class NotModified(_Trail):
     """A 304 from ``source``: the feed did not change since the validators were stored.
 
     Attributes:
         source: the source that answered.
-        attempts: messages of the sources that failed before this one.
+        attempts: every try of this feed, the successful one last.
     """
 
     source: Source
-    attempts: tuple[str, ...] = ()
+    attempts: tuple[Attempt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class FetchFailure:
-    """Every source failed.
+class FetchFailure(_Trail):
+    """Every source was tried and failed.
 
     Attributes:
-        message: one line naming each URL (redacted) and its cause, ``"; "``-joined.
-        attempts: the same messages, one per source, in the order tried.
+        message: one line naming each URL (redacted) and its cause, ``"; "``-joined
+            (``failures`` joined), or why there was nothing to try.
+        attempts: every try of this feed.
     """
 
     message: str
-    attempts: tuple[str, ...]
-
-
-FetchOutcome = Fetched | NotModified | FetchFailure
+    attempts: tuple[Attempt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class SourceFailed:
-    """One source failed (internal: the failover loop turns these into attempts).
+class Deferred(_Trail):
+    """Come back later: a server asked for a pause longer than this run waits.
+
+    Not a failure of the feed's content: a source answered 429 or 503 with a
+    ``Retry-After`` above ``backoff_cap`` or past the run deadline, and no other
+    source answered. Keep the feed's state and fetch it again from ``until`` on.
 
     Attributes:
-        message: ``"<redacted url>: <cause>"``.
+        until: when the earliest deferring source said to come back (UTC).
+        message: every failed source's message, ``"; "``-joined (like ``FetchFailure``).
+        attempts: every try of this feed.
     """
 
+    until: datetime
     message: str
-
-
-#: What one attempt on one source gives (``attempts`` still empty).
-AttemptResult = Fetched | NotModified | SourceFailed
+    attempts: tuple[Attempt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class FetchSettings:
-    """How ``fetch_all`` behaves.
+class Skipped(_Trail):
+    """Not fetched this run: the run deadline passed before a source could be tried.
+
+    Not a failure: the feed simply gets no news this run. A feed whose first
+    sources failed before the deadline, with sources left untried, is Skipped
+    too (its ``attempts`` show what was tried).
 
     Attributes:
-        concurrency: feeds in flight at once.
-        timeout: seconds per request, for connect, read, write and pool waits,
-            and also as a total deadline for one request (body included).
-        user_agent: the ``User-Agent`` header.
-        max_body: fail a response once its decompressed body exceeds this many bytes.
-
-    Raises:
-        ValueError: a setting is out of range.
+        reason: e.g. ``"run deadline passed before the fetch started"``.
+        attempts: the tries made before the deadline (usually none).
     """
 
-    concurrency: int = 8
-    timeout: float = 30.0
-    user_agent: str = field(default_factory=default_user_agent)
-    max_body: int = 20 * 1024 * 1024
+    reason: str
+    attempts: tuple[Attempt, ...] = ()
 
-    def __post_init__(self) -> None:
-        if self.concurrency < 1:
-            raise ValueError(f"concurrency must be at least 1, not {self.concurrency}")
-        if not self.timeout > 0:
-            raise ValueError(f"timeout must be positive, not {self.timeout}")
-        if self.max_body < 1:
-            raise ValueError(f"max_body must be at least 1, not {self.max_body}")
+
+FetchOutcome = Fetched | NotModified | FetchFailure | Deferred | Skipped

@@ -1,79 +1,208 @@
-"""Fetch many feeds concurrently, failing over between each feed's sources.
+"""Fetch many feeds concurrently: retries, failover, the run deadline, the limits.
 
-Scope: scheduling (one client, a semaphore), the failover loop and the sync
-wrapper. Contains no business logic about what a feed is (``is_feed`` is given)
-and no network details (see ``_http`` and ``_file``).
-
-Shape for a later retry policy: ``fetch_one`` calls an ``Attempt`` once per
-source; a retry policy wraps that ``Attempt`` and nothing else changes.
+Scope: scheduling (request slots, the run deadline), the per-feed loop (retry
+a source as ``_policy.decide`` says, then fail over to the next), the records
+of every try, and the sync wrapper. Contains no network details (``_http``,
+``_file``) and no policy of its own (``_policy``); what a feed is comes in
+as ``is_feed``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
-import httpx
-
-from ._file import attempt_file, is_file_url
-from ._http import attempt_http, build_client
+from ._clients import Clients
+from ._file import attempt_file, display_name, is_file_url
+from ._http import attempt_http
+from ._limits import Slots, host_key
 from ._model import (
-    AttemptResult,
+    Attempt,
+    Deferred,
     FetchFailure,
     FetchOutcome,
     FetchRequest,
-    FetchSettings,
+    Skipped,
     Source,
-    SourceFailed,
-    Validators,
+    failure_messages,
 )
+from ._policy import Decision, Defer, Retry, decide
+from ._redact import redact
+from ._settings import FetchSettings
+from ._try import Failed, Success, TryResult
 
-#: One try of one source: ``(source, its stored validators) -> result``.
-Attempt = Callable[[Source, Validators | None], Awaitable[AttemptResult]]
 
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """What the feeds of one ``fetch_all`` call share.
 
-def make_attempt(
-    client: httpx.AsyncClient, settings: FetchSettings, is_feed: Callable[[bytes], bool]
-) -> Attempt:
-    """Return the single-source attempt: ``file:`` URLs from disk, the rest over HTTP.
-
-    Args:
-        client: the shared HTTP client.
-        settings: timeouts and the body cap.
+    Attributes:
+        settings: the call's settings.
         is_feed: the cheap "does this look like a feed" check.
+        clients: the httpx clients, by proxy.
+        slots: the global and per-host request slots.
     """
 
-    async def attempt(source: Source, validators: Validators | None) -> AttemptResult:
+    settings: FetchSettings
+    is_feed: Callable[[bytes], bool]
+    clients: Clients
+    slots: Slots
+
+    def remaining(self) -> float | None:
+        """Seconds left before the run deadline (negative once past); None without one."""
+        if self.settings.deadline is None:
+            return None
+        return self.settings.deadline - time.monotonic()
+
+    def past_deadline(self) -> bool:
+        """Whether the run deadline has passed (no new request may start)."""
+        remaining = self.remaining()
+        return remaining is not None and remaining <= 0
+
+    async def try_once(self, source: Source, request: FetchRequest) -> TryResult:
+        """One try of ``source``: from disk for ``file:`` URLs, else over HTTP(S)."""
         if is_file_url(source.url):
-            return await attempt_file(source, settings.max_body, is_feed)
-        return await attempt_http(client, source, validators, settings, is_feed)
+            return await attempt_file(source, self.settings.max_body, self.is_feed)
+        proxy = request.proxy if request.proxy is not None else self.settings.proxy
+        return await attempt_http(
+            self.clients.get(proxy),
+            source,
+            request.validators.get(source.label),
+            self.settings,
+            self.is_feed,
+            proxy or None,
+        )
 
-    return attempt
+
+def _source_name(source: Source) -> str:
+    return display_name(source.url) if is_file_url(source.url) else redact(source.url)
 
 
-async def fetch_one(request: FetchRequest, attempt: Attempt) -> FetchOutcome:
-    """Try ``request.sources`` in order until one answers.
+def _seconds(value: float) -> str:
+    """``3600`` -> ``"3600"``, ``3599.87`` -> ``"3599.9"``, ``0.5`` -> ``"0.5"``."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def comeback_time(now: datetime, delay: float) -> datetime:
+    """``now + delay``, rounded up to a whole second (as messages show it)."""
+    until = now + timedelta(seconds=delay)
+    if until.microsecond:
+        until = until.replace(microsecond=0) + timedelta(seconds=1)
+    return until
+
+
+def _record(
+    source: Source,
+    number: int,
+    result: Failed,
+    elapsed: float,
+    decision: Decision,
+    now: datetime,
+) -> Attempt:
+    """The record of a failed try, with what the policy decided."""
+    base = Attempt(
+        label=source.label,
+        url=_source_name(source),
+        number=number,
+        status=result.status,
+        cause=result.cause,
+        elapsed=elapsed,
+        verdict="failover",
+    )
+    match decision:
+        case Retry(delay=delay):
+            return dataclasses.replace(base, verdict="retry", wait=delay)
+        case Defer(delay=delay, why=why):
+            until = comeback_time(now, delay)
+            note = (
+                f"Retry-After {_seconds(delay)} s {why}: deferred until {until:%Y-%m-%dT%H:%M:%SZ}"
+            )
+            return dataclasses.replace(base, verdict="defer", wait=delay, note=note)
+        case _:
+            return dataclasses.replace(base, note=decision.note)
+
+
+def _success_record(source: Source, number: int, result: Success, elapsed: float) -> Attempt:
+    return Attempt(
+        label=source.label,
+        url=_source_name(source),
+        number=number,
+        status=result.status,
+        cause=result.cause,
+        elapsed=elapsed,
+        verdict="not_modified" if result.status == 304 else "fetched",
+    )
+
+
+def _skipped(name: str, trail: list[Attempt]) -> Skipped:
+    if not trail:
+        return Skipped("run deadline passed before the fetch started")
+    again = trail[-1].verdict == "retry" and trail[-1].url == name
+    reason = f"run deadline passed before {'retrying' if again else 'trying'} {name}"
+    failures = failure_messages(tuple(trail))
+    if failures:
+        reason += "; earlier: " + "; ".join(failures)
+    return Skipped(reason, tuple(trail))
+
+
+def _gave_up(
+    request: FetchRequest, trail: list[Attempt], comebacks: list[datetime]
+) -> FetchOutcome:
+    if not trail:
+        return FetchFailure(message=f"{request.key}: no sources to fetch from")
+    attempts = tuple(trail)
+    message = "; ".join(failure_messages(attempts))
+    if comebacks:
+        return Deferred(until=min(comebacks), message=message, attempts=attempts)
+    return FetchFailure(message=message, attempts=attempts)
+
+
+async def fetch_one(request: FetchRequest, run: Run) -> FetchOutcome:
+    """Fetch one feed: each source in order, each retried per the policy, until one answers.
+
+    No request starts after the run deadline: a feed that has not started gets
+    ``Skipped``, and so does one with sources left untried.
 
     Args:
         request: the feed and its sources.
-        attempt: tries one source once.
+        run: what the feeds of this ``fetch_all`` share.
 
     Returns:
-        The first ``Fetched`` or ``NotModified``, carrying the messages of the
-        sources that failed before it; ``FetchFailure`` listing every attempt
-        when all failed.
+        The first ``Fetched`` or ``NotModified``, carrying every try's record;
+        else ``Deferred`` when a source asked for a long pause, else
+        ``FetchFailure``; ``Skipped`` as above.
     """
-    failures: list[str] = []
+    trail: list[Attempt] = []
+    comebacks: list[datetime] = []
     for source in request.sources:
-        result = await attempt(source, request.validators.get(source.label))
-        if isinstance(result, SourceFailed):
-            failures.append(result.message)
-            continue
-        return dataclasses.replace(result, attempts=tuple(failures))
-    if not failures:
-        return FetchFailure(message=f"{request.key}: no sources to fetch from", attempts=())
-    return FetchFailure(message="; ".join(failures), attempts=tuple(failures))
+        name = _source_name(source)
+        host = None if is_file_url(source.url) else host_key(source.url)
+        tries = 0
+        while True:
+            if run.past_deadline():
+                return _skipped(name, trail)
+            async with run.slots.hold(host):
+                if run.past_deadline():
+                    return _skipped(name, trail)
+                started = time.monotonic()
+                result = await run.try_once(source, request)
+                elapsed = time.monotonic() - started
+            tries += 1
+            if isinstance(result, Success):
+                trail.append(_success_record(source, tries, result, elapsed))
+                return dataclasses.replace(result.outcome, attempts=tuple(trail))
+            settings, now = run.settings, datetime.now(UTC)
+            decision = decide(result.problem, tries, settings, settings.jitter(), run.remaining())
+            trail.append(_record(source, tries, result, elapsed, decision, now))
+            if isinstance(decision, Defer):
+                comebacks.append(comeback_time(now, decision.delay))
+            if not isinstance(decision, Retry):
+                break
+            await asyncio.sleep(decision.delay)
+    return _gave_up(request, trail, comebacks)
 
 
 def _check_unique_keys(requests: Sequence[FetchRequest]) -> None:
@@ -90,18 +219,23 @@ async def fetch_all(
     is_feed: Callable[[bytes], bool],
     on_done: Callable[[str, FetchOutcome], None] | None = None,
 ) -> dict[str, FetchOutcome]:
-    """Fetch every request, at most ``settings.concurrency`` feeds at a time.
+    """Fetch every request: at most ``concurrency`` requests in flight, ``per_host`` per host.
 
-    Per-feed problems (network, HTTP, not a feed, missing file) never raise:
-    they come back as ``FetchFailure`` and do not affect the other feeds.
-    Exceptions from ``is_feed`` or ``on_done`` are bugs and propagate (the
-    other fetches are cancelled).
+    Per-feed problems (network, HTTP, not a feed, missing file, rate limits,
+    the run deadline) never raise: they come back as ``FetchFailure``,
+    ``Deferred`` or ``Skipped`` and do not affect the other feeds. Exceptions
+    from ``is_feed`` or ``on_done`` are bugs and propagate (the other fetches
+    are cancelled).
+
+    With ``settings.deadline``, no request starts after it and no retry wait
+    passes it; requests already in flight finish (each within ``timeout``), so
+    this returns at most about ``timeout`` seconds after the deadline.
 
     Args:
         requests: the feeds; their keys must be unique.
-        settings: concurrency, timeout, User-Agent, body cap.
+        settings: limits, timeouts, retries, deadline, proxy, User-Agent, body cap.
         is_feed: cheap check that a 200 body is a feed; a body that fails it
-            fails over to the next source.
+            fails over to the next source (it is not retried).
         on_done: called with ``(key, outcome)`` as each feed finishes, in the
             event loop's thread.
 
@@ -113,14 +247,12 @@ async def fetch_all(
     """
     _check_unique_keys(requests)
     outcomes: dict[str, FetchOutcome] = {}
-    semaphore = asyncio.Semaphore(settings.concurrency)
 
-    async with build_client(settings) as client:
-        attempt = make_attempt(client, settings, is_feed)
+    async with Clients(settings) as clients:
+        run = Run(settings, is_feed, clients, Slots(settings.concurrency, settings.per_host))
 
-        async def run(request: FetchRequest) -> None:
-            async with semaphore:
-                outcome = await fetch_one(request, attempt)
+        async def one(request: FetchRequest) -> None:
+            outcome = await fetch_one(request, run)
             outcomes[request.key] = outcome
             if on_done is not None:
                 on_done(request.key, outcome)
@@ -128,7 +260,7 @@ async def fetch_all(
         try:
             async with asyncio.TaskGroup() as group:
                 for request in requests:
-                    group.create_task(run(request))
+                    group.create_task(one(request))
         except BaseExceptionGroup as group_error:
             if len(group_error.exceptions) == 1:
                 raise group_error.exceptions[0] from None
@@ -146,7 +278,7 @@ def fetch_all_sync(
 
     Args:
         requests: the feeds; their keys must be unique.
-        settings: concurrency, timeout, User-Agent, body cap.
+        settings: see ``fetch_all``.
         is_feed: cheap check that a 200 body is a feed.
         on_done: called with ``(key, outcome)`` as each feed finishes.
 

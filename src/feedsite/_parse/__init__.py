@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 
 from lxml import etree
 
@@ -28,6 +29,10 @@ from ._json import parse_json
 from ._xml import parse_xml
 
 __all__ = ["looks_like_feed", "parse_feed"]
+
+#: Control characters removed from titles (C0 but tab and newline, DEL, C1): they
+#: are invisible, break terminals and YAML readers, and no title means them.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 #: How much of a body :func:`looks_like_feed` reads.
 _SNIFF_BYTES = 4096
@@ -70,8 +75,16 @@ def parse_feed(
     except (etree.LxmlError, ValueError, RecursionError) as error:
         raise ParseError(f"unreadable feed: {error}", url) from error
     warnings = tuple(dict.fromkeys(decoded.warnings + feed.warnings))
-    if warnings != feed.warnings:
-        return dataclasses.replace(feed, warnings=warnings)
+    items = feed.items
+    if any(_CONTROLS.search(item.title) for item in items):
+        items = tuple(
+            dataclasses.replace(item, title=_CONTROLS.sub("", item.title))
+            if _CONTROLS.search(item.title)
+            else item
+            for item in items
+        )
+    if warnings != feed.warnings or items is not feed.items:
+        return dataclasses.replace(feed, warnings=warnings, items=items)
     return feed
 
 

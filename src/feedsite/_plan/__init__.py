@@ -28,6 +28,7 @@ from feedsite._records import (
     CachedValidators,
     DiskState,
     FeedIntent,
+    FeedStatus,
     ItemIntent,
     PostDelete,
     StoredFeed,
@@ -40,6 +41,7 @@ from feedsite.config import FeedSpec
 from feedsite.types import ParsedFeed, ParsedItem, RenderSettings
 
 from ._identity import content_hash, item_id
+from ._schedule import next_attempt_after, not_due, source_order
 
 __all__ = [
     "Decision",
@@ -50,6 +52,8 @@ __all__ = [
     "content_hash",
     "decide",
     "item_id",
+    "not_due",
+    "source_order",
 ]
 
 
@@ -57,11 +61,15 @@ __all__ = [
 class FeedOutcome:
     """What this run got for one feed (fetch + parse results, as a value)."""
 
-    kind: Literal["parsed", "not_modified", "failed"]
+    #: ``deferred``: the server asked (Retry-After) for a later run than this one can
+    #: wait for; ``skipped``: not fetched this run (backing off, out of time, stopped).
+    kind: Literal["parsed", "not_modified", "failed", "deferred", "skipped"]
     parsed: ParsedFeed | None = None
     error: str | None = None
     source: str | None = None
     validators: CachedValidators | None = None
+    #: For ``deferred``: not before this time.
+    until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +85,8 @@ class PlanInput:
     disk: Mapping[str, DiskState]
     outcomes: Mapping[str, FeedOutcome]
     now: datetime
+    #: Seed of the backoff jitter (random per run; tests pin it).
+    jitter_seed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +107,7 @@ class FeedReport:
 
     key: str
     label: str
-    status: Literal["ok", "not_modified", "failed", "skipped"]
+    status: Literal["ok", "not_modified", "failed", "deferred", "skipped"]
     error: str | None = None
     new: int = 0
     updated: int = 0
@@ -165,24 +175,14 @@ def _decide_feed(
     key, now = feed.key, inp.now
     outcome = inp.outcomes.get(feed.key)
     stored = {i.item_id: i for i in inp.stored_items.get(key, ())}
-    report = FeedReport(
-        key,
-        feed.label,
-        "skipped" if outcome is None else ("ok" if outcome.kind == "parsed" else outcome.kind),
-    )
+    kind = "skipped" if outcome is None else outcome.kind
+    report = FeedReport(key, feed.label, "ok" if kind == "parsed" else kind)
     out.reports.append(report)
     if outcome is not None:
         report.error = outcome.error
-        out.feed_intents.append(
-            FeedIntent(
-                key,
-                "ok" if outcome.kind == "parsed" else outcome.kind,
-                outcome.error,
-                outcome.source,
-                outcome.validators,
-                now,
-            )
-        )
+        intent = _feed_intent(inp, feed, outcome)
+        if intent is not None:
+            out.feed_intents.append(intent)
 
     pool: dict[str, _Candidate] = {
         s.item_id: _Candidate(s.item_id, s.first_seen, s.seq, s.date, s.content_hash, None, True)
@@ -192,7 +192,7 @@ def _decide_feed(
     if outcome is not None and outcome.parsed is not None:
         _merge_document(outcome.parsed, feed, stored, pool, out, now)
 
-    if outcome is None or outcome.kind == "failed":
+    if outcome is None or outcome.kind not in ("parsed", "not_modified"):
         kept = set(pool)  # never prune a feed we could not read
     else:
         ranked = sorted(pool.values(), key=lambda c: (-c.time.timestamp(), c.seq))[: feed.keep]
@@ -214,6 +214,23 @@ def _decide_feed(
                 ),
             )
             out.to_clean.pop((key, cand.iid), None)
+
+
+def _feed_intent(inp: PlanInput, feed: FeedSpec, outcome: FeedOutcome) -> FeedIntent | None:
+    """What to record about the feed; None when this run learnt nothing about it."""
+    stored = inp.stored_feeds.get(feed.key)
+    failures = stored.consecutive_failures if stored else 0
+    common = (outcome.error, outcome.source, outcome.validators, inp.now)
+    if outcome.kind == "skipped":
+        return None
+    if outcome.kind == "deferred":
+        return FeedIntent(feed.key, "deferred", *common, failures, outcome.until)
+    if outcome.kind == "failed":
+        failures += 1
+        later = next_attempt_after(failures, feed.key, inp.now, inp.jitter_seed)
+        return FeedIntent(feed.key, "failed", *common, failures, later)
+    status: FeedStatus = "ok" if outcome.kind == "parsed" else "not_modified"
+    return FeedIntent(feed.key, status, *common, 0, None)
 
 
 def _record(out: Decision, stored: StoredItem | None, intent: ItemIntent) -> None:

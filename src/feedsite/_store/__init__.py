@@ -19,6 +19,7 @@ from typing import Any, cast
 from feedsite._records import (
     CachedValidators,
     FeedIntent,
+    InstanceIntent,
     ItemData,
     ItemIntent,
     ItemStatus,
@@ -114,11 +115,24 @@ class State:
         ):
             validators[key][source] = CachedValidators(etag, modified)
         return {
-            key: StoredFeed(key, preferred, dict(validators[key]), _dt(success), failures)
-            for key, preferred, success, failures in self._conn.execute(
-                "SELECT key, preferred_source, last_success, consecutive_failures FROM feeds"
+            key: StoredFeed(
+                key, preferred, dict(validators[key]), _dt(success), failures, _dt(next_attempt)
+            )
+            for key, preferred, success, failures, next_attempt in self._conn.execute(
+                "SELECT key, preferred_source, last_success, consecutive_failures, next_attempt"
+                " FROM feeds"
             )
         }
+
+    def instance_failures(self) -> dict[str, int]:
+        """Consecutive failures of every RSSHub instance seen so far, by label."""
+        return dict(self._conn.execute("SELECT label, consecutive_failures FROM instances"))
+
+    def instance_rows(self) -> list[dict[str, Any]]:
+        """Instance rows as dicts, for status displays."""
+        cur = self._conn.execute("SELECT * FROM instances ORDER BY label")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur]
 
     def feed_rows(self) -> list[dict[str, Any]]:
         """Feed rows as dicts, for status displays."""
@@ -224,6 +238,7 @@ class State:
         forget_feeds: Sequence[str],
         writes: Sequence[tuple[str, str, str, str, str]],
         deletes: Sequence[str],
+        instances: Sequence[InstanceIntent] = (),
     ) -> None:
         """First half of applying a plan, in one transaction.
 
@@ -234,6 +249,8 @@ class State:
         with self._transaction() as c:
             for f in feeds:
                 self._record_feed(c, f)
+            for i in instances:
+                self._record_instance(c, i)
             c.executemany(
                 "INSERT INTO items (feed_key, item_id, status, first_seen, seq, date, content_hash,"
                 " guid, link, title, author, images, base_url, content_html, summary_html,"
@@ -357,24 +374,45 @@ class State:
     @staticmethod
     def _record_feed(c: sqlite3.Connection, f: FeedIntent) -> None:
         c.execute("INSERT INTO feeds (key) VALUES (?) ON CONFLICT (key) DO NOTHING", (f.key,))
-        if f.status == "failed":
-            c.execute(
-                "UPDATE feeds SET last_attempt=?, last_status=?, last_error=?,"
-                " consecutive_failures=consecutive_failures+1 WHERE key=?",
-                (_ts(f.at), f.status, f.error, f.key),
-            )
-            return
+        succeeded = f.status in ("ok", "not_modified")
         c.execute(
-            "UPDATE feeds SET last_attempt=?, last_success=?, last_status=?, last_error=NULL,"
-            " consecutive_failures=0, preferred_source=coalesce(?, preferred_source) WHERE key=?",
-            (_ts(f.at), _ts(f.at), f.status, f.source, f.key),
+            "UPDATE feeds SET last_attempt=?, last_status=?, last_error=?,"
+            " consecutive_failures=?, next_attempt=?,"
+            " last_success=CASE WHEN ? THEN ? ELSE last_success END,"
+            " preferred_source=coalesce(?, preferred_source) WHERE key=?",
+            (
+                _ts(f.at),
+                f.status,
+                f.error,
+                f.consecutive_failures,
+                _ts(f.next_attempt),
+                succeeded,
+                _ts(f.at),
+                f.source if succeeded else None,
+                f.key,
+            ),
         )
-        if f.source is not None and f.validators is not None:
+        if succeeded and f.source is not None and f.validators is not None:
             c.execute(
                 "INSERT INTO validators (feed_key, source, etag, last_modified) VALUES (?,?,?,?)"
                 " ON CONFLICT (feed_key, source) DO UPDATE SET etag=excluded.etag,"
                 " last_modified=excluded.last_modified",
                 (f.key, f.source, f.validators.etag, f.validators.last_modified),
+            )
+
+    @staticmethod
+    def _record_instance(c: sqlite3.Connection, i: InstanceIntent) -> None:
+        c.execute("INSERT INTO instances (label) VALUES (?) ON CONFLICT DO NOTHING", (i.label,))
+        if i.ok:
+            c.execute(
+                "UPDATE instances SET consecutive_failures=0, last_success=? WHERE label=?",
+                (_ts(i.at), i.label),
+            )
+        else:
+            c.execute(
+                "UPDATE instances SET consecutive_failures=consecutive_failures+1,"
+                " last_failure=?, last_error=? WHERE label=?",
+                (_ts(i.at), i.error, i.label),
             )
 
 

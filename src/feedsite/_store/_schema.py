@@ -57,6 +57,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (target, path)
         )""",
     ),
+    # 2: backoff across runs, instance health
+    (
+        "ALTER TABLE feeds ADD COLUMN next_attempt TEXT",  # not before this time
+        """CREATE TABLE instances (
+            label TEXT PRIMARY KEY,               -- RSSHub instance base URL
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            last_success TEXT,
+            last_failure TEXT,
+            last_error TEXT
+        )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,37 @@
+"""The run lock: one ``feedsite run`` per state file at a time.
+
+An ``flock`` on ``<state>.lock``: the kernel drops it when the process dies,
+however it dies, so a killed run never leaves a stale lock behind; the file
+keeps the holder's pid for the message the second run prints.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from feedsite.errors import LockedError
+
+
+@contextmanager
+def locked(state_path: Path) -> Iterator[None]:
+    """Hold the run lock beside the state file (released on exit or process death)."""
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = state_path.with_name(state_path.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            raise LockedError(
+                f"another feedsite run (pid {holder}) is using {state_path}; try again later"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)

@@ -1,0 +1,153 @@
+"""The retry policy as pure functions: what is retried, how long to wait, Retry-After."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from feedsite._fetch._policy import (
+    Defer,
+    Failover,
+    Retry,
+    decide,
+    is_retryable,
+    parse_retry_after,
+    retry_delay,
+)
+from feedsite._fetch._try import Problem, ProblemKind
+from tests.fetch.support import quick
+
+NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("problem", "retryable"),
+    [
+        *[(Problem("http", status), True) for status in (408, 429, 500, 502, 503, 504, 599)],
+        *[(Problem("http", status), False) for status in (300, 304, 400, 401, 403, 404, 410, 451)],
+        *[(Problem(kind), True) for kind in ("timeout", "connect", "network", "protocol")],
+        (Problem("final", 200), False),
+    ],
+)
+def test_what_is_retried(problem: Problem, retryable: bool) -> None:
+    assert is_retryable(problem) is retryable
+
+
+def test_backoff_doubles_then_caps_with_pinned_jitter() -> None:
+    settings = quick(backoff_base=0.5, backoff_cap=8.0)
+
+    full = [retry_delay(n, settings, 1.0) for n in range(1, 8)]
+    half = [retry_delay(n, settings, 0.0) for n in range(1, 8)]
+    mid = [retry_delay(n, settings, 0.5) for n in range(1, 8)]
+
+    assert full == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
+    assert half == [0.25, 0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    assert mid == [0.375, 0.75, 1.5, 3.0, 6.0, 6.0, 6.0]
+
+
+def test_jitter_outside_the_unit_interval_is_clamped() -> None:
+    settings = quick(backoff_base=1.0, backoff_cap=1.0)
+
+    assert retry_delay(1, settings, -3.0) == 0.5
+    assert retry_delay(1, settings, 7.0) == 1.0
+
+
+@given(
+    retry=st.integers(min_value=1, max_value=10_000),
+    jitter=st.floats(min_value=0.0, max_value=1.0),
+    base=st.floats(min_value=0.0, max_value=10.0),
+    extra=st.floats(min_value=0.0, max_value=100.0),
+)
+def test_delay_stays_within_half_and_full_capped_backoff(
+    retry: int, jitter: float, base: float, extra: float
+) -> None:
+    settings = quick(backoff_base=base, backoff_cap=base + extra)
+    capped = min(base + extra, base * 2.0 ** min(retry - 1, 62))
+
+    delay = retry_delay(retry, settings, jitter)
+
+    assert capped / 2 - 1e-9 <= delay <= capped + 1e-9
+    assert delay <= retry_delay(retry + 1, settings, jitter) + 1e-9
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("120", 120.0),
+        (" 3 ", 3.0),
+        ("0", 0.0),
+        (format_datetime(NOW + timedelta(seconds=90), usegmt=True), 90.0),
+        (format_datetime(NOW - timedelta(hours=1), usegmt=True), 0.0),
+        ("Sat, 01 Mar 2025 12:00:30 GMT", 30.0),
+        ("Saturday, 01-Mar-25 12:00:30 GMT", 30.0),
+        (None, None),
+        ("", None),
+        ("-5", None),
+        ("1.5", None),
+        ("soon", None),
+    ],
+)
+def test_retry_after_seconds_or_http_date(header: str | None, seconds: float | None) -> None:
+    assert parse_retry_after(header, NOW) == seconds
+
+
+def _decide(problem: Problem, tries: int = 1, remaining: float | None = None, **kw: object):  # type: ignore[no-untyped-def]
+    return decide(problem, tries, quick(backoff_base=1.0, backoff_cap=8.0, **kw), 0.5, remaining)
+
+
+def test_transient_failures_retry_until_tries_run_out() -> None:
+    problem = Problem("http", 503)
+
+    assert _decide(problem, tries=1) == Retry(0.75)
+    assert _decide(problem, tries=2) == Retry(1.5)
+    assert _decide(problem, tries=3) == Failover()
+    assert _decide(problem, tries=1, retries=0) == Failover()
+
+
+@pytest.mark.parametrize("kind", ["timeout", "connect", "network", "protocol"])
+def test_network_troubles_are_retried(kind: ProblemKind) -> None:
+    assert _decide(Problem(kind)) == Retry(0.75)
+
+
+@pytest.mark.parametrize("problem", [Problem("http", 404), Problem("final", 200)])
+def test_final_problems_fail_over_at_once(problem: Problem) -> None:
+    assert _decide(problem) == Failover()
+
+
+def test_no_retry_that_would_pass_the_deadline() -> None:
+    assert _decide(Problem("http", 500), remaining=0.5) == Failover(
+        "no time left to retry before the run deadline"
+    )
+    assert _decide(Problem("http", 500), remaining=0.8) == Retry(0.75)
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_short_retry_after_is_slept_exactly(status: int) -> None:
+    assert _decide(Problem("http", status, retry_after=5.0)) == Retry(5.0)
+    assert _decide(Problem("http", status, retry_after=8.0)) == Retry(8.0)
+    assert _decide(Problem("http", status, retry_after=0.0)) == Retry(0.0)
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_long_retry_after_defers(status: int) -> None:
+    assert _decide(Problem("http", status, retry_after=8.5)) == Defer(
+        8.5, "is longer than backoff_cap (8.0 s)"
+    )
+    assert _decide(Problem("http", status, retry_after=3.0), remaining=2.0) == Defer(
+        3.0, "passes the run deadline"
+    )
+
+
+def test_retry_after_with_no_tries_left_fails_over() -> None:
+    assert _decide(Problem("http", 503, retry_after=1.0), tries=3) == Failover()
+    # ...unless it asks for a pause longer than we wait: that is still a deferral.
+    assert isinstance(_decide(Problem("http", 503, retry_after=60.0), tries=3), Defer)
+
+
+def test_retry_after_is_ignored_on_other_statuses() -> None:
+    assert _decide(Problem("http", 502, retry_after=60.0)) == Retry(0.75)
+    assert _decide(Problem("http", 404, retry_after=60.0)) == Failover()
