@@ -157,7 +157,15 @@ def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Consol
     )
     with progress:
         task = progress.add_task("fetching feeds", total=len(config.feeds))
-        result = run(config, dry_run=args.dry_run, on_feed_done=lambda _k: progress.advance(task))
+        now, seed = _test_settings()
+        result = run(
+            config,
+            dry_run=args.dry_run,
+            now=now,
+            seed=seed,
+            max_time=args.max_time,
+            on_feed_done=lambda _k: progress.advance(task),
+        )
     counts = result.counts()
     if args.json:
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")

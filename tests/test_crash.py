@@ -1,0 +1,266 @@
+"""Kill `feedsite run` with SIGKILL at random moments; the next run repairs everything.
+
+Each trial copies a project, starts ``feedsite run`` on it, kills it after a
+random delay, runs it again to completion and compares the post tree, the
+state's items and its post records with those of an uninterrupted run from
+the same starting point: they must be identical (no duplicates, no
+half-written or orphaned files, no item lost). The clock and the jitter are
+pinned through the test-only settings ``FEEDSITE_TEST_NOW`` / ``FEEDSITE_TEST_SEED``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers.feeds import Entry, rss
+
+NOW1 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+NOW2 = NOW1 + timedelta(hours=1)
+#: Kill trials per scenario (two scenarios in the normal suite: 20 in all).
+TRIALS = 10
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    files: dict[str, bytes]
+    items: list[tuple[object, ...]]
+    posts: list[tuple[object, ...]]
+
+
+def snapshot(project: Path) -> Snapshot:
+    posts_dir = project / "blog/source/_posts"
+    files = {
+        str(p.relative_to(posts_dir)): p.read_bytes()
+        for p in sorted(posts_dir.rglob("*"))
+        if p.is_file()
+    }
+    with sqlite3.connect(project / ".feedsite/state.sqlite") as db:
+        items = db.execute(
+            "SELECT feed_key, item_id, status, first_seen, seq, date, content_hash, title,"
+            " body_clean FROM items ORDER BY feed_key, item_id"
+        ).fetchall()
+        posts = db.execute(
+            "SELECT path, feed_key, item_id, state, sha256 FROM posts ORDER BY path"
+        ).fetchall()
+    return Snapshot(files, items, posts)
+
+
+def feedsite(project: Path, now: datetime) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "FEEDSITE_TEST_NOW": now.isoformat(), "FEEDSITE_TEST_SEED": "7"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "feedsite", "run", "-c", str(project / "feedsite.yaml"), "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+
+
+def run_to_end(project: Path, now: datetime) -> float:
+    started = time.monotonic()
+    proc = feedsite(project, now)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err.decode()
+    return time.monotonic() - started
+
+
+def synthetic_project(folder: Path, feeds: int, version: int) -> Path:
+    """``feeds`` small feeds; version 2 adds, changes and drops items (so runs prune)."""
+    (folder / "feeds").mkdir(parents=True, exist_ok=True)
+    tree: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
+    for n in range(feeds):
+        entries = [Entry(f"f{n}-i{i}", f"Feed {n} item {i} v1", dated(i)) for i in range(4)]
+        if version == 2:
+            entries = [Entry(f"f{n}-new", f"Feed {n} newest", NOW2 - timedelta(minutes=5))]
+            entries += [
+                Entry(f"f{n}-i{i}", f"Feed {n} item {i} v{2 if i == 0 else 1}", dated(i))
+                for i in range(4)
+            ]
+            entries.append(Entry(f"f{n}-undated", f"Feed {n} undated"))
+        (folder / "feeds" / f"{n}.xml").write_bytes(rss(entries))
+        tree.setdefault(f"类别{n % 3}", {}).setdefault(f"站点{n % 7}", {})[f"源{n}"] = {
+            "path": f"feeds/{n}.xml"
+        }
+    settings = {
+        "site": {"hexo_root": "./blog", "timezone": "UTC"},
+        "defaults": {"items_per_feed": 4, "keep": 3},
+        "feeds": tree,
+    }
+    lines = [yaml.safe_dump(settings, allow_unicode=True)]
+    config = folder / "feedsite.yaml"
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def dated(i: int) -> datetime:
+    return NOW1 - timedelta(hours=i + 1)
+
+
+def kill_trials(
+    base: Path,
+    work: Path,
+    reference: Snapshot,
+    now: datetime,
+    duration: float,
+    trials: int,
+    prepare: Callable[[Path], None] = lambda _p: None,
+) -> tuple[list[str], int]:
+    """Kill-and-rerun ``trials`` times.
+
+    Returns:
+        A description of every mismatch, and how many kills landed while the
+        run was writing (some but not all of its changes on disk).
+    """
+    rng = random.Random(20261126)
+    problems = []
+    mid_write = 0
+    start_files = snapshot(base).files if (base / ".feedsite").exists() else {}
+    for trial in range(trials):
+        project = work / f"trial{trial}"
+        shutil.copytree(base, project)
+        prepare(project)
+        delay = rng.uniform(0.05, duration)
+        proc = feedsite(project, now)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+        posts_dir = project / "blog/source/_posts"
+        on_disk = {
+            str(p.relative_to(posts_dir)): p.read_bytes()
+            for p in posts_dir.rglob("*")
+            if p.is_file()
+        }
+        if on_disk != start_files and on_disk != reference.files:
+            mid_write += 1
+        run_to_end(project, now)
+        got = snapshot(project)
+        where = f"trial {trial} (killed after {delay:.2f} s)"
+        if got.files.keys() != reference.files.keys():
+            extra = sorted(got.files.keys() - reference.files.keys())[:5]
+            missing = sorted(reference.files.keys() - got.files.keys())[:5]
+            problems.append(f"{where}: extra files {extra}, missing {missing}")
+        elif got.files != reference.files:
+            differ = [k for k in got.files if got.files[k] != reference.files[k]][:5]
+            problems.append(f"{where}: files differ: {differ}")
+        if got.items != reference.items:
+            problems.append(f"{where}: state items differ")
+        if got.posts != reference.posts:
+            problems.append(f"{where}: post records differ")
+        shutil.rmtree(project)
+    return problems, mid_write
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    root = tmp_path_factory.mktemp("crash")
+    fresh = synthetic_project(root / "fresh", feeds=200, version=1)
+    reference_fresh = shutil.copytree(fresh, root / "ref-fresh")
+    duration_fresh = run_to_end(reference_fresh, NOW1)
+    # "update": state and posts of a first run, then the feeds change.
+    updated = shutil.copytree(reference_fresh, root / "updated")
+    synthetic_project(updated, feeds=200, version=2)
+    reference_update = shutil.copytree(updated, root / "ref-update")
+    duration_update = run_to_end(reference_update, NOW2)
+    return {
+        "root": root,
+        "fresh": fresh,
+        "updated": updated,
+        "ref_fresh": snapshot(reference_fresh),
+        "ref_update": snapshot(reference_update),
+        "duration_fresh": duration_fresh,
+        "duration_update": duration_update,
+    }
+
+
+def test_reference_runs_did_real_work(synthetic: dict[str, object]) -> None:
+    fresh = synthetic["ref_fresh"]
+    update = synthetic["ref_update"]
+    assert isinstance(fresh, Snapshot) and isinstance(update, Snapshot)
+    assert len(fresh.files) == 200 * 3  # keep: 3 of 4 items
+    assert len(update.files) == 200 * 3
+    assert fresh.files.keys() != update.files.keys()  # the update pruned and added posts
+    changed = [
+        k for k in fresh.files.keys() & update.files.keys() if fresh.files[k] != update.files[k]
+    ]
+    assert changed, "the update rewrote changed items in place"
+
+
+def test_sigkill_during_a_first_run(synthetic: dict[str, object], tmp_path: Path) -> None:
+    problems, mid_write = kill_trials(
+        synthetic["fresh"],  # type: ignore[arg-type]
+        tmp_path,
+        synthetic["ref_fresh"],  # type: ignore[arg-type]
+        NOW1,
+        float(synthetic["duration_fresh"]),  # type: ignore[arg-type]
+        trials=TRIALS,
+    )
+    assert not problems, "\n".join(problems)
+    assert mid_write >= 2, f"only {mid_write} of {TRIALS} kills landed while writing"
+
+
+def test_sigkill_during_an_update_run(synthetic: dict[str, object], tmp_path: Path) -> None:
+    problems, mid_write = kill_trials(
+        synthetic["updated"],  # type: ignore[arg-type]
+        tmp_path,
+        synthetic["ref_update"],  # type: ignore[arg-type]
+        NOW2,
+        float(synthetic["duration_update"]),  # type: ignore[arg-type]
+        trials=TRIALS,
+    )
+    assert not problems, "\n".join(problems)
+    assert mid_write >= 2, f"only {mid_write} of {TRIALS} kills landed while writing"
+
+
+def test_two_runs_at_once_one_refuses(synthetic: dict[str, object], tmp_path: Path) -> None:
+    project = shutil.copytree(synthetic["fresh"], tmp_path / "p")  # type: ignore[arg-type]
+    first, second = feedsite(project, NOW1), feedsite(project, NOW1)
+    _, err1 = first.communicate(timeout=120)
+    _, err2 = second.communicate(timeout=120)
+    codes = sorted((first.returncode, second.returncode))
+    assert codes == [0, 3], (codes, err1.decode()[-500:], err2.decode()[-500:])
+    refused = err1 if first.returncode == 3 else err2
+    assert b"another feedsite run" in refused
+    got = snapshot(project)
+    reference = synthetic["ref_fresh"]
+    assert isinstance(reference, Snapshot)
+    assert got.files == reference.files and got.items == reference.items
+
+
+@pytest.mark.slow
+def test_sigkill_on_the_realworld_corpus(shared: Path, tmp_path: Path) -> None:
+    """The same on the 200 real-world feeds (6,500 posts), fewer but longer trials."""
+    base = tmp_path / "base"
+    tree: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
+    for n, feed in enumerate(sorted((shared / "corpora/realworld/feeds").iterdir())):
+        site = tree.setdefault("real", {}).setdefault(f"site{n % 10}", {})
+        site[feed.name] = {"path": str(feed)}
+    base.mkdir()
+    (base / "feedsite.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "site": {"hexo_root": "./blog", "timezone": "UTC"},
+                "defaults": {"items_per_feed": 10000},
+                "feeds": tree,
+            }
+        )
+    )
+    reference_dir = shutil.copytree(base, tmp_path / "ref")
+    duration = run_to_end(reference_dir, NOW1)
+    reference = snapshot(reference_dir)
+    assert len(reference.files) > 6000
+    problems, mid_write = kill_trials(base, tmp_path / "trials", reference, NOW1, duration, 8)
+    assert not problems, "\n".join(problems)
+    assert mid_write >= 2
