@@ -36,6 +36,8 @@ class StoredFeed:
     consecutive_failures: int
     #: Not to be fetched before this (backoff after failures, or a Retry-After).
     next_attempt: datetime | None = None
+    #: The last run's status of this feed (ok, not_modified, failed, deferred).
+    last_status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

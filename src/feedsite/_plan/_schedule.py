@@ -28,7 +28,10 @@ def not_due(stored: StoredFeed | None, now: datetime) -> str | None:
     if stored is None or stored.next_attempt is None or stored.next_attempt <= now:
         return None
     failures = stored.consecutive_failures
-    why = f"after {failures} failure(s)" if failures else "as the server asked (Retry-After)"
+    if stored.last_status == "deferred":
+        why = "as the server asked (Retry-After)"
+    else:
+        why = f"after {failures} failure(s)"
     return f"waiting {why}: next attempt {stored.next_attempt:%Y-%m-%d %H:%M} UTC"
 
 

@@ -16,7 +16,7 @@ import random
 import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from feedsite import _fetch
@@ -110,7 +110,7 @@ def ingest(
     instances = set(config.rsshub.instances)
 
     def done(key: str, fetched: _fetch.FetchOutcome) -> None:
-        result.outcomes[key] = _outcome(by_key[key], fetched, config)
+        result.outcomes[key] = _outcome(by_key[key], fetched, config, now)
         for attempt in fetched.attempts:
             if attempt.label in instances:
                 health[attempt.label] = health.get(attempt.label, False) or attempt.ok
@@ -130,14 +130,19 @@ def ingest(
     return result
 
 
-def _outcome(feed: FeedSpec, fetched: _fetch.FetchOutcome, config: Config) -> FeedOutcome:
+def _outcome(
+    feed: FeedSpec, fetched: _fetch.FetchOutcome, config: Config, now: datetime
+) -> FeedOutcome:
     """One fetch result as the decider's input value (parsing a body on the way)."""
     if isinstance(fetched, _fetch.FetchFailure):
         return FeedOutcome("failed", error=fetched.message)
     if isinstance(fetched, _fetch.NotModified):
         return FeedOutcome("not_modified", source=fetched.source.label)
     if isinstance(fetched, _fetch.Deferred):
-        return FeedOutcome("deferred", error=fetched.message, until=fetched.until)
+        # The fetcher dates the comeback on the wall clock; carry the delay over
+        # to the run's own clock (which tests pin), where every schedule lives.
+        until = now + (fetched.until - datetime.now(UTC))
+        return FeedOutcome("deferred", error=fetched.message, until=until)
     if isinstance(fetched, _fetch.Skipped):
         return FeedOutcome("skipped", error=fetched.reason)
     zone = ZoneInfo(feed.timezone or config.site.timezone or "UTC")

@@ -116,11 +116,17 @@ class State:
             validators[key][source] = CachedValidators(etag, modified)
         return {
             key: StoredFeed(
-                key, preferred, dict(validators[key]), _dt(success), failures, _dt(next_attempt)
+                key,
+                preferred,
+                dict(validators[key]),
+                _dt(success),
+                failures,
+                _dt(next_attempt),
+                status,
             )
-            for key, preferred, success, failures, next_attempt in self._conn.execute(
-                "SELECT key, preferred_source, last_success, consecutive_failures, next_attempt"
-                " FROM feeds"
+            for key, preferred, success, failures, next_attempt, status in self._conn.execute(
+                "SELECT key, preferred_source, last_success, consecutive_failures, next_attempt,"
+                " last_status FROM feeds"
             )
         }
 
