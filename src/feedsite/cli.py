@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from feedsite import __version__
 from feedsite.config import Config, load_config
@@ -70,6 +70,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _LazyConsole:
+    """A rich Console created on first use."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, soft_wrap=True)
+        return getattr(self._console, name)
+
+
 def _seconds(text: str) -> float:
     """``--max-time`` values: seconds, or a number with s/m/h."""
     units = {"s": 1, "m": 60, "h": 3600}
@@ -104,12 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
         return int(e.code or 0)
-    # rich is imported here, not at module level: `feedsite run --json` from cron
-    # should not pay for it before it is needed (startup is part of every run).
-    from rich.console import Console
-
-    out = Console(soft_wrap=True)
-    err = Console(stderr=True, soft_wrap=True)
+    # rich is imported on first use, not at start: `feedsite run --json` from cron
+    # should not pay for it (startup is part of every run).
+    out = cast("Console", _LazyConsole(stderr=False))
+    err = cast("Console", _LazyConsole(stderr=True))
     try:
         config = load_config(args.config)
     except ConfigError as e:
@@ -135,37 +148,39 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Console) -> int:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
     from feedsite._run import run
 
-    show_progress = err.is_terminal and not args.json
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not show_progress,
-        transient=True,
-    )
-    with progress:
-        task = progress.add_task("fetching feeds", total=len(config.feeds))
-        now, seed = _test_settings()
-        result = run(
-            config,
-            dry_run=args.dry_run,
-            now=now,
-            seed=seed,
-            max_time=args.max_time,
-            on_feed_done=lambda _k: progress.advance(task),
+    now, seed = _test_settings()
+    if args.json or not sys.stderr.isatty():
+        # No bar: cron and --json runs should not even import rich's progress.
+        result = run(config, dry_run=args.dry_run, now=now, seed=seed, max_time=args.max_time)
+    else:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
         )
+
+        progress = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
+        with progress:
+            task = progress.add_task("fetching feeds", total=len(config.feeds))
+            result = run(
+                config,
+                dry_run=args.dry_run,
+                now=now,
+                seed=seed,
+                max_time=args.max_time,
+                on_feed_done=lambda _k: progress.advance(task),
+            )
     counts = result.counts()
     if args.json:
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")

@@ -179,6 +179,9 @@ async def _judge(
     status = response.status_code
     via = progress.via()
     if status == 304:
+        # A 304 has no body, but httpcore reuses the connection only once the
+        # (empty) body has been read; without this every rerun reconnects.
+        await response.aread()
         if conditional:
             return Success(NotModified(source=source), 304, "HTTP 304")
         return _final(f"HTTP 304 to a request that was not conditional{via}", 304)

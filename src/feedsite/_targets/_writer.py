@@ -11,10 +11,10 @@
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -44,6 +44,8 @@ class Writer:
         #: pathlib, keep a stat of 10,000 posts in milliseconds).
         self._safe_dirs: dict[str, str] = {}
         self._root_str = str(self.root)
+        #: Names temp files uniquely within this process (the pid covers the rest).
+        self._serial = itertools.count()
 
     def resolve(self, relpath: str) -> Path:
         """Absolute path of ``relpath`` under the root.
@@ -94,7 +96,7 @@ class Writer:
             ):
                 return Written(False, st.st_size, st.st_mtime_ns)
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=".tmp")
+            fd, tmp = self._create_temp(path.parent)
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
@@ -110,6 +112,16 @@ class Writer:
         self._dirty_files.append(path)
         self._dirty_dirs.add(path.parent)
         return Written(True, written.st_size, written.st_mtime_ns)
+
+    def _create_temp(self, folder: Path) -> tuple[int, str]:
+        """A new temp file in ``folder`` (same filesystem as its target, so rename is atomic)."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        while True:
+            tmp = f"{folder}{os.sep}{TEMP_PREFIX}{os.getpid()}-{next(self._serial)}.tmp"
+            try:
+                return os.open(tmp, flags, 0o644), tmp
+            except FileExistsError:
+                continue  # left by a killed process that had our pid
 
     def remove_temp_files(self, relfolder: str) -> int:
         """Delete temp files a killed writer left in one folder; returns how many."""

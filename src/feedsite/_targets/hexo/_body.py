@@ -25,20 +25,20 @@ import re
 
 _PRE = re.compile(r"(<pre\b[^>]*>)(.*?)(</pre>)", re.S | re.I)
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*(?=\n)")
-_SPECIAL = re.compile(r"[{}`]|~{2,}")
-_REFS = {"{": "&#123;", "}": "&#125;", "`": "&#96;"}
+_TILDES = re.compile(r"~{2,}")
+_REFS = (("{", "&#123;"), ("}", "&#125;"), ("`", "&#96;"))
 
 
 def hexo_safe(html: str) -> str:
     """Return ``html`` with everything Hexo would reinterpret neutralised."""
-    html = _SPECIAL.sub(_ref, html)
+    # str.replace is a memchr-speed scan; str.translate with a dict would be ~50x slower.
+    for char, ref in _REFS:
+        if char in html:
+            html = html.replace(char, ref)
+    if "~~" in html:
+        html = _TILDES.sub(lambda m: "&#126;" * len(m.group(0)), html)
     if "<pre" in html or "<PRE" in html:
         html = _PRE.sub(lambda m: m.group(1) + m.group(2).replace("\n", "&#10;") + m.group(3), html)
     html = html.replace("\r\n", "\n").replace("\r", "\n")
     # Strip all edge whitespace: a whitespace-only first line is a blank line to Markdown.
     return _BLANK_LINES.sub("", html).strip(" \t\n\r\f\v")
-
-
-def _ref(m: re.Match[str]) -> str:
-    text = m.group(0)
-    return _REFS.get(text) or "&#126;" * len(text)
