@@ -113,3 +113,26 @@ def test_broken_feeds_do_not_stop_good_ones(
     assert by_feed["garbage"].status == "failed"
     assert all(by_feed[n].error and "/" + n in by_feed[n].error for n in ("500", "slow", "html"))
     assert len(list((tmp_path / "blog/source/_posts").rglob("*.md"))) == 2
+
+
+def test_bad_encodings_in_a_run(
+    feed_server: FeedServer, project: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """Invalid UTF-8 in a UTF-8 feed and undeclared GB18030 are read, not dropped."""
+    broken = rss([Entry("u", "坏字节 ok", datetime(2026, 1, 1, tzinfo=UTC))]).replace(
+        "坏字节".encode(), "坏字节".encode() + b"\xff\xfe"
+    )
+    gb = rss([Entry("g", "简体中文标题", datetime(2026, 1, 1, tzinfo=UTC))]).decode()
+    gb = gb.replace('<?xml version="1.0" encoding="UTF-8"?>', "").encode("gb18030")
+    feed_server.route("/broken", Response.rss(broken))
+    feed_server.route("/gb", Response(200, gb, content_type="application/xml"))
+    feed_server.route("/good", Response.rss(FEED))
+    feeds = "".join(
+        f"      {n}: {feed_server.url('/' + n)}\n" for n in ("broken", "gb", "good")
+    )
+    result = run(load_config(config_for(project, "  c:\n    s:\n" + feeds)))
+    assert result.counts()["feeds_ok"] == 3
+    texts = [p.read_text("utf-8") for p in (tmp_path / "blog/source/_posts").rglob("*.md")]
+    assert len(texts) == 4
+    assert any('title: "简体中文标题"' in t for t in texts)
+    assert any("坏字节" in t and "ok" in t for t in texts)

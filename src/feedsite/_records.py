@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from feedsite.types import ParsedItem
+
 ItemStatus = Literal["seen", "live", "pruned", "removed"]
 """``seen``: known (keeps its first-seen time) but not posted; ``live``: has a post;
 ``pruned``/``removed``: tombstones (retention / ``feedsite remove``)."""
@@ -69,18 +71,9 @@ class StoredPost:
 
 @dataclass(frozen=True, slots=True)
 class ItemData:
-    """The normalized item as stored: what the feed said plus its cleaned body."""
+    """The normalized item as stored: what the feed said, plus its cleaned body."""
 
-    guid: str | None
-    link: str | None
-    title: str
-    date: datetime | None
-    author: str | None
-    images: tuple[str, ...]
-    base_url: str | None
-    content_html: str | None
-    summary_html: str | None
-    description_raw: str | None
+    item: ParsedItem
     body_clean: str
     clean_key: str
 

@@ -90,41 +90,19 @@ def clean_items(
     hosts = config.clean.iframe_hosts
     data = {key: item_data(parsed, hosts, ckey) for key, parsed in decision.to_clean.items()}
     for key, stale in state.item_data(decision.to_reclean).items():
-        raw = ParsedItem(
-            guid=stale.guid,
-            link=stale.link,
-            title=stale.title,
-            date=stale.date,
-            content_html=stale.content_html,
-            summary_html=stale.summary_html,
-            description_raw=stale.description_raw,
-            images=stale.images,
-            author=stale.author,
-            base_url=stale.base_url,
-        )
-        data[key] = item_data(raw, hosts, ckey)
+        data[key] = item_data(stale.item, hosts, ckey)
     return data
 
 
 def item_data(item: ParsedItem, iframe_hosts: tuple[str, ...], ckey: str) -> ItemData:
     """An item's stored form: what the feed said plus its cleaned body."""
     body = item.content_html or item.summary_html
-    return ItemData(
-        guid=item.guid,
-        link=item.link,
-        title=item.title,
-        date=item.date,
-        author=item.author,
-        images=item.images,
-        base_url=item.base_url,
-        content_html=item.content_html,
-        summary_html=item.summary_html,
-        description_raw=item.description_raw,
-        body_clean=clean_html(body, base_url=item.base_url or item.link, iframe_hosts=iframe_hosts)
+    clean = (
+        clean_html(body, base_url=item.base_url or item.link, iframe_hosts=iframe_hosts)
         if body
-        else "",
-        clean_key=ckey,
+        else ""
     )
+    return ItemData(item, clean, ckey)
 
 
 def apply(
@@ -148,7 +126,8 @@ def apply(
     names = {f.key: (f.category, f.site, f.name) for f in config.feeds}
     rendered: list[tuple[str, bytes, str, str]] = []
     for job in decision.renders:
-        d = all_data[(job.feed_key, job.item_id)]
+        stored = all_data[(job.feed_key, job.item_id)]
+        d = stored.item
         category, site, feed = names[job.feed_key]
         source = PostSource(
             item_id=job.item_id,
@@ -159,7 +138,7 @@ def apply(
             link=d.link,
             date=d.date,
             first_seen=job.first_seen,
-            body_clean=d.body_clean,
+            body_clean=stored.body_clean,
             # JSON Feed items have no description element: the legacy body is their HTML.
             description_raw=d.description_raw
             if d.description_raw is not None

@@ -28,8 +28,16 @@ from feedsite._records import (
     StoredPost,
 )
 from feedsite.errors import StateError
+from feedsite.types import ParsedItem
 
 from ._schema import MIGRATIONS, SCHEMA_VERSION
+
+#: A pending post's bytes reached the disk: they become the recorded ones.
+_MARK_WRITTEN = (
+    "UPDATE posts SET state='written', sha256=pending_sha256, render_key=pending_render_key,"
+    " size=?, mtime_ns=?, pending_sha256=NULL, pending_render_key=NULL"
+    " WHERE target=? AND path=?"
+)
 
 
 def _ts(dt: datetime | None) -> str | None:
@@ -181,16 +189,18 @@ class State:
             if row is None or row[2] is None:
                 continue
             out[(feed_key, item_id)] = ItemData(
-                guid=row[0],
-                link=row[1],
-                title=row[2],
-                date=_dt(row[3]),
-                author=row[4],
-                images=tuple(json.loads(row[5] or "[]")),
-                base_url=row[6],
-                content_html=row[7],
-                summary_html=row[8],
-                description_raw=row[9],
+                ParsedItem(
+                    guid=row[0],
+                    link=row[1],
+                    title=row[2],
+                    date=_dt(row[3]),
+                    author=row[4],
+                    images=tuple(json.loads(row[5] or "[]")),
+                    base_url=row[6],
+                    content_html=row[7],
+                    summary_html=row[8],
+                    description_raw=row[9],
+                ),
                 body_clean=row[10] or "",
                 clean_key=row[11],
             )
@@ -326,9 +336,7 @@ class State:
         """Second half: files are on disk (and synced). ``written``: (path, size, mtime_ns)."""
         with self._transaction() as c:
             c.executemany(
-                "UPDATE posts SET state='written', sha256=pending_sha256,"
-                " render_key=pending_render_key, size=?, mtime_ns=?, pending_sha256=NULL,"
-                " pending_render_key=NULL WHERE target=? AND path=?",
+                _MARK_WRITTEN,
                 [(size, mtime, target, path) for path, size, mtime in written],
             )
             c.executemany(
@@ -343,9 +351,7 @@ class State:
         with self._transaction() as c:
             if outcome == "new":
                 c.execute(
-                    "UPDATE posts SET state='written', sha256=pending_sha256,"
-                    " render_key=pending_render_key, size=?, mtime_ns=?, pending_sha256=NULL,"
-                    " pending_render_key=NULL WHERE target=? AND path=?",
+                    _MARK_WRITTEN,
                     (size, mtime_ns, target, path),
                 )
             elif outcome == "old":
@@ -423,8 +429,8 @@ class State:
 
 
 def _item_row(i: ItemIntent) -> tuple[object, ...]:
-    d = i.data
-    assert d is not None
+    assert i.data is not None
+    d = i.data.item
     return (
         i.feed_key,
         i.item_id,
@@ -442,6 +448,6 @@ def _item_row(i: ItemIntent) -> tuple[object, ...]:
         d.content_html,
         d.summary_html,
         d.description_raw,
-        d.body_clean,
-        d.clean_key,
+        i.data.body_clean,
+        i.data.clean_key,
     )
