@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,7 +49,7 @@ def snapshot(project: Path) -> Snapshot:
         for p in sorted(posts_dir.rglob("*"))
         if p.is_file()
     }
-    with sqlite3.connect(project / ".feedsite/state.sqlite") as db:
+    with closing(sqlite3.connect(project / ".feedsite/state.sqlite")) as db:
         items = db.execute(
             "SELECT feed_key, item_id, status, first_seen, seq, date, content_hash, title,"
             " body_clean FROM items ORDER BY feed_key, item_id"
@@ -109,6 +110,22 @@ def dated(i: int) -> datetime:
     return NOW1 - timedelta(hours=i + 1)
 
 
+def wait_for_pending(project: Path, proc: subprocess.Popen[bytes], limit: float = 60) -> float:
+    """Poll the state until the run marks posts pending; returns how long that took."""
+    started = time.monotonic()
+    db = project / ".feedsite/state.sqlite"
+    while time.monotonic() - started < limit and proc.poll() is None:
+        if db.exists():
+            try:
+                with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1)) as c:
+                    if c.execute("SELECT 1 FROM posts WHERE state != 'written' LIMIT 1").fetchone():
+                        break
+            except sqlite3.OperationalError:
+                pass  # not created yet, or busy
+        time.sleep(0.002)
+    return time.monotonic() - started
+
+
 def kill_trials(
     base: Path,
     work: Path,
@@ -132,9 +149,16 @@ def kill_trials(
         project = work / f"trial{trial}"
         shutil.copytree(base, project)
         prepare(project)
-        delay = rng.uniform(0.05, duration)
         proc = feedsite(project, now)
-        time.sleep(delay)
+        if trial % 2:
+            # Every other trial waits for the write phase (posts marked pending in the
+            # state), so kills between "pending" and "written" are always covered.
+            extra = rng.uniform(0, 0.05)
+            delay = wait_for_pending(project, proc) + extra
+            time.sleep(extra)
+        else:
+            delay = rng.uniform(0.05, duration)
+            time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=60)
         posts_dir = project / "blog/source/_posts"
