@@ -776,3 +776,35 @@ def test_bad_proxy_names_its_key() -> None:
     with pytest.raises(ConfigError) as info:
         parse_config(text, file=Path("/tmp/p/feedsite.yaml"))
     assert info.value.key_path == "feeds.a.b.c.proxy" and info.value.line == 4
+
+
+def test_targets_and_native_site() -> None:
+    config = parse_config(
+        "site: {targets: [hexo, native]}\n"
+        "native: {out: public, title: 新闻, base_url: 'https://u.github.io/news/', per_page: 20,"
+        " search: false, templates: theme}\n"
+        "feeds: {a: {b: {c: 'https://e.org/f'}}}\n",
+        file=Path("/tmp/q/feedsite.yaml"),
+    )
+    assert config.site.targets == ("hexo", "native")
+    n = config.native
+    assert (n.out, n.title, n.base_url, n.per_page, n.search) == (
+        Path("/tmp/q/public"),
+        "新闻",
+        "https://u.github.io/news",
+        20,
+        False,
+    )
+    assert n.templates == Path("/tmp/q/theme")
+    default = parse_config("feeds: {a: {b: {c: 'https://e.org/f'}}}\n", file=Path("/tmp/q/f.yaml"))
+    assert default.site.targets == ("hexo",)
+    assert default.native.out == Path("/tmp/q/_site") and default.native.search is True
+
+
+def test_unknown_target_names_its_line() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(
+            "site:\n  targets: [hexo, jekyll]\nfeeds: {a: {b: {c: 'https://e.org/f'}}}\n",
+            file=Path("/tmp/q/feedsite.yaml"),
+        )
+    assert info.value.key_path.startswith("site.targets") and info.value.line == 2

@@ -75,6 +75,7 @@ __all__ = [
     "Config",
     "FeedSpec",
     "FetchConfig",
+    "NativeConfig",
     "RsshubConfig",
     "SiteConfig",
     "load_config",
@@ -93,8 +94,18 @@ DEFAULT_IFRAME_HOSTS = (
 )
 NO_TIMEZONE_WARNING = "no timezone set (site.timezone): dates without an offset are read as UTC"
 
-_TOP_KEYS = ("site", "rsshub", "defaults", "fetch", "clean", "state", "feeds")
-_SITE_KEYS = ("hexo_root", "profile", "timezone", "image_proxy", "placeholder", "source_key")
+_TOP_KEYS = ("site", "rsshub", "defaults", "fetch", "clean", "state", "native", "feeds")
+_SITE_KEYS = (
+    "hexo_root",
+    "profile",
+    "timezone",
+    "image_proxy",
+    "placeholder",
+    "source_key",
+    "targets",
+)
+_NATIVE_KEYS = ("out", "title", "base_url", "templates", "per_page", "search")
+_TARGETS = ("hexo", "native")
 _RSSHUB_KEYS = ("instances", "access_key")
 _FETCH_KEYS = (
     "concurrency",
@@ -164,6 +175,8 @@ class SiteConfig:
     image_proxy: str | None = None
     placeholder: str = DEFAULT_PLACEHOLDER
     source_key: str = "source_url"
+    #: Outputs: "hexo" (posts in <hexo_root>/source/_posts), "native" (feedsite's own site).
+    targets: tuple[str, ...] = ("hexo",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +213,21 @@ class CleanConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class NativeConfig:
+    """The native site (``feedsite build``)."""
+
+    #: Output folder; default ``_site`` beside the config.
+    out: Path
+    title: str = "feedsite"
+    #: Public URL of the site (feeds and sitemap need absolute URLs); may have a subpath.
+    base_url: str = ""
+    #: A folder of Jinja2 templates overriding the packaged ones by name.
+    templates: Path | None = None
+    per_page: int = 30
+    search: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """A whole, validated configuration."""
 
@@ -212,6 +240,7 @@ class Config:
     state_path: Path
     feeds: tuple[FeedSpec, ...]
     warnings: tuple[str, ...]
+    native: NativeConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +331,26 @@ def _build(text: str, file: Path, label: str, environ: Mapping[str, str] | None)
     feeds = _feeds(r, top.get("feeds"), root, bool(rsshub.instances), defaults)
     if site.timezone is None and all(f.timezone is None for f in feeds):
         r.warnings.append(NO_TIMEZONE_WARNING)
-    return Config(file, root, site, rsshub, fetch, clean, state_path, feeds, tuple(r.warnings))
+    native = _native(r, r.keys(_value(top, "native"), "native", _NATIVE_KEYS), root)
+    return Config(
+        file, root, site, rsshub, fetch, clean, state_path, feeds, tuple(r.warnings), native
+    )
+
+
+def _native(r: Reader, s: dict[str, Entry], root: Path) -> NativeConfig:
+    base_entry = s.get("base_url")
+    base_url = r.one_line(base_entry, "native.base_url") or ""
+    if base_url and base_entry is not None:
+        base_url = r.http_url(base_url, "native.base_url", base_entry.value.line, "the site's URL")
+    search = r.choice(s.get("search"), "native.search", ("true", "false"))
+    return NativeConfig(
+        out=r.path(s.get("out"), "native.out", root) or root / "_site",
+        title=r.one_line(s.get("title"), "native.title") or "feedsite",
+        base_url=base_url.rstrip("/"),
+        templates=r.path(s.get("templates"), "native.templates", root),
+        per_page=r.integer(s.get("per_page"), "native.per_page", 1, 500) or 30,
+        search=search != "false",
+    )
 
 
 def _value(entries: dict[str, Entry], key: str) -> Node | None:
@@ -323,7 +371,18 @@ def _site(r: Reader, s: dict[str, Entry], root: Path) -> SiteConfig:
         image_proxy=proxy,
         placeholder=r.placeholder(s.get("placeholder"), "site.placeholder") or DEFAULT_PLACEHOLDER,
         source_key=r.front_matter_key(s.get("source_key"), "site.source_key") or "source_url",
+        targets=_targets(r, s.get("targets")),
     )
+
+
+def _targets(r: Reader, entry: Entry | None) -> tuple[str, ...]:
+    chosen = []
+    for text, path, line in r.text_list(entry, "site.targets", "a target", "targets"):
+        if text not in _TARGETS:
+            r.fail(f'expected "hexo" or "native", got "{text}"', path, line)
+        if text not in chosen:
+            chosen.append(text)
+    return tuple(chosen) or ("hexo",)
 
 
 def _fetch(r: Reader, s: dict[str, Entry]) -> FetchConfig:
