@@ -535,7 +535,8 @@ def describe(docs: dict[str, Doc], concurrency: int) -> str:
     return (
         f"Corpus: `realworld/feeds`, {len(docs)} feeds, {total_mb:.0f} MB, served by a threaded "
         "loopback `http.server` in the benchmark process (strong ETag + Last-Modified, 304 on a "
-        f"match); `fetch.concurrency` and `fetch.per_host`: {concurrency}, `items_per_feed: {ITEMS_PER_FEED}`, "
+        f"match); `fetch.concurrency` and `fetch.per_host`: {concurrency}, "
+        f"`items_per_feed: {ITEMS_PER_FEED}`, "
         "profile `default`."
     )
 

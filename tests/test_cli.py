@@ -176,3 +176,22 @@ def test_version_matches_pyproject() -> None:
     root = Path(__file__).resolve().parents[1]
     with open(root / "pyproject.toml", "rb") as f:
         assert tomllib.load(f)["project"]["version"] == __version__
+
+
+def test_run_build_and_build_native(project: Callable[[str], Path], tmp_path: Path) -> None:
+    feed = tmp_path / "f.xml"
+    feed.write_bytes(rss([Entry("a", "Alpha"), Entry("b", "Beta")]))
+    config = project(
+        "site: {hexo_root: ./blog, timezone: UTC, targets: [native]}\n"
+        "native: {out: ./public, search: false, base_url: 'https://n.example/news'}\n"
+        "feeds: {a: {b: {c: {path: f.xml}}}}\n"
+    )
+    code, out, err = run_cli("run", "-c", str(config), "--build")
+    assert code == 0, err
+    assert (tmp_path / "public/index.html").is_file()
+    assert "native site: 2 posts" in out + err
+    code, out, _ = run_cli("build", "-c", str(config), "--out", str(tmp_path / "other"))
+    assert code == 0 and (tmp_path / "other/sitemap.xml").is_file()
+    assert "https://n.example/news/" in (tmp_path / "other/sitemap.xml").read_text()
+    code, _, err = run_cli("build", "-c", str(config), "--target", "hexo")
+    assert code == 2 and "hexo generate" in err

@@ -8,6 +8,7 @@ failed (with ``--strict``: any feed failed); 2 config or usage error;
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -54,6 +55,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="start no new feed after this many seconds (e.g. 600, 10m); the rest wait",
     )
+
+    run.add_argument(
+        "--build", action="store_true", help="build the configured targets after ingesting"
+    )
+
+    build = sub.add_parser("build", help="build the site from the state (no fetching)")
+    with_config(build)
+    build.add_argument(
+        "--target", choices=("hexo", "native"), help="the output to build (default: site.targets)"
+    )
+    build.add_argument("--out", type=Path, help="output folder of the native site")
+
+    serve = sub.add_parser("serve", help="preview the native site on 127.0.0.1")
+    with_config(serve)
+    serve.add_argument("--out", type=Path, help="the folder to serve (default: native.out)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any)")
 
     check = sub.add_parser("check", help="validate the config and list the feed tree")
     with_config(check)
@@ -137,6 +154,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_remove(config, args.item_id, out, err)
         if args.command == "status":
             return _cmd_status(config, args, out)
+        if args.command == "build":
+            targets = (args.target,) if args.target else config.site.targets
+            return _cmd_build(config, targets, args.out, out, err)
+        if args.command == "serve":
+            return _cmd_serve(config, args.out, args.port, out)
     except LockedError as e:
         err.print(f"[bold red]locked:[/] {e}", highlight=False)
         return EXIT_LOCKED
@@ -182,6 +204,9 @@ def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Consol
                 on_feed_done=lambda _k: progress.advance(task),
             )
     counts = result.counts()
+    build_code = EXIT_OK
+    if args.build and not args.dry_run:
+        build_code = _cmd_build(config, config.site.targets, None, err, err)
     if args.json:
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
     else:
@@ -189,7 +214,7 @@ def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Consol
     attempted = counts["feeds_ok"] + counts["feeds_not_modified"] + counts["feeds_failed"]
     if counts["feeds_failed"] and (args.strict or counts["feeds_failed"] == attempted):
         return EXIT_FAILED
-    return EXIT_OK
+    return build_code
 
 
 def _print_summary(result: object, out: Console, err: Console) -> None:
@@ -290,6 +315,68 @@ def _cmd_check(config: Config, args: argparse.Namespace, out: Console, err: Cons
         )
         site.add(f"{f.name}  [dim]{f.route or f.url}[/]")
     out.print(tree, highlight=False)
+    return EXIT_OK
+
+
+def _cmd_build(
+    config: Config, targets: Sequence[str], out_dir: Path | None, out: Console, err: Console
+) -> int:
+    """Build each target; the native site from the state, never from the posts folder."""
+    code = EXIT_OK
+    for target in targets:
+        if target == "hexo":
+            err.print(
+                "[yellow]hexo:[/] the posts are in"
+                f" {config.site.hexo_root / 'source/_posts'}; building the Hexo site from"
+                " feedsite is not supported yet: run `npx hexo generate` in"
+                f" {config.site.hexo_root}",
+                highlight=False,
+            )
+            code = EXIT_USAGE if len(targets) == 1 else code
+            continue
+        from feedsite._targets.site import SiteOptions, build_site
+
+        native = config.native
+        now, _seed = _test_settings()
+        result = build_site(
+            config,
+            SiteOptions(
+                out=(out_dir or native.out).absolute(),
+                title=native.title,
+                base_url=native.base_url,
+                templates=native.templates,
+                timezone=config.site.timezone,
+                per_page=native.per_page,
+                search=native.search,
+            ),
+            now=now or datetime.now(UTC),
+        )
+        for w in result.warnings:
+            err.print(f"[yellow]warning:[/] {w}", highlight=False)
+        out.print(
+            f"native site: {result.posts} posts; {result.written} pages written,"
+            f" {result.unchanged} unchanged, {result.deleted} deleted in {result.seconds:.2f} s"
+            f" (search index {result.search_seconds:.2f} s) -> {out_dir or native.out}",
+            highlight=False,
+        )
+    return code
+
+
+def _cmd_serve(config: Config, out_dir: Path | None, port: int, out: Console) -> int:
+    """Serve the built native site on 127.0.0.1 until interrupted."""
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    folder = (out_dir or config.native.out).absolute()
+    if not (folder / "index.html").is_file():
+        out.print(f"nothing to serve in {folder}: run `feedsite build` first", highlight=False)
+        return EXIT_USAGE
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
+    with ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        out.print(f"serving {folder} at {url} (Ctrl-C stops)", highlight=False)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
     return EXIT_OK
 
 

@@ -12,6 +12,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -31,6 +32,31 @@ from feedsite.errors import StateError
 from feedsite.types import ParsedItem
 
 from ._schema import MIGRATIONS, SCHEMA_VERSION
+
+#: Characters of a body read for excerpts (and, from the first ``<img``, for covers).
+_HEAD_CHARS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class LiveItem:
+    """A live item as the static site lists it: metadata and the start of its body."""
+
+    feed_key: str
+    item_id: str
+    first_seen: datetime
+    seq: int
+    date: datetime | None
+    content_hash: str
+    clean_key: str
+    link: str | None
+    title: str
+    author: str | None
+    images: tuple[str, ...]
+    #: The first characters of the cleaned body (for excerpts).
+    body_head: str
+    #: The cleaned body from its first ``<img`` on (a few characters), None without one.
+    first_img: str | None
+
 
 #: A pending post's bytes reached the disk: they become the recorded ones.
 _MARK_WRITTEN = (
@@ -241,6 +267,74 @@ class State:
             for p in self.posts(target).values()
             if p.feed_key == feed_key and p.item_id == item_id
         ]
+
+    # -- reads for the static site (feedsite build) ----------------------------
+
+    def live_items(self, feed_keys: Iterable[str]) -> list[LiveItem]:
+        """Every live item of the given feeds, without full bodies (see :class:`LiveItem`)."""
+        wanted = set(feed_keys)
+        out: list[LiveItem] = []
+        for row in self._conn.execute(
+            "SELECT feed_key, item_id, first_seen, seq, date, content_hash, clean_key, link,"
+            " title, author, images, substr(body_clean, 1, ?),"
+            " CASE WHEN instr(body_clean, '<img') > 0"
+            " THEN substr(body_clean, instr(body_clean, '<img'), ?) END"
+            " FROM items WHERE status = 'live'",
+            (_HEAD_CHARS, _HEAD_CHARS),
+        ):
+            if row[0] not in wanted:
+                continue
+            out.append(
+                LiveItem(
+                    feed_key=row[0],
+                    item_id=row[1],
+                    first_seen=datetime.fromisoformat(row[2]),
+                    seq=row[3],
+                    date=_dt(row[4]),
+                    content_hash=row[5],
+                    clean_key=row[6],
+                    link=row[7],
+                    title=row[8] or "",
+                    author=row[9],
+                    images=tuple(json.loads(row[10] or "[]")),
+                    body_head=row[11] or "",
+                    first_img=row[12],
+                )
+            )
+        return out
+
+    def bodies(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The cleaned bodies of the given (feed_key, item_id) items."""
+        out: dict[tuple[str, str], str] = {}
+        for key in keys:
+            row = self._conn.execute(
+                "SELECT body_clean FROM items WHERE feed_key = ? AND item_id = ?", key
+            ).fetchone()
+            if row is not None:
+                out[key] = row[0] or ""
+        return out
+
+    def site_pages(self) -> dict[str, tuple[str, str]]:
+        """The static site's manifest: path → (input_key, sha256)."""
+        return {
+            path: (key, sha)
+            for path, key, sha in self._conn.execute(
+                "SELECT path, input_key, sha256 FROM site_pages"
+            )
+        }
+
+    def record_site_pages(
+        self, upserts: Sequence[tuple[str, str, str]], deletes: Sequence[str]
+    ) -> None:
+        """Record pages (path, input_key, sha256) as written and forget ``deletes``."""
+        with self._transaction() as c:
+            c.executemany(
+                "INSERT INTO site_pages (path, input_key, sha256) VALUES (?,?,?)"
+                " ON CONFLICT (path) DO UPDATE SET input_key=excluded.input_key,"
+                " sha256=excluded.sha256",
+                upserts,
+            )
+            c.executemany("DELETE FROM site_pages WHERE path = ?", [(p,) for p in deletes])
 
     # -- writes ------------------------------------------------------------
 

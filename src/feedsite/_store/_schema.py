@@ -68,6 +68,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             last_error TEXT
         )""",
     ),
+    # 3: the static site's page manifest (feedsite build)
+    (
+        """CREATE TABLE site_pages (
+            path TEXT PRIMARY KEY,                -- relative to the site's output folder
+            input_key TEXT NOT NULL,              -- hash of the page's inputs; '' = pending
+            sha256 TEXT NOT NULL                  -- bytes last written
+        ) WITHOUT ROWID""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

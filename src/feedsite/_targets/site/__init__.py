@@ -1,0 +1,288 @@
+"""The native static-site target: ``feedsite build``.
+
+Renders a static site from the state (the same live items the Hexo target
+posts): a home page of the newest posts, a page per category, site and feed, a
+page per post, archives by month, Atom feeds, an OPML file, a sitemap and a
+Pagefind search index. See ``_plan`` for the page set and the manifest.
+
+The shell here reads the state, asks :func:`plan_pages` (pure) what to render,
+renders only pages whose input key changed, writes through the one guarded
+writer, deletes pages it recorded that no longer exist, and records the manifest
+(table ``site_pages``). Pages are recorded (key "") before they are first
+written, so a killed build never leaves a file feedsite does not own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from feedsite._run._lock import locked
+from feedsite._store import State
+from feedsite._targets._writer import Writer
+from feedsite.config import Config, FeedSpec
+from feedsite.errors import TargetError
+
+from ._html import prepare_body
+from ._model import FeedRef, Page, PagePlan, Settings, SitePost
+from ._plan import plan_pages, site_posts
+from ._render import Renderer, environment, static_files, templates_key
+from ._search import index_posts, normalize
+
+__all__ = [
+    "BuildResult",
+    "PagePlan",
+    "SiteOptions",
+    "SitePost",
+    "build_site",
+    "feed_refs",
+    "plan_pages",
+    "site_posts",
+]
+
+NO_BASE_URL_WARNING = (
+    "no base URL set: Atom feeds and the sitemap use relative URLs (set the site's base URL)"
+)
+#: Manifest key of files Pagefind wrote.
+_SEARCH_KEY = "pagefind"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteOptions:
+    """Options of ``feedsite build``."""
+
+    out: Path
+    title: str = "feedsite"
+    base_url: str = ""
+    templates: Path | None = None
+    timezone: str | None = None
+    per_page: int = 30
+    search: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    """What a build did."""
+
+    written: int
+    unchanged: int
+    deleted: int
+    posts: int
+    seconds: float
+    search_seconds: float
+    warnings: tuple[str, ...]
+
+
+def feed_refs(config: Config) -> list[FeedRef]:
+    """The configured feeds, in config order, with the URL the OPML gives each."""
+    return [FeedRef(f.category, f.site, f.name, f.key, _xml_url(f, config)) for f in config.feeds]
+
+
+def _xml_url(feed: FeedSpec, config: Config) -> str:
+    if feed.route is not None:
+        instance = config.rsshub.instances[0] if config.rsshub.instances else ""
+        url = instance.rstrip("/") + feed.route
+        secrets = {"key", "code"}
+    else:
+        url = feed.url or ""
+        secrets = set()
+    key = config.rsshub.access_key
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]  # never publish credentials
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k not in secrets and not (key and v == key)
+    ]
+    return urlunsplit(
+        (parts.scheme, netloc, parts.path, urlencode(query) if query else "", parts.fragment)
+    )
+
+
+def build_site(config: Config, options: SiteOptions, *, now: datetime) -> BuildResult:
+    """Build (or update) the static site in ``options.out``. See the module docstring.
+
+    ``now`` is accepted for symmetry with ``run``; no output depends on the clock.
+
+    Raises:
+        StateError: the state cannot be opened (or no run made it yet), or is locked.
+        TargetError: a file cannot be written, or the search index failed.
+    """
+    del now  # outputs depend on the items only, never on the build's time
+    started = time.monotonic()
+    warnings: list[str] = []
+    if not options.base_url:
+        warnings.append(NO_BASE_URL_WARNING)
+    zone = options.timezone or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (ValueError, KeyError, OSError) as e:
+        raise TargetError(f"unknown timezone {zone!r}") from e
+    if options.templates is not None and not options.templates.is_dir():
+        raise TargetError(f"template folder {options.templates} does not exist")
+    env = environment(options.templates, zone)
+    static = static_files()
+    settings = Settings(
+        title=options.title,
+        base_url=options.base_url.rstrip("/"),
+        timezone=zone,
+        per_page=max(1, options.per_page),
+        image_proxy=config.site.image_proxy,
+        templates_key=templates_key(env, static),
+        css_path=next(p for p in static if p.startswith("assets/style.")),
+        js_path=next(p for p in static if p.startswith("assets/search.")),
+    )
+    feeds = feed_refs(config)
+    writer = Writer(options.out)
+    with locked(config.state_path), State.open(config.state_path, create=False) as state:
+        posts = site_posts(state.live_items(f.key for f in feeds), feeds, settings)
+        recorded = state.site_pages()
+        manifest = {
+            path: key if _exists(writer, path) else "" for path, (key, _sha) in recorded.items()
+        }
+        plan = plan_pages(
+            posts,
+            feeds,
+            settings,
+            manifest,
+            static={p: hashlib.sha256(d).hexdigest() for p, d in static.items()},
+        )
+        pages_written, records = _write(plan, state, writer, recorded, env, settings, static)
+        written = pages_written
+        deleted = _delete(plan.delete, writer, recorded, warnings)
+        writer.sync()
+        state.record_site_pages(records, plan.delete)
+
+        search_seconds = 0.0
+        if options.search:
+            t0 = time.monotonic()
+            written += _search(writer, state, recorded, warnings)
+            search_seconds = time.monotonic() - t0
+    return BuildResult(
+        written=written,
+        unchanged=len(plan.pages) - pages_written,
+        deleted=deleted,
+        posts=len(posts),
+        seconds=time.monotonic() - started,
+        search_seconds=search_seconds,
+        warnings=tuple(warnings),
+    )
+
+
+def _exists(writer: Writer, relpath: str) -> bool:
+    """Whether a recorded page is on disk (a read-only check: the paths are our own records)."""
+    try:
+        return os.stat(os.path.join(writer.root, relpath)).st_size >= 0
+    except (OSError, ValueError):
+        return False
+
+
+def _write(
+    plan: PagePlan,
+    state: State,
+    writer: Writer,
+    recorded: dict[str, tuple[str, str]],
+    env: jinja2.Environment,
+    settings: Settings,
+    static: dict[str, bytes],
+) -> tuple[int, list[tuple[str, str, str]]]:
+    """Render and write the pages whose key changed; returns (files changed, manifest rows)."""
+    need: dict[str, tuple[tuple[str, str], str | None]] = {}
+    for page in plan.render:
+        if page.kind in ("post", "atom"):
+            for p in page.posts:
+                need[p.uid] = ((p.feed_key, p.item_id), p.link)
+    by_key = state.bodies(key for key, _link in need.values())
+    bodies = {
+        uid: prepare_body(by_key.get(key, ""), link, settings.image_proxy)
+        for uid, (key, link) in need.items()
+    }
+    # Own every new path before its file appears (a killed build leaves no stray file).
+    state.record_site_pages([(p.path, "", "") for p in plan.render if p.path not in recorded], ())
+    renderer = Renderer(env, settings, plan, static)
+    changed = 0
+    records: list[tuple[str, str, str]] = []
+    for page in plan.render:
+        data = _render_page(renderer, page, bodies)
+        if writer.write(page.path, data).changed:
+            changed += 1
+        records.append((page.path, page.key, hashlib.sha256(data).hexdigest()))
+    return changed, records
+
+
+def _render_page(renderer: Renderer, page: Page, bodies: dict[str, str]) -> bytes:
+    try:
+        return renderer.render(page, bodies)
+    except Exception as e:
+        if isinstance(e, TargetError):
+            raise
+        raise TargetError(f"cannot render {page.path}: {type(e).__name__}: {e}") from e
+
+
+def _delete(
+    paths: tuple[str, ...] | list[str],
+    writer: Writer,
+    recorded: dict[str, tuple[str, str]],
+    warnings: list[str],
+) -> int:
+    """Delete recorded files that are gone from the site, if they still hold our bytes."""
+    deleted = 0
+    for path in paths:
+        target = writer.resolve(path)
+        try:
+            data = target.read_bytes()
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise TargetError(f"cannot read {target}: {e.strerror or e}") from e
+        sha = recorded.get(path, ("", ""))[1]
+        if sha and hashlib.sha256(data).hexdigest() != sha:
+            warnings.append(f"{path} was edited by hand: left in place")
+            continue
+        if writer.delete(path):
+            deleted += 1
+    return deleted
+
+
+def _search(
+    writer: Writer,
+    state: State,
+    recorded: dict[str, tuple[str, str]],
+    warnings: list[str],
+) -> int:
+    """Index the post pages and publish the bundle under ``pagefind/``; returns files changed."""
+    with tempfile.TemporaryDirectory(prefix="feedsite-pagefind-") as tmp:
+        bundle = Path(tmp) / "pagefind"
+        try:
+            index_posts(writer.root, bundle)
+        except TargetError as e:
+            warnings.append(f"search index not updated: {e}")
+            return 0
+        files: dict[str, bytes] = {}
+        for folder, _dirs, names in os.walk(bundle):
+            for name in names:
+                full = Path(folder) / name
+                rel = "pagefind/" + full.relative_to(bundle).as_posix()
+                files[rel] = normalize(rel, full.read_bytes())
+    old = [p for p in recorded if p.startswith("pagefind/")]
+    state.record_site_pages([(p, "", "") for p in files if p not in recorded], ())
+    changed = 0
+    rows = []
+    for path, data in sorted(files.items()):
+        if writer.write(path, data).changed:
+            changed += 1
+        rows.append((path, _SEARCH_KEY, hashlib.sha256(data).hexdigest()))
+    gone = [p for p in old if p not in files]
+    _delete(gone, writer, recorded, warnings)
+    writer.sync()
+    state.record_site_pages(rows, gone)
+    return changed

@@ -1,0 +1,77 @@
+"""Small pure helpers for the site's HTML: relative URLs and post bodies."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from urllib.parse import quote, urljoin
+
+_IMG = re.compile(r"<img\b([^>]*)>", re.I)
+_URL_ATTR = re.compile(r"""(\s(?:href|src|poster)\s*=\s*")([^"]*)(")""", re.I)
+_ABSOLUTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//|#)", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def root_prefix(page_path: str) -> str:
+    """The relative path from ``page_path``'s folder to the site root ("" at the root)."""
+    return "../" * page_path.count("/")
+
+
+def rel_url(page_path: str, target: str) -> str:
+    """``target`` (a path under the root) as a URL relative to ``page_path``."""
+    return "../" * page_path.count("/") + _quoted(target)
+
+
+@lru_cache(maxsize=65536)
+def _quoted(path: str) -> str:
+    return quote(path)
+
+
+def abs_url(base_url: str, target: str) -> str:
+    """``target`` under ``base_url``; ``index.html`` is dropped (pretty URLs)."""
+    if target.endswith("index.html"):
+        target = target[: -len("index.html")]
+    return base_url.rstrip("/") + "/" + quote(target)
+
+
+def prepare_body(body: str, link: str | None, image_proxy: str | None) -> str:
+    """A cleaned body ready for a post page.
+
+    Every ``<img>`` is lazy and sends no referrer; URLs the clean stage could not
+    make absolute are resolved against the article's link (a relative URL would
+    point into this site).
+    """
+    body = _CONTROL.sub("", body)
+    if image_proxy:
+        body = body.replace('src="http://', f'src="{image_proxy}http://')
+    body = _URL_ATTR.sub(lambda m: _fix_url(m, link), body)
+    return _IMG.sub(_fix_img, body)
+
+
+def _fix_url(m: re.Match[str], link: str | None) -> str:
+    value = m.group(2)
+    if not value or _ABSOLUTE.match(value):
+        return m.group(0)
+    fixed = urljoin(link, value) if link else "#"
+    return m.group(1) + fixed + m.group(3)
+
+
+def _fix_img(m: re.Match[str]) -> str:
+    attrs = m.group(1)
+    low = attrs.lower()
+    if "loading=" not in low:
+        attrs = ' loading="lazy"' + attrs
+    if "referrerpolicy=" not in low:
+        attrs = ' referrerpolicy="no-referrer"' + attrs
+    return "<img" + attrs + ">"
+
+
+def xml_text(text: str) -> str:
+    """``text`` escaped for XML text and double-quoted attributes (control chars dropped)."""
+    return (
+        _CONTROL.sub("", text)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+    )

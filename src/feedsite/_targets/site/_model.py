@@ -1,0 +1,188 @@
+"""Values of the static-site target: posts, the feed tree, pages and the plan. No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from feedsite._targets._paths import safe_component
+
+PageKind = Literal[
+    "post",
+    "home",
+    "category",
+    "site",
+    "feed",
+    "month",
+    "archive",
+    "search",
+    "atom",
+    "opml",
+    "sitemap",
+    "asset",
+]
+
+#: Kinds written as HTML pages (listed in the sitemap).
+HTML_KINDS: frozenset[str] = frozenset(
+    {"post", "home", "category", "site", "feed", "month", "archive", "search"}
+)
+
+
+def category_dir(category: str) -> str:
+    return f"c/{safe_component(category)}/"
+
+
+def site_dir(category: str, site: str) -> str:
+    return f"{category_dir(category)}{safe_component(site)}/"
+
+
+def feed_dir(category: str, site: str, feed: str) -> str:
+    return f"{site_dir(category, site)}{safe_component(feed)}/"
+
+
+def month_dir(year: int, month: int) -> str:
+    return f"archive/{year:04d}/{month:02d}/"
+
+
+@dataclass(frozen=True, slots=True)
+class SitePost:
+    """One live item as the site shows it (everything but its full body)."""
+
+    #: The post's folder name under posts/: the item id (``<id>-<8 hex>`` for the same
+    #: item in a second feed).
+    uid: str
+    item_id: str
+    feed_key: str
+    category: str
+    site: str
+    feed: str
+    title: str
+    link: str | None
+    #: The item's date, else its first-seen time (aware UTC).
+    time: datetime
+    author: str | None
+    cover: str | None
+    excerpt: str
+    #: "zh" when the text is mostly CJK, else "en".
+    lang: str
+    #: Everything of the item that changes its page (content hash, clean key, time).
+    data_key: str
+    #: (year, month) in the display zone.
+    month: tuple[int, int]
+    #: Feed order within the config (for stable ties).
+    feed_index: int
+    seq: int
+
+    @property
+    def path(self) -> str:
+        return f"posts/{self.uid}/index.html"
+
+    @property
+    def category_path(self) -> str:
+        return category_dir(self.category) + "index.html"
+
+    @property
+    def site_path(self) -> str:
+        return site_dir(self.category, self.site) + "index.html"
+
+    @property
+    def feed_path(self) -> str:
+        return feed_dir(self.category, self.site, self.feed) + "index.html"
+
+    @property
+    def month_path(self) -> str:
+        return month_dir(*self.month) + "index.html"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRef:
+    """One configured feed: where it sits in the tree and the URL the OPML names."""
+
+    category: str
+    site: str
+    name: str
+    key: str
+    xml_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedNode:
+    name: str
+    path: str
+    count: int
+    key: str
+    xml_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class SiteNode:
+    name: str
+    path: str
+    count: int
+    feeds: tuple[FeedNode, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryNode:
+    name: str
+    path: str
+    count: int
+    sites: tuple[SiteNode, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MonthNode:
+    year: int
+    month: int
+    path: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything besides the posts that changes the output's bytes."""
+
+    title: str
+    base_url: str
+    timezone: str
+    per_page: int
+    image_proxy: str | None
+    #: Hash of the templates and static files in use (and feedsite's site version).
+    templates_key: str
+    #: Output paths of the stylesheet and the search script (content-hashed names).
+    css_path: str
+    js_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One output file: what it shows and the key of its inputs."""
+
+    path: str
+    key: str
+    kind: PageKind
+    #: Posts shown (cards, entries), newest first; the post itself for a post page.
+    posts: tuple[SitePost, ...] = ()
+    #: (category[, site[, feed]]) for tree pages and their Atom feeds.
+    scope: tuple[str, ...] = ()
+    #: Post pages: neighbours within the feed. Month pages: neighbour months.
+    newer: SitePost | MonthNode | None = None
+    older: SitePost | MonthNode | None = None
+    #: Month pages: the month.
+    month: MonthNode | None = None
+    #: Posts under this page in all (tree pages).
+    total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PagePlan:
+    """What the output should hold and what must change to get there."""
+
+    pages: tuple[Page, ...]
+    #: Pages whose input key differs from the manifest (or whose file is missing).
+    render: tuple[Page, ...]
+    #: Paths recorded in the manifest that no page holds any more.
+    delete: tuple[str, ...]
+    tree: tuple[CategoryNode, ...]
+    months: tuple[MonthNode, ...]

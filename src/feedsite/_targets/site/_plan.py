@@ -1,0 +1,364 @@
+"""What the site consists of and which pages must be (re)rendered. Pure.
+
+Every output file is a :class:`Page` with an *input key*: a hash of everything
+its bytes depend on (the templates in use, the settings, the data of the posts
+it shows). A page whose key equals the manifest's is not rendered at all.
+
+The page set is chosen so that a few new posts touch few pages: archives are
+paginated by month, listing pages show the newest ``per_page`` posts, post
+pages carry no global counts (a breadcrumb, and prev/next within their feed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+from feedsite._store import LiveItem
+from feedsite._targets.hexo._cover import first_img_src
+
+from ._model import (
+    CategoryNode,
+    FeedNode,
+    FeedRef,
+    MonthNode,
+    Page,
+    PagePlan,
+    Settings,
+    SiteNode,
+    SitePost,
+    category_dir,
+    feed_dir,
+    month_dir,
+    site_dir,
+)
+
+#: Entries of each Atom feed.
+ATOM_ENTRIES = 50
+#: Characters of a card's excerpt.
+EXCERPT_CHARS = 140
+
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def excerpt(body_head: str, limit: int = EXCERPT_CHARS) -> str:
+    """Plain text of the start of a body, at most ``limit`` characters."""
+    head = body_head
+    lt = head.rfind("<")
+    if lt > head.rfind(">"):
+        head = head[:lt]  # a tag cut in half
+    text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", head))).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def language(text: str) -> str:
+    """ "zh" when ``text`` is mostly CJK, else "en"."""
+    cjk = len(_CJK.findall(text))
+    latin = len(_LATIN.findall(text))
+    return "zh" if cjk and cjk * 3 >= latin else "en"
+
+
+def site_posts(
+    items: Iterable[LiveItem], feeds: Sequence[FeedRef], settings: Settings
+) -> list[SitePost]:
+    """The site's posts, newest first (ties: config order, then feed order)."""
+    order = {f.key: (i, f) for i, f in enumerate(feeds)}
+    zone = ZoneInfo(settings.timezone)
+    posts: list[SitePost] = []
+    taken: set[str] = set()
+    for it in sorted(
+        (it for it in items if it.feed_key in order),
+        key=lambda it: (order[it.feed_key][0], it.seq, it.item_id),
+    ):
+        index, ref = order[it.feed_key]
+        uid = it.item_id
+        if uid in taken:  # the same item in another feed gets its own page
+            uid += "-" + hashlib.sha256(it.feed_key.encode()).hexdigest()[:8]
+        taken.add(uid)
+        cover = first_img_src(it.first_img) or next(iter(it.images), None)
+        if cover and settings.image_proxy and cover.startswith("http://"):
+            cover = settings.image_proxy + cover
+        text = excerpt(it.body_head)
+        time = it.date or it.first_seen
+        try:
+            local = time.astimezone(zone)
+            month = (local.year, local.month)
+        except (OverflowError, ValueError):
+            month = (time.year, time.month)
+        posts.append(
+            SitePost(
+                uid=uid,
+                item_id=it.item_id,
+                feed_key=it.feed_key,
+                category=ref.category,
+                site=ref.site,
+                feed=ref.name,
+                title=it.title,
+                link=it.link,
+                time=time,
+                author=it.author,
+                cover=cover or None,
+                excerpt=text,
+                lang=language(it.title + " " + text),
+                data_key=f"{it.content_hash}.{it.clean_key}.{time.isoformat()}",
+                month=month,
+                feed_index=index,
+                seq=it.seq,
+            )
+        )
+    posts.sort(key=lambda p: (-p.time.timestamp(), p.feed_index, p.seq, p.uid))
+    return posts
+
+
+def _key(*parts: object) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(str(part).encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def _card(p: SitePost) -> str:
+    return f"{p.uid}|{p.data_key}|{p.category}|{p.site}|{p.feed}"
+
+
+def _cards(posts: Iterable[SitePost]) -> str:
+    return "\x1e".join(_card(p) for p in posts)
+
+
+def plan_pages(
+    posts: Sequence[SitePost],
+    feeds: Sequence[FeedRef],
+    settings: Settings,
+    manifest: Mapping[str, str],
+    *,
+    static: Mapping[str, str] | None = None,
+) -> PagePlan:
+    """Every page of the site, and which of them differ from ``manifest`` (path → key).
+
+    Args:
+        posts: the site's posts, newest first (:func:`site_posts`).
+        feeds: the configured feeds in config order.
+        settings: rendering settings.
+        manifest: the input key each existing page was written from; a page whose
+            file is missing must be given with key "" (or left out).
+        static: static files to copy (output path → content hash).
+    """
+    s = _key(
+        settings.templates_key,
+        settings.title,
+        settings.base_url,
+        settings.timezone,
+        settings.per_page,
+        settings.image_proxy,
+        settings.css_path,
+        settings.js_path,
+    )
+    n = settings.per_page
+    by_feed: dict[str, list[SitePost]] = defaultdict(list)
+    by_site: dict[tuple[str, str], list[SitePost]] = defaultdict(list)
+    by_cat: dict[str, list[SitePost]] = defaultdict(list)
+    by_month: dict[tuple[int, int], list[SitePost]] = defaultdict(list)
+    for p in posts:
+        by_feed[p.feed_key].append(p)
+        by_site[(p.category, p.site)].append(p)
+        by_cat[p.category].append(p)
+        by_month[p.month].append(p)
+
+    tree = _tree(feeds, by_feed, by_site, by_cat)
+    months = tuple(
+        MonthNode(y, m, month_dir(y, m) + "index.html", len(by_month[(y, m)]))
+        for y, m in sorted(by_month, reverse=True)
+    )
+    tree_key = _key(*(f"{c.name}:{c.count}" for c in tree)) + "".join(
+        f"|{f.name}:{f.count}:{f.xml_url}" for c in tree for st in c.sites for f in st.feeds
+    )
+    tree_key = _key(tree_key, *(f"{c.name}/{st.name}:{st.count}" for c in tree for st in c.sites))
+
+    pages: list[Page] = []
+    add = pages.append
+    add(Page("index.html", _key("home", s, tree_key, _cards(posts[:n])), "home", tuple(posts[:n])))
+    add(Page("search/index.html", _key("search", s), "search"))
+    add(Page("opml.xml", _key("opml", s, tree_key), "opml"))
+    top = posts[:ATOM_ENTRIES]
+    add(Page("atom.xml", _key("atom", s, _cards(top)), "atom", tuple(top)))
+
+    for c in tree:
+        cat_posts = by_cat.get(c.name, [])
+        sub = _key(
+            *(f"{st.name}:{st.count}:{f.name}:{f.count}" for st in c.sites for f in st.feeds)
+        )
+        shown = tuple(cat_posts[:n])
+        add(
+            Page(
+                c.path,
+                _key("category", s, sub, _cards(shown)),
+                "category",
+                shown,
+                (c.name,),
+                total=c.count,
+            )
+        )
+        top = tuple(cat_posts[:ATOM_ENTRIES])
+        add(
+            Page(
+                category_dir(c.name) + "atom.xml",
+                _key("atom", s, c.name, _cards(top)),
+                "atom",
+                top,
+                (c.name,),
+            )
+        )
+        for st in c.sites:
+            site_posts_ = by_site.get((c.name, st.name), [])
+            sub = _key(*(f"{f.name}:{f.count}" for f in st.feeds))
+            shown = tuple(site_posts_[:n])
+            sscope = (c.name, st.name)
+            add(
+                Page(
+                    st.path,
+                    _key("site", s, sub, _cards(shown)),
+                    "site",
+                    shown,
+                    sscope,
+                    total=st.count,
+                )
+            )
+            top = tuple(site_posts_[:ATOM_ENTRIES])
+            add(
+                Page(
+                    site_dir(c.name, st.name) + "atom.xml",
+                    _key("atom", s, sscope, _cards(top)),
+                    "atom",
+                    top,
+                    sscope,
+                )
+            )
+            for f in st.feeds:
+                fposts = tuple(by_feed.get(f.key, []))
+                fscope = (c.name, st.name, f.name)
+                add(
+                    Page(
+                        f.path,
+                        _key("feed", s, fscope, _cards(fposts)),
+                        "feed",
+                        fposts,
+                        fscope,
+                        total=f.count,
+                    )
+                )
+                top = fposts[:ATOM_ENTRIES]
+                add(
+                    Page(
+                        feed_dir(*fscope) + "atom.xml",
+                        _key("atom", s, fscope, _cards(top)),
+                        "atom",
+                        top,
+                        fscope,
+                    )
+                )
+
+    month_list = _key(*(m.path for m in months))
+    add(
+        Page(
+            "archive/index.html",
+            _key("archive", s, *(f"{m.path}:{m.count}" for m in months)),
+            "archive",
+        )
+    )
+    for i, m in enumerate(months):
+        mposts = tuple(by_month[(m.year, m.month)])
+        add(
+            Page(
+                m.path,
+                _key("month", s, month_list, m.path, _cards(mposts)),
+                "month",
+                mposts,
+                newer=months[i - 1] if i > 0 else None,
+                older=months[i + 1] if i + 1 < len(months) else None,
+                month=m,
+            )
+        )
+
+    for feed_posts in by_feed.values():
+        for i, p in enumerate(feed_posts):
+            newer = feed_posts[i - 1] if i > 0 else None
+            older = feed_posts[i + 1] if i + 1 < len(feed_posts) else None
+            add(
+                Page(
+                    p.path,
+                    _key(
+                        "post",
+                        s,
+                        _card(p),
+                        p.title,
+                        p.link,
+                        p.author,
+                        p.cover,
+                        _neighbour(newer),
+                        _neighbour(older),
+                    ),
+                    "post",
+                    (p,),
+                    newer=newer,
+                    older=older,
+                )
+            )
+
+    html_paths = [pg.path for pg in pages if pg.kind not in ("atom", "opml")]
+    add(Page("sitemap.xml", _key("sitemap", s, *html_paths), "sitemap"))
+    for path, digest in (static or {}).items():
+        add(Page(path, _key("asset", digest), "asset"))
+
+    paths = {pg.path for pg in pages}
+    render = tuple(pg for pg in pages if manifest.get(pg.path) != pg.key)
+    delete = tuple(sorted(p for p in manifest if p not in paths and not p.startswith("pagefind/")))
+    return PagePlan(tuple(pages), render, delete, tree, months)
+
+
+def _neighbour(p: SitePost | None) -> str:
+    return "" if p is None else f"{p.uid}|{p.title}"
+
+
+def _tree(
+    feeds: Sequence[FeedRef],
+    by_feed: Mapping[str, list[SitePost]],
+    by_site: Mapping[tuple[str, str], list[SitePost]],
+    by_cat: Mapping[str, list[SitePost]],
+) -> tuple[CategoryNode, ...]:
+    cats: dict[str, dict[str, list[FeedRef]]] = {}
+    for f in feeds:
+        cats.setdefault(f.category, {}).setdefault(f.site, []).append(f)
+    return tuple(
+        CategoryNode(
+            cat,
+            category_dir(cat) + "index.html",
+            len(by_cat.get(cat, ())),
+            tuple(
+                SiteNode(
+                    site,
+                    site_dir(cat, site) + "index.html",
+                    len(by_site.get((cat, site), ())),
+                    tuple(
+                        FeedNode(
+                            f.name,
+                            feed_dir(cat, site, f.name) + "index.html",
+                            len(by_feed.get(f.key, ())),
+                            f.key,
+                            f.xml_url,
+                        )
+                        for f in fs
+                    ),
+                )
+                for site, fs in sites.items()
+            ),
+        )
+        for cat, sites in cats.items()
+    )

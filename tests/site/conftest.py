@@ -1,0 +1,120 @@
+"""A feedsite project with real state for the static-site tests.
+
+The state is produced by feedsite itself: a config of ``path:`` feeds (the
+rsshub-zh corpus laid out by its MANIFEST, plus generated feeds under 本地 ›
+样例), ``feedsite._run.run``, then ``build_site``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from feedsite._run import run
+from feedsite._targets.site import BuildResult, SiteOptions, build_site
+from feedsite.config import Config, load_config
+from tests.helpers.feeds import Entry, rss
+
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def entries(start: int, count: int, *, prefix: str = "Generated post") -> list[Entry]:
+    """``count`` dated entries g<start>.., one day apart, newest first; English text."""
+    return [
+        Entry(
+            f"g{i}",
+            f"{prefix} {i}",
+            T0 - timedelta(days=40 - i),
+            body=(
+                f"<p>Paragraph number {i} about testing static sites.</p>"
+                f'<p><img src="https://img.example.org/{i}.jpg"></p>'
+            ),
+            link=f"https://news.example.org/a/{i}",
+        )
+        for i in reversed(range(start, start + count))
+    ]
+
+
+@dataclass
+class Project:
+    """A project folder: config, local feeds, state, output."""
+
+    root: Path
+    manifest: list[dict[str, object]]
+    keep: int = 20
+    gen: list[Entry] = field(default_factory=list)
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "feedsite.yaml"
+
+    @property
+    def out(self) -> Path:
+        return self.root / "public"
+
+    def write_config(self, *, keep: int | None = None) -> None:
+        keep = keep or self.keep
+        lines = [
+            "site:",
+            "  hexo_root: ./blog",
+            "  timezone: Asia/Shanghai",
+            "rsshub:",
+            "  instances: [https://rsshub.example.org]",
+            "  access_key: SECRETKEY123",
+            "defaults:",
+            "  items_per_feed: 50",
+            "feeds:",
+        ]
+        cats: dict[str, dict[str, list[tuple[str, str]]]] = {}
+        for m in self.manifest:
+            cats.setdefault(str(m["category"]), {}).setdefault(str(m["site"]), []).append(
+                (str(m["route"]), "{path: corpus/" + str(m["file"]) + "}")
+            )
+        cats.setdefault("本地", {})["样例"] = [
+            ("生成", "{path: gen.xml, items_per_feed: 50, keep: " + str(keep) + "}"),
+            ("路由", "/test/route"),  # never fetched successfully: shows in OPML with no posts
+        ]
+        for cat, sites in cats.items():
+            lines.append(f"  {json.dumps(cat, ensure_ascii=False)}:")
+            for site, feeds in sites.items():
+                lines.append(f"    {json.dumps(site, ensure_ascii=False)}:")
+                for name, value in feeds:
+                    lines.append(f"      {json.dumps(name, ensure_ascii=False)}: {value}")
+        self.config_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def config(self) -> Config:
+        return load_config(self.config_path)
+
+    def set_gen(self, items: list[Entry]) -> None:
+        self.gen = items
+        (self.root / "gen.xml").write_bytes(rss(items, title="Generated"))
+
+    def run(self, now: datetime = T0) -> None:
+        run(self.config(), now=now, seed=1)
+
+    def build(self, **kw: object) -> BuildResult:
+        options = SiteOptions(out=self.out, **kw)  # type: ignore[arg-type]
+        return build_site(self.config(), options, now=T0)
+
+
+@pytest.fixture
+def make_project(tmp_path: Path, shared: Path) -> Callable[..., Project]:
+    def make(name: str = "p") -> Project:
+        root = tmp_path / name
+        (root / "corpus").mkdir(parents=True)
+        corpus = shared / "corpora" / "rsshub-zh"
+        manifest = json.loads((corpus / "MANIFEST.json").read_text(encoding="utf-8"))
+        for m in manifest:
+            (root / "corpus" / m["file"]).write_bytes((corpus / m["file"]).read_bytes())
+        p = Project(root, manifest)
+        p.write_config()
+        p.set_gen(entries(0, 12))
+        p.run()
+        return p
+
+    return make

@@ -1,0 +1,334 @@
+"""``build_site``: the native static site, from state feedsite itself produced."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import feedparser
+import pytest
+from lxml import etree
+from lxml import html as lhtml
+
+from feedsite._targets._paths import safe_component
+from feedsite._targets.site import _render
+from tests.site.conftest import T0, Project, entries
+
+BASE = "https://user.github.io/news"
+ATOM = "{http://www.w3.org/2005/Atom}"
+SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+MakeProject = Callable[..., Project]
+
+
+def live_items(p: Project) -> list[tuple[str, str]]:
+    """(feed_key, item_id) of every live item, straight from the state."""
+    with sqlite3.connect(p.config().state_path) as c:
+        return list(c.execute("SELECT feed_key, item_id FROM items WHERE status='live'"))
+
+
+def snapshot(out: Path) -> dict[str, tuple[int, bytes]]:
+    return {
+        f.relative_to(out).as_posix(): (f.stat().st_mtime_ns, f.read_bytes())
+        for f in out.rglob("*")
+        if f.is_file()
+    }
+
+
+def changed(before: dict[str, tuple[int, bytes]], after: dict[str, tuple[int, bytes]]) -> set[str]:
+    return {k for k, v in after.items() if before.get(k, (None,))[0] != v[0]}
+
+
+def page(out: Path, rel: str) -> lhtml.HtmlElement:
+    return lhtml.fromstring((out / rel).read_bytes())
+
+
+def post_links(doc: lhtml.HtmlElement, xpath: str) -> list[str]:
+    """The post ids linked from the elements ``xpath`` selects."""
+    ids = []
+    for href in doc.xpath(xpath + "//a/@href"):
+        parts = unquote(href).split("/")
+        if "posts" in parts:
+            ids.append(parts[parts.index("posts") + 1])
+    return list(dict.fromkeys(ids))
+
+
+def feed_dir(category: str, site: str, feed: str) -> str:
+    return "c/" + "/".join(safe_component(x) for x in (category, site, feed)) + "/"
+
+
+@pytest.fixture
+def built(make_project: MakeProject) -> Project:
+    p = make_project()
+    result = p.build(base_url=BASE, per_page=10, search=False, timezone="Asia/Shanghai")
+    assert result.posts == len(live_items(p)) > 60
+    assert result.warnings == ()
+    return p
+
+
+def test_every_live_item_has_a_post_page_and_listings(built: Project) -> None:
+    out = built.out
+    live = live_items(built)
+    ids = {item_id for _, item_id in live}
+    assert {d.name for d in (out / "posts").iterdir()} == ids
+    for item_id in ids:
+        doc = page(out, f"posts/{item_id}/index.html")
+        assert doc.xpath("//article[@data-pagefind-body]")
+        assert doc.get("lang") in ("zh", "en")
+        for img in doc.xpath("//img"):
+            assert img.get("referrerpolicy") == "no-referrer"
+            assert img.get("loading") == "lazy"
+        assert doc.xpath("//p[@class='source']")
+
+    # Home: the newest per_page posts as cards, with thumbnails where a post has a cover.
+    home = page(out, "index.html")
+    cards = home.xpath("//article[@class='card']")
+    assert len(cards) == 10
+    times = [c.xpath(".//time/@datetime")[0] for c in cards]
+    assert times == sorted(times, reverse=True)
+    assert sum(bool(c.xpath(".//a[contains(@class,'thumb')]/img")) for c in cards) >= 5
+
+    # Feed pages list all their posts; site/category pages the newest per_page.
+    by_feed = Counter(k for k, _ in live)
+    for key, n in by_feed.items():
+        cat, site, feed = json.loads(key)
+        doc = page(out, feed_dir(cat, site, feed) + "index.html")
+        assert len(post_links(doc, "//div[@class='cards']")) == n
+    for f in built.config().feeds:
+        assert (out / feed_dir(f.category, f.site, f.name) / "index.html").is_file()
+        assert (out / feed_dir(f.category, f.site, f.name) / "atom.xml").is_file()
+    cats = Counter(json.loads(k)[0] for k, _ in live)
+    for cat, n in cats.items():
+        doc = page(out, f"c/{safe_component(cat)}/index.html")
+        assert len(post_links(doc, "//div[@class='cards']")) == min(n, 10)
+
+
+def test_nav_tree_counts_equal_posts(built: Project) -> None:
+    live = live_items(built)
+    by_feed = Counter(k for k, _ in live)
+    home = page(built.out, "index.html")
+    counts: dict[str, int] = {}
+    for li in home.xpath("//nav[@class='tree']//li"):
+        href = unquote(li.xpath("./a/@href")[0])
+        counts[href] = int(li.xpath("./span[@class='count']/text()")[0])
+    for f in built.config().feeds:
+        assert counts[feed_dir(f.category, f.site, f.name) + "index.html"] == by_feed.get(f.key, 0)
+    cats = Counter(json.loads(k)[0] for k, _ in live)
+    for cat, n in cats.items():
+        assert counts[f"c/{safe_component(cat)}/index.html"] == n
+    assert counts[feed_dir("本地", "样例", "路由") + "index.html"] == 0
+
+
+def test_archives_hold_every_post_once(built: Project) -> None:
+    out = built.out
+    seen: list[str] = []
+    archive = page(out, "archive/index.html")
+    months = [unquote(h) for h in archive.xpath("//ul[@class='months']//a/@href")]
+    assert months and all(m.startswith("../archive/") for m in months)
+    for m in months:
+        doc = page(out, m.removeprefix("../"))
+        seen += post_links(doc, "//ol[@class='archive']")
+    assert sorted(seen) == sorted(i for _, i in live_items(built))
+
+
+def test_atom_feeds_opml_sitemap(built: Project) -> None:
+    out = built.out
+    live = live_items(built)
+    root = etree.parse(str(out / "atom.xml")).getroot()
+    entries_ = root.findall(ATOM + "entry")
+    assert len(entries_) == min(50, len(live))
+    for e in entries_:
+        assert e.find(ATOM + "link").get("href").startswith(BASE + "/posts/")
+    parsed = feedparser.parse((out / "atom.xml").read_bytes())
+    assert not parsed.bozo and len(parsed.entries) == len(entries_)
+
+    by_feed: dict[str, set[str]] = {}
+    for k, i in live:
+        by_feed.setdefault(k, set()).add(i)
+    for key, ids in by_feed.items():
+        cat, site, feed = json.loads(key)
+        data = (out / feed_dir(cat, site, feed) / "atom.xml").read_bytes()
+        got = {
+            e.findtext(ATOM + "id").rsplit(":", 1)[1]
+            for e in etree.fromstring(data).findall(ATOM + "entry")
+        }
+        assert got == ids
+        assert len(feedparser.parse(data).entries) == len(ids)
+
+    # OPML: the config tree, category > site > feed, and no access key anywhere.
+    opml_bytes = (out / "opml.xml").read_bytes()
+    assert b"SECRETKEY123" not in opml_bytes
+    body = etree.fromstring(opml_bytes).find("body")
+    tree = [
+        (c.get("text"), s.get("text"), f.get("text"), f.get("xmlUrl"))
+        for c in body
+        for s in c
+        for f in s
+    ]
+    config = built.config()
+    assert [(c, s, f) for c, s, f, _ in tree] == [
+        (f.category, f.site, f.name) for f in config.feeds
+    ]
+    urls = {(c, s, f): u for c, s, f, u in tree}
+    assert urls[("本地", "样例", "路由")] == "https://rsshub.example.org/test/route"
+    assert urls[("本地", "样例", "生成")].startswith("file://")
+
+    # Sitemap: every HTML page, absolute under the base URL.
+    locs = [e.text for e in etree.parse(str(out / "sitemap.xml")).getroot().iter(SM + "loc")]
+    assert all(loc.startswith(BASE + "/") for loc in locs)
+    pages = {f.relative_to(out).as_posix().removesuffix("index.html") for f in out.rglob("*.html")}
+    assert {unquote(loc[len(BASE) + 1 :]) for loc in locs} == pages
+
+
+def test_internal_links_resolve(built: Project) -> None:
+    """A static crawler: every relative href/src of every page exists on disk."""
+    out = built.out.resolve()
+    checked = 0
+    for f in out.rglob("*.html"):
+        doc = lhtml.fromstring(f.read_bytes())
+        for el in doc.xpath("//*[@href or @src]"):
+            for attr in ("href", "src"):
+                url = el.get(attr)
+                if url is None:
+                    continue
+                parts = urlsplit(url)
+                if parts.scheme or url.startswith(("//", "#")):
+                    assert not url.startswith("/"), url
+                    continue
+                assert not url.startswith("/"), f"{f}: root-relative link {url}"
+                target = (f.parent / unquote(parts.path)).resolve()
+                assert target.is_relative_to(out), (f, url)
+                if target.is_dir():
+                    target = target / "index.html"
+                assert target.is_file(), f"{f.relative_to(out)} → {url}"
+                checked += 1
+    assert checked > 1000
+    # No page requests anything from outside but the feeds' own images.
+    for f in out.rglob("*.html"):
+        text = f.read_text(encoding="utf-8")
+        assert "fonts.googleapis" not in text and "cdn" not in text.split("<main>")[0]
+
+
+def test_rebuild_writes_nothing(built: Project) -> None:
+    before = snapshot(built.out)
+    result = built.build(base_url=BASE, per_page=10, search=False, timezone="Asia/Shanghai")
+    assert result.written == 0 and result.deleted == 0
+    assert snapshot(built.out) == before
+
+
+def test_new_items_rewrite_only_affected_pages(built: Project) -> None:
+    out = built.out
+    old_ids = {i for _, i in live_items(built)}
+    before = snapshot(out)
+    built.set_gen(entries(0, 17))
+    built.run(now=T0 + timedelta(hours=1))
+    result = built.build(base_url=BASE, per_page=10, search=False, timezone="Asia/Shanghai")
+    new_ids = {i for _, i in live_items(built)} - old_ids
+    assert len(new_ids) == 5
+    got = changed(before, snapshot(out))
+    gen = feed_dir("本地", "样例", "生成")
+    # g11 was the newest post of the feed: its page gains a "newer" link.
+    g11 = next(
+        d.name
+        for d in (out / "posts").iterdir()
+        if "Generated post 11<" in (d / "index.html").read_text(encoding="utf-8")
+    )
+    must = {f"posts/{i}/index.html" for i in new_ids} | {
+        "index.html",
+        gen + "index.html",
+        gen + "atom.xml",
+        f"posts/{g11}/index.html",
+        "atom.xml",
+        "sitemap.xml",
+        "archive/2026/10/index.html",
+        "archive/index.html",
+    }
+    may = must | {
+        "c/本地/index.html",
+        "c/本地/atom.xml",
+        "c/本地/样例/index.html",
+        "c/本地/样例/atom.xml",
+    }
+    assert must <= got <= may, (got - may, must - got)
+    assert result.written == len(got)
+
+
+def test_pruned_posts_vanish(built: Project) -> None:
+    out = built.out
+    before_ids = {i for _, i in live_items(built)}
+    built.write_config(keep=5)
+    built.run(now=T0 + timedelta(hours=1))
+    result = built.build(base_url=BASE, per_page=10, search=False, timezone="Asia/Shanghai")
+    pruned = before_ids - {i for _, i in live_items(built)}
+    assert len(pruned) == 7 and result.deleted == 7
+    for i in pruned:
+        assert not (out / "posts" / i).exists()
+    for f in out.rglob("*"):
+        if f.suffix in (".html", ".xml"):
+            text = f.read_text(encoding="utf-8")
+            assert not any(i in text for i in pruned), f
+    with sqlite3.connect(built.config().state_path) as c:
+        paths = {r[0] for r in c.execute("SELECT path FROM site_pages")}
+    assert not any(i in p for p in paths for i in pruned)
+
+
+def test_files_not_ours_are_never_deleted(built: Project) -> None:
+    (built.out / "CNAME").write_text("example.org")
+    (built.out / "posts" / "mine.txt").write_text("hand")
+    built.write_config(keep=3)
+    built.run(now=T0 + timedelta(hours=1))
+    built.build(base_url=BASE, per_page=10, search=False)
+    assert (built.out / "CNAME").is_file() and (built.out / "posts" / "mine.txt").is_file()
+
+
+def test_user_post_template_changes_post_pages_only(built: Project, tmp_path: Path) -> None:
+    user = tmp_path / "theme"
+    user.mkdir()
+    original = (_render.TEMPLATES_DIR / "post.html").read_text(encoding="utf-8")
+    (user / "post.html").write_text(
+        original.replace('<article class="post"', '<article class="post custom-marker"'),
+        encoding="utf-8",
+    )
+    before = snapshot(built.out)
+    built.build(base_url=BASE, per_page=10, search=False, timezone="Asia/Shanghai", templates=user)
+    got = changed(before, snapshot(built.out))
+    posts = {f"posts/{i}/index.html" for _, i in live_items(built)}
+    assert got == posts
+    assert "custom-marker" in (built.out / next(iter(posts))).read_text(encoding="utf-8")
+
+
+def test_subpath_base_url_and_no_base_url(make_project: MakeProject) -> None:
+    p = make_project()
+    p.build(base_url="https://user.github.io/news/", search=False)
+    atom = etree.parse(str(p.out / "atom.xml")).getroot()
+    self_link = atom.find(ATOM + "link[@rel='self']").get("href")
+    assert self_link == "https://user.github.io/news/atom.xml"
+    home = page(p.out, "index.html")
+    assert all(not h.startswith(("/", "http")) for h in home.xpath("//header//a/@href"))
+
+    q = make_project("q")
+    result = q.build(search=False)
+    assert any("base URL" in w for w in result.warnings)
+    locs = [e.text for e in etree.parse(str(q.out / "sitemap.xml")).getroot().iter(SM + "loc")]
+    assert locs and all(not loc.startswith(("http", "/")) for loc in locs)
+
+
+def test_pagefind_indexes_every_post(built: Project) -> None:
+    result = built.build(base_url=BASE, per_page=10, search=True, timezone="Asia/Shanghai")
+    assert result.search_seconds > 0
+    bundle = built.out / "pagefind"
+    assert (bundle / "pagefind.js").is_file()
+    entry = json.loads((bundle / "pagefind-entry.json").read_bytes())
+    assert sum(v["page_count"] for v in entry["languages"].values()) == len(live_items(built))
+    assert {"zh", "en"} <= set(entry["languages"])
+    assert (built.out / "search" / "index.html").is_file()
+    # A second build with search rewrites nothing.
+    before = snapshot(built.out)
+    again = built.build(base_url=BASE, per_page=10, search=True, timezone="Asia/Shanghai")
+    assert again.written == 0
+    assert snapshot(built.out) == before
