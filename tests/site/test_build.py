@@ -332,3 +332,14 @@ def test_pagefind_indexes_every_post(built: Project) -> None:
     again = built.build(base_url=BASE, per_page=10, search=True, timezone="Asia/Shanghai")
     assert again.written == 0
     assert snapshot(built.out) == before
+
+
+def test_search_index_is_rebuilt_only_when_post_pages_change(built: Project) -> None:
+    options = dict(base_url=BASE, per_page=10, timezone="Asia/Shanghai")
+    first = built.build(search=True, **options)
+    assert first.search_seconds > 0
+    entry = built.out / "pagefind/pagefind-entry.json"
+    mtime = entry.stat().st_mtime_ns
+    again = built.build(search=True, **options)
+    assert again.search_seconds == 0 and again.written == 0
+    assert entry.stat().st_mtime_ns == mtime

@@ -163,7 +163,13 @@ def build_site(config: Config, options: SiteOptions, *, now: datetime) -> BuildR
         state.record_site_pages(records, plan.delete)
 
         search_seconds = 0.0
-        if options.search:
+        # Pagefind indexes only post pages: when none was rendered or deleted and the
+        # bundle is there, the index is still exact and rebuilding it would change nothing.
+        posts_changed = any(p.kind == "post" for p in plan.render) or any(
+            p.startswith("posts/") for p in plan.delete
+        )
+        index_present = _exists(writer, "pagefind/pagefind-entry.json")
+        if options.search and (posts_changed or not index_present):
             t0 = time.monotonic()
             written += _search(writer, state, recorded, warnings)
             search_seconds = time.monotonic() - t0
