@@ -126,6 +126,17 @@ def wait_for_pending(project: Path, proc: subprocess.Popen[bytes], limit: float 
     return time.monotonic() - started
 
 
+def wait_for_a_post(project: Path, proc: subprocess.Popen[bytes], limit: float = 60) -> float:
+    """Poll until the run has written its first post file (the write phase began)."""
+    started = time.monotonic()
+    posts_dir = project / "blog/source/_posts"
+    while time.monotonic() - started < limit and proc.poll() is None:
+        if posts_dir.is_dir() and next(posts_dir.rglob("*.md"), None) is not None:
+            break
+        time.sleep(0.005)
+    return time.monotonic() - started
+
+
 def kill_trials(
     base: Path,
     work: Path,
@@ -155,7 +166,7 @@ def kill_trials(
             # Every other trial waits for the write phase (posts marked pending in the
             # state), so kills between "pending" and "written" are always covered.
             extra = rng.uniform(0, write_window)
-            delay = wait_for_pending(project, proc) + extra
+            delay = wait_for_pending(project, proc) + wait_for_a_post(project, proc) + extra
             time.sleep(extra)
         else:
             delay = rng.uniform(0.05, duration)
