@@ -336,27 +336,15 @@ def _cmd_build(
             continue
         from feedsite._targets.site import SiteOptions, build_site
 
-        native = config.native
         now, _seed = _test_settings()
-        result = build_site(
-            config,
-            SiteOptions(
-                out=(out_dir or native.out).absolute(),
-                title=native.title,
-                base_url=native.base_url,
-                templates=native.templates,
-                timezone=config.site.timezone,
-                per_page=native.per_page,
-                search=native.search,
-            ),
-            now=now or datetime.now(UTC),
-        )
+        options = SiteOptions.from_config(config, out_dir)
+        result = build_site(config, options, now=now or datetime.now(UTC))
         for w in result.warnings:
             err.print(f"[yellow]warning:[/] {w}", highlight=False)
         out.print(
             f"native site: {result.posts} posts; {result.written} pages written,"
             f" {result.unchanged} unchanged, {result.deleted} deleted in {result.seconds:.2f} s"
-            f" (search index {result.search_seconds:.2f} s) -> {out_dir or native.out}",
+            f" (search index {result.search_seconds:.2f} s) -> {options.out}",
             highlight=False,
         )
     return code

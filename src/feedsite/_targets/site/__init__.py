@@ -68,6 +68,20 @@ class SiteOptions:
     per_page: int = 30
     search: bool = True
 
+    @classmethod
+    def from_config(cls, config: Config, out: Path | None = None) -> SiteOptions:
+        """The options a config's ``native`` section and ``site.timezone`` describe."""
+        native = config.native
+        return cls(
+            out=(out or native.out).absolute(),
+            title=native.title,
+            base_url=native.base_url,
+            templates=native.templates,
+            timezone=config.site.timezone,
+            per_page=native.per_page,
+            search=native.search,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class BuildResult:
