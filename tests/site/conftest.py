@@ -8,7 +8,7 @@ rsshub-zh corpus laid out by its MANIFEST, plus generated feeds under 本地 ›
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +18,7 @@ import pytest
 from feedsite._run import run
 from feedsite._targets.site import BuildResult, SiteOptions, build_site
 from feedsite.config import Config, load_config
+from tests.helpers.browser import CorpusSite, SiteServer, corpus_site
 from tests.helpers.feeds import Entry, rss
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -118,3 +119,15 @@ def make_project(tmp_path: Path, shared: Path) -> Callable[..., Project]:
         return p
 
     return make
+
+
+# The site the browser and crawler tests walk (one per test module), served on 127.0.0.1.
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> CorpusSite:
+    return corpus_site(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def server(site: CorpusSite) -> Iterator[SiteServer]:
+    with SiteServer(site.out) as s:
+        yield s

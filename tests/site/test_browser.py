@@ -28,7 +28,6 @@ from tests.helpers.browser import (
     SiteServer,
     Tab,
     chinese_word,
-    corpus_site,
     english_word,
     require_cjk_font,
     wait_ready,
@@ -46,17 +45,6 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 #: The pages the tests walk to (names as MANIFEST.json gives them).
 CATEGORY = "二次元"
 POST_FEED = ("新媒体", "观察者网", "头条")
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> CorpusSite:
-    return corpus_site(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def server(site: CorpusSite) -> Iterator[SiteServer]:
-    with SiteServer(site.out) as s:
-        yield s
 
 
 @pytest.fixture(scope="module")

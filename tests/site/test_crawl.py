@@ -24,21 +24,10 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from tests.helpers.browser import BASE_URL, CorpusSite, SiteServer, corpus_site
+from tests.helpers.browser import BASE_URL, CorpusSite, SiteServer
 
 #: Attributes that name a URL the browser loads or the reader follows.
 URL_ATTRS = ("href", "src", "poster")
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> CorpusSite:
-    return corpus_site(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def server(site: CorpusSite) -> Iterator[SiteServer]:
-    with SiteServer(site.out) as s:
-        yield s
 
 
 @dataclass
