@@ -294,8 +294,8 @@ class Proc:
 
     ``maxrss_kib`` is GNU time's ``%M``: the largest peak RSS of one process (the child, or
     a child of its own it waited for). ``tree_kib`` is the largest sum of the RSS of the whole
-    process tree, sampled every ``SAMPLE_SECONDS``: the native build runs Pagefind as a
-    separate binary while Python waits for it, and both are in memory at once.
+    process tree, sampled every ``SAMPLE_SECONDS``: a full native build indexes the posts for
+    search in a child Python process while it renders the pages, and both are in memory at once.
     """
 
     seconds: float
@@ -462,7 +462,7 @@ class Build:
 
     @property
     def peak_kib(self) -> int:
-        """Peak of the whole build: Python and the Pagefind binary together."""
+        """Peak of the whole build: the build and its search-index child together."""
         return max(self.proc.tree_kib, int(self.result["vmhwm_kib"]))
 
 
@@ -973,7 +973,8 @@ def report(s: SizeSamples, per_page: int) -> tuple[list[tuple[str, ...]], list[s
         f"{s.incremental[-1].result['unchanged']:,}, deleted "
         f"{s.incremental[-1].result['deleted']:,}; no-op rebuild: written "
         f"{s.noop[-1].result['written']:,}. Peak memory of the full build: whole process tree "
-        f"{_mib(_rss_of(s.full))} MiB (Python + the Pagefind binary, sampled), Python alone "
+        f"{_mib(_rss_of(s.full))} MiB (the build + its search-index child, sampled), "
+        "build process alone "
         f"{_mib(max(int(b.result['vmhwm_kib']) for b in s.full))} MiB (`VmHWM`), largest single "
         f"process {_mib(max(b.proc.maxrss_kib for b in s.full))} MiB (GNU time). "
         "Python start + imports of the build child: "
@@ -1085,9 +1086,10 @@ def write_docs(body: str, path: Path = DOCS) -> None:
         "landscape theme paginates the index, every category level and the yearly and monthly "
         "archives (30 per page), while the native site has one page per category, site and "
         "feed (showing the newest 30; a feed page lists all its posts) and one unpaginated page "
-        "per month, plus Atom feeds, OPML, a sitemap and the Pagefind bundle (not `.html`, so "
-        "not counted as pages). The native peak memory is the whole process tree: Python and "
-        "the Pagefind binary it runs.\n\n" + body
+        "per month, plus Atom feeds, OPML, a sitemap and the search index (`searchindex/`, "
+        "not `.html`, so not counted as pages). The native peak memory is the whole process "
+        "tree: the build and the child process that indexes the posts for search while the "
+        "pages render.\n\n" + body
     )
     text = path.read_text(encoding="utf-8") if path.exists() else DOCS_INTRO
     start = text.find(SECTION + "\n")

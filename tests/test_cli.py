@@ -194,4 +194,4 @@ def test_run_build_and_build_native(project: Callable[[str], Path], tmp_path: Pa
     assert code == 0 and (tmp_path / "other/sitemap.xml").is_file()
     assert "https://n.example/news/" in (tmp_path / "other/sitemap.xml").read_text()
     code, _, err = run_cli("build", "-c", str(config), "--target", "hexo")
-    assert code == 2 and "hexo generate" in err
+    assert code == 2 and "feedsite init --target hexo" in err, err

@@ -646,9 +646,7 @@ def test_xxe_and_entity_bombs_through_a_run(
     (path.parent / "hostile.xml").write_bytes(xxe(secret.as_uri(), "local"))
 
     out = tmp_path / "run.json"
-    code, seconds, peak = run_measured(
-        ["run", "-c", str(path), "--json"], out, timeout=30
-    )
+    code, seconds, peak = run_measured(["run", "-c", str(path), "--json"], out, timeout=30)
     err = out.with_suffix(".err").read_text(encoding="utf-8", errors="replace")
     assert seconds < 5, f"run took {seconds:.1f} s"
     assert peak < 300 * 1024 * 1024, f"peak RSS {peak / 2**20:.0f} MB"

@@ -127,9 +127,7 @@ def test_bad_encodings_in_a_run(
     feed_server.route("/broken", Response.rss(broken))
     feed_server.route("/gb", Response(200, gb, content_type="application/xml"))
     feed_server.route("/good", Response.rss(FEED))
-    feeds = "".join(
-        f"      {n}: {feed_server.url('/' + n)}\n" for n in ("broken", "gb", "good")
-    )
+    feeds = "".join(f"      {n}: {feed_server.url('/' + n)}\n" for n in ("broken", "gb", "good"))
     result = run(load_config(config_for(project, "  c:\n    s:\n" + feeds)))
     assert result.counts()["feeds_ok"] == 3
     texts = [p.read_text("utf-8") for p in (tmp_path / "blog/source/_posts").rglob("*.md")]

@@ -59,6 +59,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--build", action="store_true", help="build the configured targets after ingesting"
     )
+    run.add_argument(
+        "--target",
+        choices=("hexo", "native"),
+        help="with --build: the output to build (default: site.targets)",
+    )
+
+    init = sub.add_parser("init", help="create a ready project (config, site, workflow)")
+    init.add_argument("dir", nargs="?", default=".", type=Path, help="folder (default: .)")
+    init.add_argument(
+        "--target",
+        choices=("hexo", "native"),
+        default="hexo",
+        help="hexo: a Hexo 8 + Volantis site (default); native: feedsite's own site",
+    )
+    init.add_argument("--force", action="store_true", help="overwrite files that exist")
 
     build = sub.add_parser("build", help="build the site from the state (no fetching)")
     with_config(build)
@@ -84,6 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     remove = sub.add_parser("remove", help="take a post down for good (tombstone its item)")
     with_config(remove)
     remove.add_argument("item_id", metavar="ID", help="the item id (the post's file name)")
+
+    adopt = sub.add_parser("adopt", help="take over the posts of the old GitHub Actions script")
+    with_config(adopt)
+    adopt.add_argument(
+        "--posts", type=Path, help="folder of the old posts (default: <hexo_root>/source/_posts)"
+    )
+    adopt.add_argument("--dry-run", action="store_true", help="write neither files nor state")
+    adopt.add_argument("--json", action="store_true", help="print the result as one JSON object")
     return parser
 
 
@@ -140,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # should not pay for it (startup is part of every run).
     out = cast("Console", _LazyConsole(stderr=False))
     err = cast("Console", _LazyConsole(stderr=True))
+    if args.command == "init":  # the one command without a config: it writes one
+        return _cmd_init(args, out, err)
     try:
         config = load_config(args.config)
     except ConfigError as e:
@@ -152,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_check(config, args, out, err)
         if args.command == "remove":
             return _cmd_remove(config, args.item_id, out, err)
+        if args.command == "adopt":
+            return _cmd_adopt(config, args, out, err)
         if args.command == "status":
             return _cmd_status(config, args, out)
         if args.command == "build":
@@ -206,7 +233,8 @@ def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Consol
     counts = result.counts()
     build_code = EXIT_OK
     if args.build and not args.dry_run:
-        build_code = _cmd_build(config, config.site.targets, None, err, err)
+        targets = (args.target,) if args.target else config.site.targets
+        build_code = _cmd_build(config, targets, None, err, err)
     if args.json:
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
     else:
@@ -325,14 +353,7 @@ def _cmd_build(
     code = EXIT_OK
     for target in targets:
         if target == "hexo":
-            err.print(
-                "[yellow]hexo:[/] the posts are in"
-                f" {config.site.hexo_root / 'source/_posts'}; building the Hexo site from"
-                " feedsite is not supported yet: run `npx hexo generate` in"
-                f" {config.site.hexo_root}",
-                highlight=False,
-            )
-            code = EXIT_USAGE if len(targets) == 1 else code
+            code = max(code, _build_hexo(config, out, err))
             continue
         from feedsite._targets.site import SiteOptions, build_site
 
@@ -348,6 +369,72 @@ def _cmd_build(
             highlight=False,
         )
     return code
+
+
+def _build_hexo(config: Config, out: Console, err: Console) -> int:
+    """Check the posts, run npm when needed and ``hexo generate``; Hexo's output streams."""
+    from feedsite._targets.hexo._build import build_hexo, is_hexo_site, owned_post_paths
+    from feedsite.errors import TargetError
+
+    root = config.site.hexo_root
+    if not is_hexo_site(root):
+        err.print(
+            f"[bold red]hexo:[/] {root} is not a Hexo site (no package.json and _config.yml);"
+            " `feedsite init --target hexo` makes one (the posts are in"
+            f" {root / 'source/_posts'})",
+            highlight=False,
+        )
+        return EXIT_USAGE
+    try:
+        result = build_hexo(
+            root,
+            owned_post_paths(config.state_path),
+            on_line=lambda line: err.out(line, highlight=False),
+        )
+    except TargetError as e:
+        err.print(f"[bold red]hexo build failed:[/] {e}", highlight=False)
+        return EXIT_FAILED
+    installed = ""
+    if result.installed:
+        installed = f"`{' '.join(result.installed)}` {result.npm_seconds:.1f} s, "
+    out.print(
+        f"hexo site: {result.posts} posts checked; {installed}hexo generate"
+        f" {result.hexo_seconds:.1f} s -> {result.public}",
+        highlight=False,
+    )
+    return EXIT_OK
+
+
+def _cmd_init(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Write a new project; refuse to overwrite files without ``--force``."""
+    from feedsite._init import init_project
+    from feedsite.errors import InitError
+
+    folder: Path = args.dir
+    try:
+        result = init_project(folder, target=args.target, force=args.force)
+    except InitError as e:
+        err.print(f"[bold red]init:[/] {e}", highlight=False)
+        return EXIT_USAGE
+    for rel in result.written:
+        verb = "replaced" if rel in result.replaced else "created"
+        out.print(f"{verb} {folder / rel}", highlight=False, markup=False)
+    config = folder / "feedsite.yaml"
+    steps = [f"edit {config}: your RSSHub instance (rsshub.instances) and your feeds"]
+    run = f"feedsite run -c {config} --build"
+    if args.target == "hexo":
+        steps.append(f"{run}   (installs the Node packages on first use, then hexo generate)")
+        steps.append(f"preview: python3 -m http.server -d {folder / 'public'}")
+    else:
+        steps.append(run)
+        steps.append(f"preview: feedsite serve -c {config}")
+    steps.append("publish: push to GitHub, Settings → Pages → Source: GitHub Actions")
+    out.print(
+        "next:\n" + "\n".join(f"  {i}. {s}" for i, s in enumerate(steps, 1)),
+        highlight=False,
+        markup=False,
+    )
+    return EXIT_OK
 
 
 def _cmd_serve(config: Config, out_dir: Path | None, port: int, out: Console) -> int:
@@ -413,6 +500,47 @@ def _cmd_remove(config: Config, item_id: str, out: Console, err: Console) -> int
         err.print(f"[yellow]edited by hand, left in place:[/] {path}", highlight=False)
     out.print(f"item {item_id} tombstoned: it will not come back", highlight=False)
     return EXIT_OK
+
+
+def _cmd_adopt(config: Config, args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Take the old script's posts over (docs/migration.md); exit 1 if a feed could not be read."""
+    from feedsite._run._adopt import adopt
+
+    now, seed = _test_settings()
+    result = adopt(config, posts_dir=args.posts, dry_run=args.dry_run, now=now, seed=seed)
+    if args.json:
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
+        return EXIT_FAILED if result.feeds_failed else EXIT_OK
+    outside: dict[str, int] = {}
+    for lo in result.leftovers:
+        if lo.kind == "unconfigured":
+            folder = lo.path.rpartition("/")[0] or "."
+            outside[folder] = outside.get(folder, 0) + 1
+        elif lo.kind != "feed_failed":
+            err.print(
+                f"[yellow]left alone ({lo.kind}):[/] {lo.path}: {lo.message}", highlight=False
+            )
+    for folder, n in sorted(outside.items()):
+        err.print(
+            f"[yellow]not a configured feed's folder, left alone:[/] {folder}/ ({n} post(s))",
+            highlight=False,
+        )
+    for label, error in result.feeds_failed:
+        err.print(
+            f"[red]feed failed, its posts wait for the next adopt:[/] {label}: {error}",
+            highlight=False,
+        )
+    c = result.counts()
+    verb = "would adopt" if result.dry_run else ("adopted" if result.move else "copied")
+    removed = c["duplicates_removed"]
+    out.print(
+        f"{verb} {c['adopted']} old post(s): {c['matched']} matched to an item of their feed,"
+        f" {c['kept']} kept from their own content; {c['left_alone']} left alone"
+        + (f"; {removed} leftover copies removed" if removed else "")
+        + (" (dry run: nothing written)" if result.dry_run else ""),
+        highlight=False,
+    )
+    return EXIT_FAILED if result.feeds_failed else EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,8 +9,13 @@
     │   └── ParseError     the bytes are not a feed we can read
     ├── StateError         the SQLite state file is unusable
     │   └── LockedError    another run holds the lock
-    └── TargetError        writing an output failed
-        └── UnsafePathError  a path would leave the output root
+    ├── TargetError        writing an output failed
+    │   ├── UnsafePathError  a path would leave the output root
+    │   ├── PostCheckError   a written post would not load in Hexo (names its path)
+    │   └── HexoBuildError   npm or ``hexo generate`` failed (carries their error lines)
+    ├── InitError          ``feedsite init`` would overwrite files or cannot write
+    └── AdoptError         ``feedsite adopt`` cannot take an old site over
+        └── OldPostError   one old post cannot be read (names its path)
 
 Per-feed failures travel through the pipeline as values
 (``feedsite._fetch.FetchFailure``, ``feedsite._plan.FeedOutcome("failed")``):
@@ -85,3 +90,43 @@ class TargetError(FeedsiteError):
 
 class UnsafePathError(TargetError, ValueError):
     """A computed path would escape the output root."""
+
+
+class AdoptError(FeedsiteError):
+    """``feedsite adopt`` cannot take an old site over (e.g. no posts folder)."""
+
+
+class OldPostError(AdoptError):
+    """One old-script post cannot be read. Travels as a value in adopt's result.
+
+    Args:
+        path: the post's path, relative to the posts folder.
+        message: what is wrong with it.
+    """
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.message = message
+        super().__init__(f"{path}: {message}")
+
+
+class PostCheckError(TargetError):
+    """A post would not load in Hexo as written (checked before Hexo runs).
+
+    Args:
+        path: the post file.
+        reason: what is wrong with it.
+    """
+
+    def __init__(self, path: object, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class HexoBuildError(TargetError):
+    """npm or ``hexo generate`` failed; the message carries the tool's own error lines."""
+
+
+class InitError(FeedsiteError):
+    """``feedsite init`` would overwrite files (without ``--force``) or cannot write."""

@@ -166,15 +166,15 @@ class CorpusSite:
     result: Any
 
     def post_dirs(self) -> list[str]:
-        """Every post folder name under ``posts/`` on disk."""
-        return sorted(p.parent.name for p in (self.out / "posts").glob("*/index.html"))
+        """Every post page's name under ``posts/`` on disk (its uid, without ``.html``)."""
+        return sorted(p.stem for p in (self.out / "posts").glob("*.html"))
 
     def post_for_link(self, link: str) -> str | None:
-        """The folder name of the one post page linking to ``link``; None if not exactly one."""
+        """The uid of the one post page linking to ``link``; None if not exactly one."""
         needles = {f'href="{html.escape(link)}"', f'href="{link}"'}
         found = [
-            p.parent.name
-            for p in (self.out / "posts").glob("*/index.html")
+            p.stem
+            for p in (self.out / "posts").glob("*.html")
             if any(n in p.read_text(encoding="utf-8") for n in needles)
         ]
         return found[0] if len(found) == 1 else None

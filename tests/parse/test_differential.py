@@ -44,7 +44,6 @@ FIELDS = ("title", "link", "guid", "date", "body")
 THRESHOLD = 0.99
 
 
-
 @dataclass(frozen=True)
 class Disagreement:
     feed: str

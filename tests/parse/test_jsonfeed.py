@@ -14,7 +14,6 @@ SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 EXAMPLES = sorted((SHARED / "corpora" / "jsonfeed").glob("*.json"))
 
 
-
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_spec_example(path: Path) -> None:
     document = json.loads(path.read_text())

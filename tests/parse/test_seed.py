@@ -11,7 +11,6 @@ SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 SEED = SHARED / "seed" / "guancha-headline.xml"
 
 
-
 def cdata_of_item_description(document: bytes) -> str:
     """The item's description CDATA, cut out of the bytes by hand."""
     item = document[document.index(b"<item>") :]

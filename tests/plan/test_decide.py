@@ -111,3 +111,22 @@ def test_unconfigured_feed_is_removed() -> None:
     assert [x.path for x in d.deletes] == [other.path]
     assert d.forget_feeds == ['["x","y","z"]']
     assert d.removed_feeds == [("x › y › z", 1)]
+
+
+def test_a_moved_post_deletes_its_old_file_only_if_untouched() -> None:
+    """A post recorded at another path (an older naming rule) moves; a hand edit stays."""
+    stored = {FEED.key: [live(0), live(1)]}
+    old0 = StoredPost("old/0.md", FEED.key, item_id(item(0)), "sha", "rk", 1, 1)
+    old1 = StoredPost("old/1.md", FEED.key, item_id(item(1)), "sha", "rk", 1, 1)
+    d = decide(
+        plan_input(
+            stored_items=stored,
+            stored_posts={old0.path: old0, old1.path: old1},
+            disk={old0.path: "ok", old1.path: "edited"},
+            outcomes={FEED.key: parsed(0, 1)},
+        )
+    )
+    assert [x.path for x in d.deletes] == [old0.path]
+    assert old1.path in d.releases
+    assert old1.path in d.reports[0].edited
+    assert {j.path for j in d.renders} == {post_of(0).path, post_of(1).path}

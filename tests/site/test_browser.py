@@ -62,7 +62,7 @@ def screenshot(page: Page, name: str) -> None:
 
 def post_uid(href: str) -> str:
     """The post folder name a link points to ("" when it is no post link)."""
-    m = re.search(r"/posts/([^/]+)/(?:index\.html)?$", href)
+    m = re.search(r"/posts/([^/]+)\.html$", href)
     return m.group(1) if m else ""
 
 
@@ -253,7 +253,7 @@ def test_search(browser: Browser, server: SiteServer, site: CorpusSite) -> None:
     # ?q= in the address runs the search on load.
     goto(tab, server.url(f"search/index.html?q={quote(zh)}"))
     expect(page.locator("#results li > a").first).to_have_attribute(
-        "href", re.compile(f"/posts/{zh_uid}/")
+        "href", re.compile(f"/posts/{zh_uid}\\.html")
     )
     # A result opens its post.
     click_to(tab, "#results li > a >> nth=0")
@@ -266,7 +266,7 @@ def test_search(browser: Browser, server: SiteServer, site: CorpusSite) -> None:
 
 def test_dark_mode(browser: Browser, server: SiteServer, site: CorpusSite) -> None:
     tab = browser.open(dark=True)
-    for path in ("/", f"posts/{site.post_dirs()[0]}/index.html", "search/index.html"):
+    for path in ("/", f"posts/{site.post_dirs()[0]}.html", "search/index.html"):
         goto(tab, server.url(path))
         bg, fg = tab.page.evaluate(
             """() => { const s = getComputedStyle(document.body);

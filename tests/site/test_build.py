@@ -17,6 +17,7 @@ from lxml import html as lhtml
 
 from feedsite._targets._paths import safe_component
 from feedsite._targets.site import _render
+from feedsite._targets.site._plan import ATOM_ENTRIES
 from tests.site.conftest import T0, Project, entries
 
 BASE = "https://user.github.io/news"
@@ -54,7 +55,7 @@ def post_links(doc: lhtml.HtmlElement, xpath: str) -> list[str]:
     for href in doc.xpath(xpath + "//a/@href"):
         parts = unquote(href).split("/")
         if "posts" in parts:
-            ids.append(parts[parts.index("posts") + 1])
+            ids.append(parts[parts.index("posts") + 1].removesuffix(".html"))
     return list(dict.fromkeys(ids))
 
 
@@ -75,10 +76,10 @@ def test_every_live_item_has_a_post_page_and_listings(built: Project) -> None:
     out = built.out
     live = live_items(built)
     ids = {item_id for _, item_id in live}
-    assert {d.name for d in (out / "posts").iterdir()} == ids
+    assert {d.name for d in (out / "posts").iterdir()} == {f"{i}.html" for i in ids}
     for item_id in ids:
-        doc = page(out, f"posts/{item_id}/index.html")
-        assert doc.xpath("//article[@data-pagefind-body]")
+        doc = page(out, f"posts/{item_id}.html")
+        assert doc.xpath("//article[@class='post']")
         assert doc.get("lang") in ("zh", "en")
         for img in doc.xpath("//img"):
             assert img.get("referrerpolicy") == "no-referrer"
@@ -141,7 +142,7 @@ def test_atom_feeds_opml_sitemap(built: Project) -> None:
     live = live_items(built)
     root = etree.parse(str(out / "atom.xml")).getroot()
     entries_ = root.findall(ATOM + "entry")
-    assert len(entries_) == min(50, len(live))
+    assert len(entries_) == min(ATOM_ENTRIES, len(live))
     for e in entries_:
         assert e.find(ATOM + "link").get("href").startswith(BASE + "/posts/")
     parsed = feedparser.parse((out / "atom.xml").read_bytes())
@@ -234,15 +235,15 @@ def test_new_items_rewrite_only_affected_pages(built: Project) -> None:
     gen = feed_dir("本地", "样例", "生成")
     # g11 was the newest post of the feed: its page gains a "newer" link.
     g11 = next(
-        d.name
+        d.stem
         for d in (out / "posts").iterdir()
-        if "Generated post 11<" in (d / "index.html").read_text(encoding="utf-8")
+        if "Generated post 11<" in d.read_text(encoding="utf-8")
     )
-    must = {f"posts/{i}/index.html" for i in new_ids} | {
+    must = {f"posts/{i}.html" for i in new_ids} | {
         "index.html",
         gen + "index.html",
         gen + "atom.xml",
-        f"posts/{g11}/index.html",
+        f"posts/{g11}.html",
         "atom.xml",
         "sitemap.xml",
         "archive/2026/10/index.html",
@@ -267,7 +268,7 @@ def test_pruned_posts_vanish(built: Project) -> None:
     pruned = before_ids - {i for _, i in live_items(built)}
     assert len(pruned) == 7 and result.deleted == 7
     for i in pruned:
-        assert not (out / "posts" / i).exists()
+        assert not (out / "posts" / f"{i}.html").exists()
     for f in out.rglob("*"):
         if f.suffix in (".html", ".xml"):
             text = f.read_text(encoding="utf-8")
@@ -297,7 +298,7 @@ def test_user_post_template_changes_post_pages_only(built: Project, tmp_path: Pa
     before = snapshot(built.out)
     built.build(base_url=BASE, per_page=10, search=False, timezone="Asia/Shanghai", templates=user)
     got = changed(before, snapshot(built.out))
-    posts = {f"posts/{i}/index.html" for _, i in live_items(built)}
+    posts = {f"posts/{i}.html" for _, i in live_items(built)}
     assert got == posts
     assert "custom-marker" in (built.out / next(iter(posts))).read_text(encoding="utf-8")
 
@@ -318,14 +319,27 @@ def test_subpath_base_url_and_no_base_url(make_project: MakeProject) -> None:
     assert locs and all(not loc.startswith(("http", "/")) for loc in locs)
 
 
-def test_pagefind_indexes_every_post(built: Project) -> None:
+def index_docs(out: Path) -> dict[str, tuple[str, int]]:
+    """Live documents of the published search index: page path → (segment id, number)."""
+    meta = json.loads((out / "searchindex/meta.json").read_bytes())
+    docs: dict[str, tuple[str, int]] = {}
+    for seg in meta["segments"]:
+        for n in range(seg["docs"]):
+            if n in seg["dead"]:
+                continue
+            chunk = json.loads(
+                (out / f"searchindex/{seg['id']}/d{n // meta['chunk']}.json").read_bytes()
+            )
+            path = chunk[n % meta["chunk"]][0]
+            assert path not in docs, f"{path} indexed twice"
+            docs[path] = (seg["id"], n)
+    return docs
+
+
+def test_search_index_holds_every_post_once(built: Project) -> None:
     result = built.build(base_url=BASE, per_page=10, search=True, timezone="Asia/Shanghai")
     assert result.search_seconds > 0
-    bundle = built.out / "pagefind"
-    assert (bundle / "pagefind.js").is_file()
-    entry = json.loads((bundle / "pagefind-entry.json").read_bytes())
-    assert sum(v["page_count"] for v in entry["languages"].values()) == len(live_items(built))
-    assert {"zh", "en"} <= set(entry["languages"])
+    assert set(index_docs(built.out)) == {f"posts/{i}.html" for _, i in live_items(built)}
     assert (built.out / "search" / "index.html").is_file()
     # A second build with search rewrites nothing.
     before = snapshot(built.out)
@@ -334,12 +348,41 @@ def test_pagefind_indexes_every_post(built: Project) -> None:
     assert snapshot(built.out) == before
 
 
-def test_search_index_is_rebuilt_only_when_post_pages_change(built: Project) -> None:
+def test_search_index_updates_by_segments(built: Project) -> None:
+    """New posts go into a new segment; the old segment's files keep their bytes and mtimes."""
     options = dict(base_url=BASE, per_page=10, timezone="Asia/Shanghai")
-    first = built.build(search=True, **options)
-    assert first.search_seconds > 0
-    entry = built.out / "pagefind/pagefind-entry.json"
-    mtime = entry.stat().st_mtime_ns
-    again = built.build(search=True, **options)
-    assert again.search_seconds == 0 and again.written == 0
-    assert entry.stat().st_mtime_ns == mtime
+    built.build(search=True, **options)
+    first = index_docs(built.out)
+    (old_segment,) = {seg for seg, _n in first.values()}
+    before = snapshot(built.out)
+    built.set_gen(entries(0, 17))
+    built.run(now=T0 + timedelta(hours=1))
+    built.build(search=True, **options)
+    after = index_docs(built.out)
+    assert set(after) == {f"posts/{i}.html" for _, i in live_items(built)}
+    new = set(after) - set(first)
+    assert len(new) == 5 and len({after[p][0] for p in new}) == 1
+    assert {after[p][0] for p in new} != {old_segment}
+    got = changed(before, snapshot(built.out))
+    index_changed = {p for p in got if p.startswith("searchindex/")}
+    assert index_changed and all(
+        p == "searchindex/meta.json" or not p.startswith(f"searchindex/{old_segment}/")
+        for p in index_changed
+    ), index_changed
+
+    # Pruned posts become dead documents, and their pages leave the index's live set.
+    built.write_config(keep=5)
+    built.run(now=T0 + timedelta(hours=2))
+    built.build(search=True, **options)
+    assert set(index_docs(built.out)) == {f"posts/{i}.html" for _, i in live_items(built)}
+
+
+def test_search_index_rebuilt_when_a_file_is_lost(built: Project) -> None:
+    options = dict(base_url=BASE, per_page=10, timezone="Asia/Shanghai")
+    built.build(search=True, **options)
+    meta = json.loads((built.out / "searchindex/meta.json").read_bytes())
+    seg = meta["segments"][0]["id"]
+    (built.out / f"searchindex/{seg}/s0.json").unlink()
+    built.build(search=True, **options)
+    assert (built.out / f"searchindex/{seg}/s0.json").is_file()  # same posts, same segment
+    assert set(index_docs(built.out)) == {f"posts/{i}.html" for _, i in live_items(built)}

@@ -138,7 +138,7 @@ def test_no_broken_links(crawled: Crawl) -> None:
 
 
 def test_every_post_is_reachable(crawled: Crawl, site: CorpusSite) -> None:
-    posts = {f"posts/{uid}/index.html" for uid in site.post_dirs()}
+    posts = {f"posts/{uid}.html" for uid in site.post_dirs()}
     assert len(posts) == len(site.entries), "not every corpus entry became a post page"
     missing = sorted(posts - crawled.pages)
     assert not missing, f"{len(missing)} of {len(posts)} posts are not linked: {missing[:10]}"

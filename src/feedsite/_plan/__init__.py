@@ -324,8 +324,14 @@ def _keep(
     )
     post = inp.stored_posts.get(path)
     old = posts_by_item.get((key, cand.iid))
-    if old is not None and old.path != path:
-        out.deletes.append(PostDelete(old.path, "pruned"))
+    if old is not None and old.path != path:  # the item's post moved: the old file goes
+        old_disk = inp.disk.get(old.path, "missing")
+        if old_disk == "ok":
+            out.deletes.append(PostDelete(old.path, "pruned"))
+        else:  # edited by hand (kept, reported) or already gone: only forgotten
+            if old_disk == "edited":
+                report.edited.append(old.path)
+            out.releases.append(old.path)
     disk = inp.disk.get(path, "missing") if post is not None else "missing"
     if post is not None and disk == "edited":
         report.edited.append(path)

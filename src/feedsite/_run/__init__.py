@@ -25,6 +25,7 @@ import yaml
 from feedsite._clean import clean_key
 from feedsite._plan import Decision, PlanInput, decide
 from feedsite._store import State
+from feedsite._store._lock import locked
 from feedsite._targets._writer import Writer
 from feedsite._targets.hexo import POSTS_DIR
 from feedsite.config import NO_TIMEZONE_WARNING, Config
@@ -32,7 +33,6 @@ from feedsite.types import RenderSettings
 
 from ._apply import TARGET, apply, clean_items, observe, settle
 from ._ingest import ingest
-from ._lock import locked
 
 
 @dataclass(slots=True)

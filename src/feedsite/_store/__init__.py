@@ -12,7 +12,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -52,10 +52,29 @@ class LiveItem:
     title: str
     author: str | None
     images: tuple[str, ...]
-    #: The first characters of the cleaned body (for excerpts).
+    #: The site's cached card for this version of the item (None: compute it anew).
+    card: SiteCard | None
+    #: Without a card: the first characters of the cleaned body (for excerpts).
     body_head: str
-    #: The cleaned body from its first ``<img`` on (a few characters), None without one.
+    #: Without a card: the cleaned body from its first ``<img`` on (a few characters).
     first_img: str | None
+
+    @property
+    def source_key(self) -> str:
+        """What a card of this item is derived from (its body and title)."""
+        return f"{self.content_hash}.{self.clean_key}"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteCard:
+    """What the static site derived from an item's body (cached in ``site_cards``)."""
+
+    feed_key: str
+    item_id: str
+    source_key: str
+    excerpt: str
+    lang: str
+    first_img_src: str | None
 
 
 #: A pending post's bytes reached the disk: they become the recorded ones.
@@ -64,6 +83,10 @@ _MARK_WRITTEN = (
     " size=?, mtime_ns=?, pending_sha256=NULL, pending_render_key=NULL"
     " WHERE target=? AND path=?"
 )
+
+
+def _key(item: LiveItem) -> tuple[str, str]:
+    return (item.feed_key, item.item_id)
 
 
 def _ts(dt: datetime | None) -> str | None:
@@ -271,19 +294,31 @@ class State:
     # -- reads for the static site (feedsite build) ----------------------------
 
     def live_items(self, feed_keys: Iterable[str]) -> list[LiveItem]:
-        """Every live item of the given feeds, without full bodies (see :class:`LiveItem`)."""
+        """Every live item of the given feeds, without full bodies (see :class:`LiveItem`).
+
+        One scan of a covering index; the start of the body is read only for items
+        without an up-to-date card.
+        """
         wanted = set(feed_keys)
         out: list[LiveItem] = []
+        stale: list[tuple[str, str]] = []
         for row in self._conn.execute(
-            "SELECT feed_key, item_id, first_seen, seq, date, content_hash, clean_key, link,"
-            " title, author, images, substr(body_clean, 1, ?),"
-            " CASE WHEN instr(body_clean, '<img') > 0"
-            " THEN substr(body_clean, instr(body_clean, '<img'), ?) END"
-            " FROM items WHERE status = 'live'",
-            (_HEAD_CHARS, _HEAD_CHARS),
+            "SELECT i.feed_key, i.item_id, i.first_seen, i.seq, i.date, i.content_hash,"
+            " i.clean_key, i.link, i.title, i.author, i.images,"
+            " c.source_key, c.excerpt, c.lang, c.first_img_src"
+            " FROM items i LEFT JOIN site_cards c"
+            " ON c.feed_key = i.feed_key AND c.item_id = i.item_id"
+            " WHERE i.status = 'live'"
         ):
             if row[0] not in wanted:
                 continue
+            source_key = f"{row[5]}.{row[6]}"
+            card = None
+            if row[11] == source_key:
+                card = SiteCard(row[0], row[1], source_key, row[12], row[13], row[14])
+            else:
+                stale.append((row[0], row[1]))
+            images = row[10]
             out.append(
                 LiveItem(
                     feed_key=row[0],
@@ -296,22 +331,72 @@ class State:
                     link=row[7],
                     title=row[8] or "",
                     author=row[9],
-                    images=tuple(json.loads(row[10] or "[]")),
-                    body_head=row[11] or "",
-                    first_img=row[12],
+                    images=() if not images or images == "[]" else tuple(json.loads(images)),
+                    card=card,
+                    body_head="",
+                    first_img=None,
                 )
             )
+        if stale:
+            heads = self._body_heads(stale)
+            out = [
+                it if it.card is not None else replace(it, **heads.get(_key(it), {})) for it in out
+            ]
         return out
 
+    def _body_heads(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """``body_head`` and ``first_img`` (see :class:`LiveItem`) of the given items."""
+        wanted = set(keys)
+        ids = sorted({item_id for _feed, item_id in keys})
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for feed_key, item_id, head, img in self._conn.execute(
+                "SELECT feed_key, item_id, substr(body_clean, 1, ?),"
+                " CASE WHEN instr(body_clean, '<img') > 0"
+                " THEN substr(body_clean, instr(body_clean, '<img'), ?) END"
+                f" FROM items WHERE item_id IN ({','.join('?' * len(chunk))})",
+                (_HEAD_CHARS, _HEAD_CHARS, *chunk),
+            ):
+                if (feed_key, item_id) in wanted:
+                    out[(feed_key, item_id)] = {"body_head": head or "", "first_img": img}
+        return out
+
+    def record_site_cards(self, cards: Sequence[SiteCard]) -> None:
+        """Cache new cards and forget those of items no longer live."""
+        if not cards:
+            return
+        with self._transaction() as c:
+            c.executemany(
+                "INSERT INTO site_cards (feed_key, item_id, source_key, excerpt, lang,"
+                " first_img_src) VALUES (?,?,?,?,?,?) ON CONFLICT (feed_key, item_id) DO UPDATE"
+                " SET source_key=excluded.source_key, excerpt=excluded.excerpt,"
+                " lang=excluded.lang, first_img_src=excluded.first_img_src",
+                [
+                    (k.feed_key, k.item_id, k.source_key, k.excerpt, k.lang, k.first_img_src)
+                    for k in cards
+                ],
+            )
+            c.execute(
+                "DELETE FROM site_cards WHERE NOT EXISTS (SELECT 1 FROM items i"
+                " WHERE i.feed_key = site_cards.feed_key AND i.item_id = site_cards.item_id"
+                " AND i.status = 'live')"
+            )
+
     def bodies(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """The cleaned bodies of the given (feed_key, item_id) items."""
+        """The cleaned bodies of the given (feed_key, item_id) items (one query per 500)."""
+        wanted = set(keys)
+        ids = sorted({item_id for _feed, item_id in wanted})
         out: dict[tuple[str, str], str] = {}
-        for key in keys:
-            row = self._conn.execute(
-                "SELECT body_clean FROM items WHERE feed_key = ? AND item_id = ?", key
-            ).fetchone()
-            if row is not None:
-                out[key] = row[0] or ""
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for feed_key, item_id, body in self._conn.execute(
+                f"SELECT feed_key, item_id, body_clean FROM items WHERE item_id IN ({marks})",
+                chunk,
+            ):
+                if (feed_key, item_id) in wanted:
+                    out[(feed_key, item_id)] = body or ""
         return out
 
     def site_pages(self) -> dict[str, tuple[str, str]]:

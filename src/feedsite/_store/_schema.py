@@ -76,6 +76,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             sha256 TEXT NOT NULL                  -- bytes last written
         ) WITHOUT ROWID""",
     ),
+    # 4: the static site's cache of what each live item's card shows
+    (
+        """CREATE TABLE site_cards (
+            feed_key TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            source_key TEXT NOT NULL,             -- the item's content_hash.clean_key
+            excerpt TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            first_img_src TEXT,                   -- src of the body's first <img>
+            PRIMARY KEY (feed_key, item_id)
+        ) WITHOUT ROWID""",
+        # Lists the live items without reading their (large) rows.
+        """CREATE INDEX items_live ON items (status, feed_key, item_id, first_seen, seq, date,
+            content_hash, clean_key, link, title, author, images)""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import itertools
 import os
@@ -37,8 +38,8 @@ class Writer:
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
-        self._dirty_files: list[Path] = []
-        self._dirty_dirs: set[Path] = set()
+        self._dirty_files: list[str | Path] = []
+        self._dirty_dirs: set[str | Path] = set()
         #: Folders already checked to lie inside the root (existing ones only),
         #: relative folder → absolute folder as a string (path strings, not
         #: pathlib, keep a stat of 10,000 posts in milliseconds).
@@ -46,6 +47,8 @@ class Writer:
         self._root_str = str(self.root)
         #: Names temp files uniquely within this process (the pid covers the rest).
         self._serial = itertools.count()
+        #: Folders this writer created or found (absolute strings): no mkdir for each file.
+        self._made_dirs: set[str] = set()
 
     def resolve(self, relpath: str) -> Path:
         """Absolute path of ``relpath`` under the root.
@@ -82,21 +85,22 @@ class Writer:
 
     def write(self, relpath: str, data: bytes) -> Written:
         """Atomically write ``data`` unless the file already holds exactly it."""
-        path = self.resolve(relpath)
+        path = self._abspath(relpath)
+        folder = os.path.dirname(path)
         try:
             try:
                 st = os.lstat(path)
             except FileNotFoundError:
                 st = None
-            if (
-                st is not None
-                and stat.S_ISREG(st.st_mode)
-                and st.st_size == len(data)
-                and path.read_bytes() == data
-            ):
-                return Written(False, st.st_size, st.st_mtime_ns)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = self._create_temp(path.parent)
+            if st is not None and stat.S_ISREG(st.st_mode) and st.st_size == len(data):
+                with open(path, "rb") as f:
+                    if f.read() == data:
+                        return Written(False, st.st_size, st.st_mtime_ns)
+            if st is None and folder not in self._made_dirs:
+                os.makedirs(folder, exist_ok=True)
+                self._made_dirs.add(folder)
+                self._safe_dirs.setdefault(relpath.rpartition("/")[0], folder)
+            fd, tmp = self._create_temp(folder)
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
@@ -105,15 +109,16 @@ class Writer:
                 # Renaming over a symlink replaces the link itself, never its target.
                 os.replace(tmp, path)
             except BaseException:
-                Path(tmp).unlink(missing_ok=True)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
                 raise
         except OSError as e:
             raise TargetError(f"cannot write {path}: {e.strerror or e}") from e
         self._dirty_files.append(path)
-        self._dirty_dirs.add(path.parent)
+        self._dirty_dirs.add(folder)
         return Written(True, written.st_size, written.st_mtime_ns)
 
-    def _create_temp(self, folder: Path) -> tuple[int, str]:
+    def _create_temp(self, folder: str) -> tuple[int, str]:
         """A new temp file in ``folder`` (same filesystem as its target, so rename is atomic)."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
         while True:
@@ -154,6 +159,7 @@ class Writer:
             except OSError:
                 break
             self._safe_dirs.clear()  # a removed folder must be checked again if re-made
+            self._made_dirs.clear()
             self._dirty_dirs.add(parent.parent)
             parent = parent.parent
         return True
@@ -198,7 +204,7 @@ def _load_libc() -> ctypes.CDLL | None:
 _LIBC = _load_libc()
 
 
-def _fsync(path: Path) -> None:
+def _fsync(path: str | Path) -> None:
     """fsync a file or a folder (a folder's fsync makes its entries durable)."""
     try:
         fd = os.open(path, os.O_RDONLY)

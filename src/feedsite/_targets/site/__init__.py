@@ -3,7 +3,7 @@
 Renders a static site from the state (the same live items the Hexo target
 posts): a home page of the newest posts, a page per category, site and feed, a
 page per post, archives by month, Atom feeds, an OPML file, a sitemap and a
-Pagefind search index. See ``_plan`` for the page set and the manifest.
+search index (``_search``). See ``_plan`` for the page set and the manifest.
 
 The shell here reads the state, asks :func:`plan_pages` (pure) what to render,
 renders only pages whose input key changed, writes through the one guarded
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,17 +25,17 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from feedsite._run._lock import locked
 from feedsite._store import State
+from feedsite._store._lock import locked
 from feedsite._targets._writer import Writer
 from feedsite.config import Config, FeedSpec
-from feedsite.errors import TargetError
+from feedsite.errors import FeedsiteError, TargetError
 
+from . import _indexer as indexer
 from ._html import prepare_body
 from ._model import FeedRef, Page, PagePlan, Settings, SitePost
 from ._plan import plan_pages, site_posts
 from ._render import Renderer, environment, static_files, templates_key
-from ._search import index_posts, normalize
 
 __all__ = [
     "BuildResult",
@@ -52,8 +51,8 @@ __all__ = [
 NO_BASE_URL_WARNING = (
     "no base URL set: Atom feeds and the sitemap use relative URLs (set the site's base URL)"
 )
-#: Manifest key of files Pagefind wrote.
-_SEARCH_KEY = "pagefind"
+#: Pages rendered per batch of bodies read from the state.
+_BATCH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +157,8 @@ def build_site(config: Config, options: SiteOptions, *, now: datetime) -> BuildR
     feeds = feed_refs(config)
     writer = Writer(options.out)
     with locked(config.state_path), State.open(config.state_path, create=False) as state:
-        posts = site_posts(state.live_items(f.key for f in feeds), feeds, settings)
+        posts, new_cards = site_posts(state.live_items(f.key for f in feeds), feeds, settings)
+        state.record_site_cards(new_cards)
         recorded = state.site_pages()
         manifest = {
             path: key if _exists(writer, path) else "" for path, (key, _sha) in recorded.items()
@@ -170,6 +170,8 @@ def build_site(config: Config, options: SiteOptions, *, now: datetime) -> BuildR
             manifest,
             static={p: hashlib.sha256(d).hexdigest() for p, d in static.items()},
         )
+        # A large search update runs in a child process while the pages render.
+        job = indexer.start(writer, state, recorded, posts, zone) if options.search else None
         pages_written, records = _write(plan, state, writer, recorded, env, settings, static)
         written = pages_written
         deleted = _delete(plan.delete, writer, recorded, warnings)
@@ -177,16 +179,19 @@ def build_site(config: Config, options: SiteOptions, *, now: datetime) -> BuildR
         state.record_site_pages(records, plan.delete)
 
         search_seconds = 0.0
-        # Pagefind indexes only post pages: when none was rendered or deleted and the
-        # bundle is there, the index is still exact and rebuilding it would change nothing.
-        posts_changed = any(p.kind == "post" for p in plan.render) or any(
-            p.startswith("posts/") for p in plan.delete
-        )
-        index_present = _exists(writer, "pagefind/pagefind-entry.json")
-        if options.search and (posts_changed or not index_present):
-            t0 = time.monotonic()
-            written += _search(writer, state, recorded, warnings)
-            search_seconds = time.monotonic() - t0
+        if job is not None:
+            try:
+                changed, search_seconds = indexer.finish(
+                    job,
+                    writer,
+                    state,
+                    recorded,
+                    lambda paths: _delete(paths, writer, recorded, warnings),
+                )
+            except FeedsiteError as e:
+                warnings.append(f"search index not updated: {e}")
+            else:
+                written += changed
     return BuildResult(
         written=written,
         unchanged=len(plan.pages) - pages_written,
@@ -215,27 +220,33 @@ def _write(
     settings: Settings,
     static: dict[str, bytes],
 ) -> tuple[int, list[tuple[str, str, str]]]:
-    """Render and write the pages whose key changed; returns (files changed, manifest rows)."""
-    need: dict[str, tuple[tuple[str, str], str | None]] = {}
-    for page in plan.render:
-        if page.kind in ("post", "atom"):
-            for p in page.posts:
-                need[p.uid] = ((p.feed_key, p.item_id), p.link)
-    by_key = state.bodies(key for key, _link in need.values())
-    bodies = {
-        uid: prepare_body(by_key.get(key, ""), link, settings.image_proxy)
-        for uid, (key, link) in need.items()
-    }
+    """Render and write the pages whose key changed; returns (files changed, manifest rows).
+
+    Pages go in batches, each with the bodies it needs read in one go: a full build of
+    10,000 posts never holds every body at once.
+    """
     # Own every new path before its file appears (a killed build leaves no stray file).
     state.record_site_pages([(p.path, "", "") for p in plan.render if p.path not in recorded], ())
     renderer = Renderer(env, settings, plan, static)
     changed = 0
     records: list[tuple[str, str, str]] = []
-    for page in plan.render:
-        data = _render_page(renderer, page, bodies)
-        if writer.write(page.path, data).changed:
-            changed += 1
-        records.append((page.path, page.key, hashlib.sha256(data).hexdigest()))
+    for start in range(0, len(plan.render), _BATCH):
+        batch = plan.render[start : start + _BATCH]
+        need: dict[str, tuple[tuple[str, str], str | None]] = {}
+        for page in batch:
+            if page.kind in ("post", "atom"):
+                for p in page.posts:
+                    need[p.uid] = ((p.feed_key, p.item_id), p.link)
+        by_key = state.bodies(key for key, _link in need.values())
+        bodies = {
+            uid: prepare_body(by_key.get(key, ""), link, settings.image_proxy)
+            for uid, (key, link) in need.items()
+        }
+        for page in batch:
+            data = _render_page(renderer, page, bodies)
+            if writer.write(page.path, data).changed:
+                changed += 1
+            records.append((page.path, page.key, hashlib.sha256(data).hexdigest()))
     return changed, records
 
 
@@ -271,38 +282,3 @@ def _delete(
         if writer.delete(path):
             deleted += 1
     return deleted
-
-
-def _search(
-    writer: Writer,
-    state: State,
-    recorded: dict[str, tuple[str, str]],
-    warnings: list[str],
-) -> int:
-    """Index the post pages and publish the bundle under ``pagefind/``; returns files changed."""
-    with tempfile.TemporaryDirectory(prefix="feedsite-pagefind-") as tmp:
-        bundle = Path(tmp) / "pagefind"
-        try:
-            index_posts(writer.root, bundle)
-        except TargetError as e:
-            warnings.append(f"search index not updated: {e}")
-            return 0
-        files: dict[str, bytes] = {}
-        for folder, _dirs, names in os.walk(bundle):
-            for name in names:
-                full = Path(folder) / name
-                rel = "pagefind/" + full.relative_to(bundle).as_posix()
-                files[rel] = normalize(rel, full.read_bytes())
-    old = [p for p in recorded if p.startswith("pagefind/")]
-    state.record_site_pages([(p, "", "") for p in files if p not in recorded], ())
-    changed = 0
-    rows = []
-    for path, data in sorted(files.items()):
-        if writer.write(path, data).changed:
-            changed += 1
-        rows.append((path, _SEARCH_KEY, hashlib.sha256(data).hexdigest()))
-    gone = [p for p in old if p not in files]
-    _delete(gone, writer, recorded, warnings)
-    writer.sync()
-    state.record_site_pages(rows, gone)
-    return changed

@@ -49,7 +49,7 @@ def month_dir(year: int, month: int) -> str:
 class SitePost:
     """One live item as the site shows it (everything but its full body)."""
 
-    #: The post's folder name under posts/: the item id (``<id>-<8 hex>`` for the same
+    #: The post's file name under posts/ (without .html): the item id (``<id>-<8 hex>`` for the same
     #: item in a second feed).
     uid: str
     item_id: str
@@ -76,7 +76,7 @@ class SitePost:
 
     @property
     def path(self) -> str:
-        return f"posts/{self.uid}/index.html"
+        return f"posts/{self.uid}.html"
 
     @property
     def category_path(self) -> str:

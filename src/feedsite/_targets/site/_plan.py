@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from feedsite._store import LiveItem
+from feedsite._store import LiveItem, SiteCard
 from feedsite._targets.hexo._cover import first_img_src
 
 from ._model import (
@@ -36,9 +36,10 @@ from ._model import (
     month_dir,
     site_dir,
 )
+from ._search import INDEX_DIR
 
 #: Entries of each Atom feed.
-ATOM_ENTRIES = 50
+ATOM_ENTRIES = 20
 #: Characters of a card's excerpt.
 EXCERPT_CHARS = 140
 
@@ -49,12 +50,21 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 
 def excerpt(body_head: str, limit: int = EXCERPT_CHARS) -> str:
-    """Plain text of the start of a body, at most ``limit`` characters."""
-    head = body_head
-    lt = head.rfind("<")
-    if lt > head.rfind(">"):
-        head = head[:lt]  # a tag cut in half
-    text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", head))).strip()
+    """Plain text of the start of a body, at most ``limit`` characters.
+
+    Reads as little of ``body_head`` as gives enough text (a cut tag or entity at the
+    end of a piece read stays past the ``limit`` characters kept).
+    """
+    size = 512
+    while True:
+        head = body_head[:size]
+        lt = head.rfind("<")
+        if lt > head.rfind(">"):
+            head = head[:lt]  # a tag cut in half
+        text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", head))).strip()
+        if len(text) > limit + 16 or size >= len(body_head):
+            break
+        size *= 4
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -67,11 +77,13 @@ def language(text: str) -> str:
 
 def site_posts(
     items: Iterable[LiveItem], feeds: Sequence[FeedRef], settings: Settings
-) -> list[SitePost]:
-    """The site's posts, newest first (ties: config order, then feed order)."""
+) -> tuple[list[SitePost], list[SiteCard]]:
+    """The site's posts, newest first (ties: config order, then feed order), and the
+    cards derived anew (items without an up-to-date cached card) for the cache."""
     order = {f.key: (i, f) for i, f in enumerate(feeds)}
     zone = ZoneInfo(settings.timezone)
     posts: list[SitePost] = []
+    new_cards: list[SiteCard] = []
     taken: set[str] = set()
     for it in sorted(
         (it for it in items if it.feed_key in order),
@@ -82,10 +94,21 @@ def site_posts(
         if uid in taken:  # the same item in another feed gets its own page
             uid += "-" + hashlib.sha256(it.feed_key.encode()).hexdigest()[:8]
         taken.add(uid)
-        cover = first_img_src(it.first_img) or next(iter(it.images), None)
+        card = it.card
+        if card is None:
+            text = excerpt(it.body_head)
+            card = SiteCard(
+                it.feed_key,
+                it.item_id,
+                it.source_key,
+                text,
+                language(it.title + " " + text),
+                first_img_src(it.first_img),
+            )
+            new_cards.append(card)
+        cover = card.first_img_src or next(iter(it.images), None)
         if cover and settings.image_proxy and cover.startswith("http://"):
             cover = settings.image_proxy + cover
-        text = excerpt(it.body_head)
         time = it.date or it.first_seen
         try:
             local = time.astimezone(zone)
@@ -105,16 +128,16 @@ def site_posts(
                 time=time,
                 author=it.author,
                 cover=cover or None,
-                excerpt=text,
-                lang=language(it.title + " " + text),
-                data_key=f"{it.content_hash}.{it.clean_key}.{time.isoformat()}",
+                excerpt=card.excerpt,
+                lang=card.lang,
+                data_key=f"{it.source_key}.{time.isoformat()}",
                 month=month,
                 feed_index=index,
                 seq=it.seq,
             )
         )
     posts.sort(key=lambda p: (-p.time.timestamp(), p.feed_index, p.seq, p.uid))
-    return posts
+    return posts, new_cards
 
 
 def _key(*parts: object) -> str:
@@ -319,7 +342,8 @@ def plan_pages(
 
     paths = {pg.path for pg in pages}
     render = tuple(pg for pg in pages if manifest.get(pg.path) != pg.key)
-    delete = tuple(sorted(p for p in manifest if p not in paths and not p.startswith("pagefind/")))
+    # The search index's files are the search step's own (``_search``).
+    delete = tuple(sorted(p for p in manifest if p not in paths and not p.startswith(INDEX_DIR)))
     return PagePlan(tuple(pages), render, delete, tree, months)
 
 

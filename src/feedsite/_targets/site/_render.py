@@ -41,6 +41,8 @@ def environment(user_templates: Path | None, zone_name: str) -> jinja2.Environme
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        # One build renders thousands of pages: no stat of the template files for each.
+        auto_reload=False,
     )
     _install_filters(env, zone_name)
     env.globals.update(

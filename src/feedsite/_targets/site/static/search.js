@@ -1,58 +1,119 @@
-// feedsite search page: Pagefind's JS API over the bundle in ../pagefind/.
-// Pagefind keeps one index per language (each post's <html lang>). Every index is searched;
-// the one matching the query's script (CJK -> "zh", else the others) is weighted first.
+// feedsite search page: queries the static index in ../searchindex/ (see _search.py).
+// Tokens follow the same rules as the builder: NFKC, lower case; CJK runs give overlapping
+// bigrams (a lone CJK character stands for itself); other letter/digit runs of 2+ are words.
+// A post matches when it holds every token; title matches first, then the newest.
 const root = new URL("../", import.meta.url); // assets/ -> site root
-const bundle = new URL("pagefind/", root);
+const base = new URL("searchindex/", root);
 const form = document.querySelector(".search-form");
 const input = document.getElementById("q");
 const status = document.getElementById("status");
 const list = document.getElementById("results");
-const CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]/;
-const OTHER_WEIGHT = 0.2;
+const SHOWN = 50;
+const RANKED = 300;
+
+// tokens: begin (tests/site/test_search.py runs this part in Node against _search.tokens)
+const CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff";
+const BIGRAM = new RegExp(`(?=([${CJK}]{2}))`, "gu");
+const LONE = new RegExp(`(?<![${CJK}])[${CJK}](?![${CJK}])`, "gu");
+const CJK_RUN = new RegExp(`[${CJK}]+`, "gu");
+const WORD = /[\p{L}\p{N}]{2,}/gu;
+
+function normalize(text) {
+  return text.normalize("NFKC").toLowerCase();
+}
+
+function tokens(query) {
+  const text = normalize(query);
+  const found = new Set();
+  for (const m of text.replace(CJK_RUN, " ").replace(/_/g, " ").matchAll(WORD)) found.add(m[0]);
+  for (const m of text.matchAll(BIGRAM)) found.add(m[1]);
+  for (const m of text.matchAll(LONE)) found.add(m[0]);
+  return [...found];
+}
+
+function shardOf(token, shards) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < token.length; i++) {
+    h ^= token.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % shards;
+}
+// tokens: end
 
 function escapeHtml(text) {
   return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 }
 
-let modulePromise = null;
-let entryPromise = null;
-const instances = {};
-
-async function instanceFor(prefersCjk) {
-  const key = prefersCjk ? "cjk" : "other";
-  if (!instances[key]) {
-    instances[key] = (async () => {
-      modulePromise = modulePromise || import(new URL("pagefind.js", bundle).href);
-      entryPromise = entryPromise || fetch(new URL("pagefind-entry.json", bundle)).then((r) => r.json());
-      const [pagefind, entry] = await Promise.all([modulePromise, entryPromise]);
-      const primary = (document.documentElement.lang || "unknown").toLowerCase().split("-")[0];
-      const weight = (lang) => ((lang === "zh") === prefersCjk ? 1 : OTHER_WEIGHT);
-      const inst = pagefind.createInstance({ basePath: bundle.href, baseUrl: "/" });
-      await inst.options({ indexWeight: weight(primary) });
-      // The same bundle under another spelling: Pagefind skips a merge of its primary's path.
-      const again = bundle.href + "./";
-      for (const lang of Object.keys(entry.languages || {})) {
-        if (lang !== primary) await inst.mergeIndex(again, { language: lang, indexWeight: weight(lang) });
-      }
-      await inst.init();
-      return inst;
-    })();
+const cache = new Map();
+function getJson(url) {
+  if (!cache.has(url)) {
+    cache.set(url, fetch(url).then((r) => {
+      if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+      return r.json();
+    }));
   }
-  return instances[key];
+  return cache.get(url);
+}
+
+async function postings(seg, token) {
+  const shard = await getJson(new URL(`${seg.id}/s${shardOf(token, seg.shards)}.json`, base).href);
+  const deltas = shard[token];
+  if (!deltas) return [];
+  const out = new Array(deltas.length);
+  let n = 0;
+  for (let i = 0; i < deltas.length; i++) out[i] = n += deltas[i];
+  return out;
+}
+
+async function matches(seg, toks) {
+  const lists = await Promise.all(toks.map((t) => postings(seg, t)));
+  lists.sort((a, b) => a.length - b.length);
+  let hits = lists[0];
+  for (const other of lists.slice(1)) {
+    const set = new Set(other);
+    hits = hits.filter((n) => set.has(n));
+  }
+  const dead = new Set(seg.dead);
+  return hits.filter((n) => !dead.has(n));
+}
+
+async function doc(meta, seg, n) {
+  const chunk = await getJson(new URL(`${seg.id}/d${Math.floor(n / meta.chunk)}.json`, base).href);
+  const [path, title, source, date, excerpt] = chunk[n % meta.chunk];
+  return { path, title, source, date, excerpt };
+}
+
+function highlight(text, toks) {
+  let out = escapeHtml(text);
+  const words = toks.filter((t) => t.length > 1).sort((a, b) => b.length - a.length);
+  if (!words.length) return out;
+  const pattern = new RegExp(words.map((w) => escapeHtml(w).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "giu");
+  return out.replace(pattern, (m) => `<mark>${m}</mark>`);
 }
 
 async function run(q) {
   history.replaceState(null, "", "?q=" + encodeURIComponent(q));
-  if (!q.trim()) { list.innerHTML = ""; status.textContent = ""; return; }
+  const toks = tokens(q);
+  if (!toks.length) { list.innerHTML = ""; status.textContent = q.trim() ? "0 条结果 results" : ""; return; }
   status.textContent = "…";
-  const inst = await instanceFor(CJK.test(q));
-  const found = await inst.search(q);
-  const data = await Promise.all(found.results.slice(0, 50).map((r) => r.data()));
-  status.textContent = found.results.length + " 条结果 results";
-  list.innerHTML = data.map((d) => {
-    const href = new URL(d.url.replace(/^\/+/, ""), root).href;
-    const title = escapeHtml((d.meta && d.meta.title) || d.url);
-    return `<li><a href="${href}">${title}</a><p class="excerpt">${d.excerpt}</p></li>`;
+  const meta = await getJson(new URL("meta.json", base).href);
+  const found = [];
+  for (const seg of meta.segments) {
+    for (const n of await matches(seg, toks)) found.push([seg, n]);
+  }
+  const docs = await Promise.all(found.slice(0, RANKED).map(([seg, n]) => doc(meta, seg, n)));
+  const needle = normalize(q).trim();
+  const ranked = docs
+    .map((d, i) => ({ d, i, title: normalize(d.title).includes(needle) ? 0 : 1 }))
+    .sort((a, b) => a.title - b.title || a.i - b.i)
+    .slice(0, SHOWN);
+  status.textContent = found.length + " 条结果 results";
+  list.innerHTML = ranked.map(({ d }) => {
+    const href = new URL(d.path, root).href;
+    return `<li><a href="${escapeHtml(href)}">${highlight(d.title || "(untitled)", toks)}</a>` +
+      `<p class="meta">${escapeHtml(d.source)} · ${escapeHtml(d.date)}</p>` +
+      `<p class="excerpt">${highlight(d.excerpt, toks)}</p></li>`;
   }).join("");
 }
 

@@ -1,0 +1,329 @@
+"""``feedsite adopt``: the I/O shell that takes an old-script site over.
+
+Lists and reads the old posts, fetches and parses their feeds (the run's own
+fetch and parse stages), asks :func:`feedsite._plan._adopt.plan_adoption`, and
+carries the plan out the way a run writes posts (docs/retention.md): items and
+posts are recorded ``pending`` → each post's bytes are written atomically at
+the item's path by the one :class:`~feedsite._targets._writer.Writer` → sync →
+``written`` → only then is the old file deleted. It decides nothing itself.
+
+When the old posts lie in the Hexo posts folder they are moved; from another
+folder (``--posts DIR``) they are copied and that folder is left as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from feedsite._clean import clean_key
+from feedsite._plan._adopt import (
+    ADOPTED_RENDER_KEY,
+    LEFTOVER_KINDS,
+    AdoptInput,
+    Adoption,
+    AdoptPlan,
+    Leftover,
+    OldPost,
+    classify,
+    parse_old_post,
+    plan_adoption,
+)
+from feedsite._records import DiskState, ItemIntent, StoredItem, StoredPost
+from feedsite._store import State
+from feedsite._store._lock import locked
+from feedsite._targets._writer import Writer
+from feedsite._targets.hexo import POSTS_DIR
+from feedsite.config import Config
+from feedsite.errors import AdoptError, OldPostError
+from feedsite.types import ParsedFeed
+
+from . import _signals_deferred, render_settings
+from ._apply import TARGET, item_data, observe, settle
+from ._ingest import ingest
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptResult:
+    """What ``feedsite adopt`` did (or, with ``dry_run``, would do)."""
+
+    dry_run: bool
+    #: The folder the old posts were read from.
+    source: Path
+    #: True: old posts were moved into feedsite's paths; False: copied (``--posts`` elsewhere).
+    move: bool
+    plan: AdoptPlan
+    #: Old posts adopted (empty on a dry run: see ``plan.adoptions``).
+    adopted: tuple[Adoption, ...]
+    #: Old posts left where they are, and why (the plan's, plus any that changed meanwhile).
+    leftovers: tuple[Leftover, ...]
+    #: Old copies deleted because feedsite already owned the same bytes (an unfinished move).
+    duplicates_removed: tuple[str, ...]
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        planned = self.plan.adoptions if self.dry_run else self.adopted
+        kinds = [lo.kind for lo in self.leftovers]
+        return {
+            "adopted": len(planned),
+            "matched": sum(a.kind == "matched" for a in planned),
+            "kept": sum(a.kind == "kept" for a in planned),
+            "duplicates_removed": len(self.duplicates_removed),
+            "already_adopted": len(self.plan.duplicates) - len(self.duplicates_removed),
+            "left_alone": len(self.leftovers),
+            **{kind: kinds.count(kind) for kind in LEFTOVER_KINDS},
+        }
+
+    @property
+    def feeds_failed(self) -> list[tuple[str, str]]:
+        """(feed label, error) of every feed that could not be read: its posts wait."""
+        seen: dict[str, str] = {}
+        for lo in self.leftovers:
+            if lo.kind == "feed_failed" and lo.feed is not None:
+                seen.setdefault(lo.feed, lo.message)
+        return sorted(seen.items())
+
+    def to_json(self) -> dict[str, Any]:
+        planned = self.plan.adoptions if self.dry_run else self.adopted
+        return {
+            "dry_run": self.dry_run,
+            "source": str(self.source),
+            "mode": "move" if self.move else "copy",
+            "seconds": round(self.seconds, 3),
+            **self.counts(),
+            "feeds": [
+                {"feed": label, "matched": m, "kept": k}
+                for label, (m, k) in sorted(self.plan.counts.items())
+            ],
+            "feeds_failed": [{"feed": f, "error": e} for f, e in self.feeds_failed],
+            "adopted_posts": [
+                {
+                    "from": a.old_path,
+                    "to": a.new_path,
+                    "item": a.item_id,
+                    "kind": a.kind,
+                    "title": a.item.title,
+                }
+                for a in planned
+            ],
+            "removed_copies": list(self.duplicates_removed),
+            "leftovers": [
+                {"path": lo.path, "kind": lo.kind, "feed": lo.feed, "message": lo.message}
+                for lo in self.leftovers
+            ],
+        }
+
+
+def adopt(
+    config: Config,
+    *,
+    posts_dir: Path | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    seed: int | None = None,
+) -> AdoptResult:
+    """Take the old script's posts into the state (see the module docstring).
+
+    Args:
+        config: the loaded config.
+        posts_dir: where the old posts are (default ``<hexo_root>/source/_posts``).
+        dry_run: plan and report; write neither files nor state.
+        now: the time (default: the clock; tests pin it).
+        seed: seed of the fetch retry jitter (tests pin it).
+
+    Raises:
+        AdoptError: the posts folder does not exist.
+        LockedError: a run holds the lock.
+        StateError: the state cannot be opened or written.
+    """
+    started = time.monotonic()
+    now = now or datetime.now(UTC)
+    hexo_posts = config.site.hexo_root / POSTS_DIR
+    source = posts_dir if posts_dir is not None else hexo_posts
+    if not source.is_dir():
+        raise AdoptError(f"no folder of old posts at {source}")
+    move = source.resolve() == hexo_posts.resolve()
+    no_state = dry_run and not config.state_path.exists()
+    lock = contextlib.nullcontext() if no_state else locked(config.state_path)
+    with lock, _state(config, dry_run) as state:
+        writer = Writer(hexo_posts)
+        if state is not None and not dry_run:
+            settle(state, writer)
+        stored_posts: dict[str, StoredPost] = state.posts(TARGET) if state else {}
+        stored_items: dict[str, list[StoredItem]] = state.items() if state else {}
+        disk: dict[str, DiskState] = (
+            observe(stored_posts, writer, state, dry_run) if state is not None else {}
+        )
+        found = _markdown_files(source)
+        existing = found if move else _markdown_files(hexo_posts)
+        by_feed, outside = classify(
+            sorted(found), config.feeds, frozenset(stored_posts) if move else frozenset()
+        )
+        old_posts = {key: [_read(source, p) for p in paths] for key, paths in by_feed.items()}
+        parsed = _fetch(config, old_posts, state, now, seed)
+        plan = plan_adoption(
+            AdoptInput(
+                feeds=config.feeds,
+                old_posts=old_posts,
+                parsed=parsed,
+                stored_items=stored_items,
+                stored_posts=stored_posts,
+                disk=disk,
+                existing=frozenset(existing),
+                zone=render_settings(config).timezone or "UTC",
+                now=now,
+            )
+        )
+        leftovers = [*outside, *plan.leftovers]
+        adopted: tuple[Adoption, ...] = ()
+        removed: tuple[str, ...] = ()
+        if not dry_run and state is not None:
+            with _signals_deferred():
+                adopted, changed, removed = _apply(plan, state, writer, source, move, config)
+            leftovers += changed
+    return AdoptResult(
+        dry_run,
+        source,
+        move,
+        plan,
+        adopted,
+        tuple(sorted(leftovers, key=lambda lo: lo.path)),
+        removed,
+        time.monotonic() - started,
+    )
+
+
+@contextlib.contextmanager
+def _state(config: Config, dry_run: bool) -> Iterator[State | None]:
+    """The state; on a dry run only if it exists (a dry run creates nothing)."""
+    if dry_run and not config.state_path.exists():
+        yield None
+        return
+    with State.open(config.state_path) as state:
+        yield state
+
+
+def _markdown_files(root: Path) -> set[str]:
+    """Every ``.md`` file under ``root``, relative with ``/``; hidden files and folders skipped."""
+    out: set[str] = set()
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        rel = os.path.relpath(folder, root)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        out.update(prefix + f for f in files if f.endswith(".md") and not f.startswith("."))
+    return out
+
+
+def _read(root: Path, path: str) -> OldPost | OldPostError:
+    """One old post, or why it cannot be read (a value: the others carry on)."""
+    try:
+        data = (root / path).read_bytes()
+    except OSError as e:
+        return OldPostError(path, f"cannot read: {e.strerror or e}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        return OldPostError(path, f"not UTF-8 text (byte {e.start})")
+    try:
+        return parse_old_post(path, text, hashlib.sha256(data).hexdigest())
+    except OldPostError as e:
+        return e
+
+
+def _fetch(
+    config: Config,
+    old_posts: dict[str, list[OldPost | OldPostError]],
+    state: State | None,
+    now: datetime,
+    seed: int | None,
+) -> dict[str, ParsedFeed | str]:
+    """Fetch and parse, in full (no validators, no backoff), every feed with old posts to match."""
+    wanted = tuple(
+        f for f in config.feeds if any(isinstance(p, OldPost) for p in old_posts.get(f.key, ()))
+    )
+    if not wanted:
+        return {}
+    got = ingest(
+        replace(config, feeds=wanted),
+        {},
+        state.instance_failures() if state is not None else {},
+        now=now,
+        deadline=None,
+        seed=seed,
+        on_feed_done=None,
+    )
+    out: dict[str, ParsedFeed | str] = {}
+    for feed in wanted:
+        outcome = got.outcomes.get(feed.key)
+        if outcome is not None and outcome.parsed is not None:
+            out[feed.key] = outcome.parsed
+        else:
+            out[feed.key] = (outcome.error if outcome else None) or "not fetched"
+    return out
+
+
+def _apply(
+    plan: AdoptPlan, state: State, writer: Writer, source: Path, move: bool, config: Config
+) -> tuple[tuple[Adoption, ...], list[Leftover], tuple[str, ...]]:
+    """Record, write, sync, mark written, then delete the old files (when moving)."""
+    blobs: dict[str, bytes] = {}
+    ready: list[Adoption] = []
+    changed: list[Leftover] = []
+    for a in plan.adoptions:
+        try:
+            data = (source / a.old_path).read_bytes()
+        except OSError as e:
+            changed.append(Leftover(a.old_path, "unreadable", f"cannot read: {e.strerror or e}"))
+            continue
+        if hashlib.sha256(data).hexdigest() != a.sha256:
+            changed.append(Leftover(a.old_path, "unreadable", "changed while adopt ran"))
+            continue
+        blobs[a.old_path] = data
+        ready.append(a)
+    ckey = clean_key(config.clean.iframe_hosts)
+    hosts = config.clean.iframe_hosts
+    state.begin_apply(
+        TARGET,
+        feeds=(),
+        items=[
+            ItemIntent(
+                a.feed_key,
+                a.item_id,
+                "live",
+                a.first_seen,
+                a.seq,
+                a.item.date,
+                a.content_hash,
+                item_data(a.item, hosts, ckey),
+            )
+            for a in ready
+        ],
+        forget_items=(),
+        forget_feeds=(),
+        writes=[(a.new_path, a.feed_key, a.item_id, a.sha256, ADOPTED_RENDER_KEY) for a in ready],
+        deletes=(),
+    )
+    written = []
+    for a in ready:
+        done = writer.write(a.new_path, blobs[a.old_path])
+        written.append((a.new_path, done.size, done.mtime_ns))
+    writer.sync()
+    state.finish_apply(TARGET, written=written, deleted=())
+    removed: list[str] = []
+    if move:
+        # The owned copies are durable and recorded: only now do the old files go.
+        for a in ready:
+            if a.old_path != a.new_path:
+                writer.delete(a.old_path)
+        for old, _owned in plan.duplicates:
+            if writer.delete(old):
+                removed.append(old)
+        writer.sync()
+    return tuple(ready), changed, tuple(removed)

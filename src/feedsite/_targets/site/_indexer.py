@@ -1,0 +1,218 @@
+"""The search step's shell: read the published index, plan, build, write. Decides nothing.
+
+``_search.plan_index`` decides; this module reads the index files the last build
+wrote (only where they still hold the recorded bytes), reads the bodies of the posts
+a new segment needs, and writes through the one guarded writer, ``meta.json`` last.
+
+A large segment (a first build, a rebuild) is built in a child process while the
+parent renders the pages: the build then uses both cores of a small machine. The
+child only reads the state; it writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from feedsite._store import State
+from feedsite._targets._writer import Writer
+from feedsite.errors import FeedsiteError, TargetError
+
+from . import _search as search
+from ._model import SitePost
+
+#: Manifest key of the search index's files.
+SEARCH_KEY = "search"
+#: New documents from which the segment is built in a child process.
+PARALLEL_DOCS = 2000
+#: Bodies read from the state at a time.
+BATCH = 500
+
+
+@dataclass(slots=True)
+class SearchJob:
+    """A search update under way (see :func:`start`)."""
+
+    settings_key: str
+    plan: search.IndexPlan
+    docs: list[search.SearchDoc]
+    keys: list[tuple[str, str]]
+    published: bool
+    #: Seconds spent planning (the search step's share of ``start``).
+    plan_seconds: float
+    #: The child building the new segment, and its input file.
+    child: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    child_input: str = ""
+
+
+def start(
+    writer: Writer,
+    state: State,
+    recorded: dict[str, tuple[str, str]],
+    posts: Sequence[SitePost],
+    zone: str,
+) -> SearchJob:
+    """Plan the update; start building a large new segment in a child process."""
+    started = time.monotonic()
+    settings_key = hashlib.sha256(f"{search.VERSION}|{zone}".encode()).hexdigest()[:16]
+    tz = ZoneInfo(zone)
+    docs = {p.uid: search_doc(p, tz) for p in posts}
+    published = _read_index(writer, recorded)
+    if any(writer.stat(p) is None for p in recorded if p.startswith(search.INDEX_DIR)):
+        published = {}  # a file of the index is gone: build it anew
+    plan = search.plan_index(
+        [(p.uid, docs[p.uid].key) for p in posts], search.read_segments(published, settings_key)
+    )
+    by_uid = {p.uid: p for p in posts}
+    new = [by_uid[uid] for uid in plan.new]
+    job = SearchJob(
+        settings_key,
+        plan,
+        [docs[p.uid] for p in new],
+        [(p.feed_key, p.item_id) for p in new],
+        search.META in published,
+        time.monotonic() - started,
+    )
+    if len(job.docs) >= PARALLEL_DOCS:
+        # A fresh interpreter (not fork: its memory would be the parent's; not
+        # multiprocessing's spawn: it re-runs the caller's __main__).
+        fd, job.child_input = tempfile.mkstemp(prefix="feedsite-search-", suffix=".pickle")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump((str(state.path), job.docs, job.keys), f)
+        job.child = subprocess.Popen(
+            [sys.executable, "-m", __name__, job.child_input],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    return job
+
+
+def finish(
+    job: SearchJob,
+    writer: Writer,
+    state: State,
+    recorded: dict[str, tuple[str, str]],
+    delete: Callable[[list[str]], object],
+) -> tuple[int, float]:
+    """Write the planned index; returns (files changed, seconds of search work).
+
+    ``delete(paths)`` deletes recorded files (only where they hold our bytes).
+
+    Raises:
+        TargetError: the child process failed.
+    """
+    started = time.monotonic()
+    if not job.plan.changed and job.published:
+        return 0, job.plan_seconds
+    segments = list(job.plan.keep)
+    files: dict[str, bytes] = {}
+    seconds = 0.0
+    if job.docs:
+        if job.child is not None:
+            seg_id, files, seconds = _child_result(job)
+        else:
+            seg_id, files, seconds = _build_with(state, job.docs, job.keys)
+        shards = sum(1 for p in files if p.startswith(f"{search.INDEX_DIR}{seg_id}/s"))
+        segments.insert(0, search.Segment(seg_id, shards, tuple((d.uid, d.key) for d in job.docs)))
+    write_started = time.monotonic()
+    files[search.META] = search.meta_bytes(segments, job.settings_key)
+    kept = {p for seg in job.plan.keep for p in search.segment_files(seg.id, recorded)}
+    state.record_site_pages([(p, "", "") for p in files if p not in recorded], ())
+    changed = 0
+    rows = []
+    for path, data in files.items():  # meta.json last: it names only segments on disk
+        if writer.write(path, data).changed:
+            changed += 1
+        rows.append((path, SEARCH_KEY, hashlib.sha256(data).hexdigest()))
+    gone = [p for p in recorded if p.startswith(search.INDEX_DIR) and p not in kept | set(files)]
+    delete(gone)
+    writer.sync()
+    state.record_site_pages(rows, gone)
+    if job.child is None:
+        return changed, job.plan_seconds + time.monotonic() - started  # all of it ran here
+    return changed, job.plan_seconds + seconds + time.monotonic() - write_started
+
+
+def search_doc(p: SitePost, zone: ZoneInfo) -> search.SearchDoc:
+    """The index's view of a post."""
+    try:
+        date = p.time.astimezone(zone).strftime("%Y-%m-%d")
+    except (OverflowError, ValueError):
+        date = p.time.strftime("%Y-%m-%d")
+    source = f"{p.site} › {p.feed}"
+    key = hashlib.sha256(
+        "\x1f".join((p.data_key, p.path, p.title, source, date, p.excerpt)).encode(
+            "utf-8", "surrogatepass"
+        )
+    ).hexdigest()[:16]
+    return search.SearchDoc(p.uid, key, p.path, p.title, source, date, p.excerpt)
+
+
+def _child_result(job: SearchJob) -> tuple[str, dict[str, bytes], float]:
+    assert job.child is not None
+    try:
+        out, err = job.child.communicate()
+    finally:
+        os.unlink(job.child_input)
+    if job.child.returncode != 0:
+        detail = err.decode("utf-8", "replace").strip()[-2000:]
+        raise TargetError(
+            f"building the search index failed (exit {job.child.returncode}): {detail}"
+        )
+    result: tuple[str, dict[str, bytes], float] = pickle.loads(out)
+    return result
+
+
+def _child_main(input_path: str) -> None:
+    """The child: build one segment from the bodies in the state (read only)."""
+    with open(input_path, "rb") as f:
+        state_path, docs, keys = pickle.load(f)
+    with State.open(Path(state_path), create=False) as state:
+        result = _build_with(state, docs, keys)
+    sys.stdout.buffer.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _build_with(
+    state: State, docs: list[search.SearchDoc], keys: list[tuple[str, str]]
+) -> tuple[str, dict[str, bytes], float]:
+    started = time.monotonic()
+    seg_id, files = search.build_segment(docs, _texts(state, keys))
+    return seg_id, files, time.monotonic() - started
+
+
+def _texts(state: State, keys: list[tuple[str, str]]) -> Iterator[str]:
+    """Each post's plain body text, reading the bodies :data:`BATCH` at a time."""
+    for start_at in range(0, len(keys), BATCH):
+        batch = keys[start_at : start_at + BATCH]
+        bodies = state.bodies(batch)
+        for key in batch:
+            yield search.plain_text(bodies.get(key, ""))
+
+
+def _read_index(writer: Writer, recorded: dict[str, tuple[str, str]]) -> dict[str, bytes]:
+    """The index's meta.json and ids.json files, where they still hold the bytes we wrote."""
+    out: dict[str, bytes] = {}
+    for path, (_key, sha) in recorded.items():
+        ids = path.startswith(search.INDEX_DIR) and path.endswith("/ids.json")
+        if path != search.META and not ids:
+            continue
+        try:
+            data = writer.resolve(path).read_bytes()
+        except (OSError, FeedsiteError):
+            continue
+        if hashlib.sha256(data).hexdigest() == sha:
+            out[path] = data
+    return out
+
+
+if __name__ == "__main__":
+    _child_main(sys.argv[1])
