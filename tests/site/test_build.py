@@ -386,3 +386,32 @@ def test_search_index_rebuilt_when_a_file_is_lost(built: Project) -> None:
     built.build(search=True, **options)
     assert (built.out / f"searchindex/{seg}/s0.json").is_file()  # same posts, same segment
     assert set(index_docs(built.out)) == {f"posts/{i}.html" for _, i in live_items(built)}
+
+
+def test_cards_are_cached_and_redone_when_stale(built: Project) -> None:
+    """A rebuild lists posts from the card cache without reading bodies; stale cards are redone."""
+    from feedsite._store import State
+    from feedsite._targets.site._plan import CARD_VERSION
+
+    state_path = built.config().state_path
+    with State.open(state_path, create=False) as state:
+        items = state.live_items({k for k, _ in live_items(built)}, CARD_VERSION)
+    assert len(items) == len(live_items(built))
+    assert all(it.card is not None and it.body_head == "" for it in items)
+    with sqlite3.connect(state_path) as c:
+        (excerpt,) = c.execute("SELECT excerpt FROM site_cards LIMIT 1").fetchone()
+        c.execute("UPDATE site_cards SET source_key = '0:' || source_key, excerpt = 'STALE'")
+    with State.open(state_path, create=False) as state:
+        stale = state.live_items({k for k, _ in live_items(built)}, CARD_VERSION)
+    assert all(it.card is None and it.body_head for it in stale)
+    result = built.build(base_url=BASE, per_page=10, search=False, timezone="Asia/Shanghai")
+    assert result.written == 0  # the cards came out the same
+    with sqlite3.connect(state_path) as c:
+        keys = [r[0] for r in c.execute("SELECT source_key FROM site_cards")]
+        assert (
+            c.execute("SELECT count(*) FROM site_cards WHERE excerpt = 'STALE'").fetchone()[0] == 0
+        )
+        assert c.execute(
+            "SELECT count(*) FROM site_cards WHERE excerpt = ?", (excerpt,)
+        ).fetchone()[0]
+    assert keys and all(k.startswith(CARD_VERSION + ":") for k in keys)

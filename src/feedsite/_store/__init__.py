@@ -61,7 +61,7 @@ class LiveItem:
 
     @property
     def source_key(self) -> str:
-        """What a card of this item is derived from (its body and title)."""
+        """The version of the item a card derives from (its body and title)."""
         return f"{self.content_hash}.{self.clean_key}"
 
 
@@ -293,11 +293,12 @@ class State:
 
     # -- reads for the static site (feedsite build) ----------------------------
 
-    def live_items(self, feed_keys: Iterable[str]) -> list[LiveItem]:
+    def live_items(self, feed_keys: Iterable[str], card_version: str) -> list[LiveItem]:
         """Every live item of the given feeds, without full bodies (see :class:`LiveItem`).
 
         One scan of a covering index; the start of the body is read only for items
-        without an up-to-date card.
+        without an up-to-date card (one made by ``card_version`` from this version of the
+        item: its ``source_key`` is ``<card_version>:<content_hash>.<clean_key>``).
         """
         wanted = set(feed_keys)
         out: list[LiveItem] = []
@@ -312,7 +313,7 @@ class State:
         ):
             if row[0] not in wanted:
                 continue
-            source_key = f"{row[5]}.{row[6]}"
+            source_key = f"{card_version}:{row[5]}.{row[6]}"
             card = None
             if row[11] == source_key:
                 card = SiteCard(row[0], row[1], source_key, row[12], row[13], row[14])
@@ -363,7 +364,7 @@ class State:
         return out
 
     def record_site_cards(self, cards: Sequence[SiteCard]) -> None:
-        """Cache new cards and forget those of items no longer live."""
+        """Cache new cards; forget those of items no longer live once they are 10 % extra."""
         if not cards:
             return
         with self._transaction() as c:
@@ -377,11 +378,14 @@ class State:
                     for k in cards
                 ],
             )
-            c.execute(
-                "DELETE FROM site_cards WHERE NOT EXISTS (SELECT 1 FROM items i"
-                " WHERE i.feed_key = site_cards.feed_key AND i.item_id = site_cards.item_id"
-                " AND i.status = 'live')"
-            )
+            cached = c.execute("SELECT count(*) FROM site_cards").fetchone()[0]
+            live = c.execute("SELECT count(*) FROM items WHERE status = 'live'").fetchone()[0]
+            if cached > live * 1.1 + 100:  # now and then, not on every build
+                c.execute(
+                    "DELETE FROM site_cards WHERE NOT EXISTS (SELECT 1 FROM items i"
+                    " WHERE i.feed_key = site_cards.feed_key AND i.item_id = site_cards.item_id"
+                    " AND i.status = 'live')"
+                )
 
     def bodies(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
         """The cleaned bodies of the given (feed_key, item_id) items (one query per 500)."""

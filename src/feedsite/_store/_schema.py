@@ -81,7 +81,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """CREATE TABLE site_cards (
             feed_key TEXT NOT NULL,
             item_id TEXT NOT NULL,
-            source_key TEXT NOT NULL,             -- the item's content_hash.clean_key
+            source_key TEXT NOT NULL,             -- <card version>:<content_hash>.<clean_key>
             excerpt TEXT NOT NULL,
             lang TEXT NOT NULL,
             first_img_src TEXT,                   -- src of the body's first <img>

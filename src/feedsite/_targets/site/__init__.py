@@ -34,7 +34,7 @@ from feedsite.errors import FeedsiteError, TargetError
 from . import _indexer as indexer
 from ._html import prepare_body
 from ._model import FeedRef, Page, PagePlan, Settings, SitePost
-from ._plan import plan_pages, site_posts
+from ._plan import CARD_VERSION, plan_pages, site_posts
 from ._render import Renderer, environment, static_files, templates_key
 
 __all__ = [
@@ -142,7 +142,7 @@ def build_site(config: Config, options: SiteOptions, *, now: datetime) -> BuildR
         raise TargetError(f"unknown timezone {zone!r}") from e
     if options.templates is not None and not options.templates.is_dir():
         raise TargetError(f"template folder {options.templates} does not exist")
-    env = environment(options.templates, zone)
+    env = environment(options.templates, zone, config.state_path.parent / "cache" / "templates")
     static = static_files()
     settings = Settings(
         title=options.title,
@@ -157,12 +157,12 @@ def build_site(config: Config, options: SiteOptions, *, now: datetime) -> BuildR
     feeds = feed_refs(config)
     writer = Writer(options.out)
     with locked(config.state_path), State.open(config.state_path, create=False) as state:
-        posts, new_cards = site_posts(state.live_items(f.key for f in feeds), feeds, settings)
+        items = state.live_items((f.key for f in feeds), CARD_VERSION)
+        posts, new_cards = site_posts(items, feeds, settings)
         state.record_site_cards(new_cards)
         recorded = state.site_pages()
-        manifest = {
-            path: key if _exists(writer, path) else "" for path, (key, _sha) in recorded.items()
-        }
+        on_disk = _files_under(writer.root)
+        manifest = {path: key if path in on_disk else "" for path, (key, _sha) in recorded.items()}
         plan = plan_pages(
             posts,
             feeds,
@@ -203,12 +203,15 @@ def build_site(config: Config, options: SiteOptions, *, now: datetime) -> BuildR
     )
 
 
-def _exists(writer: Writer, relpath: str) -> bool:
-    """Whether a recorded page is on disk (a read-only check: the paths are our own records)."""
-    try:
-        return os.stat(os.path.join(writer.root, relpath)).st_size >= 0
-    except (OSError, ValueError):
-        return False
+def _files_under(root: Path) -> set[str]:
+    """Every file under ``root`` (relative, ``/``-separated): one listing per folder."""
+    found: set[str] = set()
+    base = len(str(root)) + 1
+    for folder, _dirs, names in os.walk(root):
+        rel = folder[base:].replace(os.sep, "/")
+        prefix = rel + "/" if rel else ""
+        found.update(prefix + name for name in names)
+    return found
 
 
 def _write(

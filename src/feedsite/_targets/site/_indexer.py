@@ -65,19 +65,18 @@ def start(
     started = time.monotonic()
     settings_key = hashlib.sha256(f"{search.VERSION}|{zone}".encode()).hexdigest()[:16]
     tz = ZoneInfo(zone)
-    docs = {p.uid: search_doc(p, tz) for p in posts}
     published = _read_index(writer, recorded)
     if any(writer.stat(p) is None for p in recorded if p.startswith(search.INDEX_DIR)):
         published = {}  # a file of the index is gone: build it anew
     plan = search.plan_index(
-        [(p.uid, docs[p.uid].key) for p in posts], search.read_segments(published, settings_key)
+        [(p.uid, doc_key(p)) for p in posts], search.read_segments(published, settings_key)
     )
     by_uid = {p.uid: p for p in posts}
     new = [by_uid[uid] for uid in plan.new]
     job = SearchJob(
         settings_key,
         plan,
-        [docs[p.uid] for p in new],
+        [search_doc(p, tz) for p in new],
         [(p.feed_key, p.item_id) for p in new],
         search.META in published,
         time.monotonic() - started,
@@ -142,6 +141,16 @@ def finish(
     return changed, job.plan_seconds + seconds + time.monotonic() - write_started
 
 
+def doc_key(p: SitePost) -> str:
+    """Changes whenever the index's view of the post changes.
+
+    The date shown derives from the time (in ``data_key``) and the zone (in the index's
+    settings key); the excerpt and title from the content (in ``data_key``).
+    """
+    text = f"{p.data_key}\x1f{p.path}\x1f{p.site}\x1f{p.feed}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
 def search_doc(p: SitePost, zone: ZoneInfo) -> search.SearchDoc:
     """The index's view of a post."""
     try:
@@ -149,12 +158,7 @@ def search_doc(p: SitePost, zone: ZoneInfo) -> search.SearchDoc:
     except (OverflowError, ValueError):
         date = p.time.strftime("%Y-%m-%d")
     source = f"{p.site} › {p.feed}"
-    key = hashlib.sha256(
-        "\x1f".join((p.data_key, p.path, p.title, source, date, p.excerpt)).encode(
-            "utf-8", "surrogatepass"
-        )
-    ).hexdigest()[:16]
-    return search.SearchDoc(p.uid, key, p.path, p.title, source, date, p.excerpt)
+    return search.SearchDoc(p.uid, doc_key(p), p.path, p.title, source, date, p.excerpt)
 
 
 def _child_result(job: SearchJob) -> tuple[str, dict[str, bytes], float]:

@@ -16,6 +16,7 @@ import html
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from feedsite._store import LiveItem, SiteCard
@@ -42,6 +43,8 @@ from ._search import INDEX_DIR
 ATOM_ENTRIES = 20
 #: Characters of a card's excerpt.
 EXCERPT_CHARS = 140
+#: Bumped whenever what a card derives from a body changes (the cached cards are then redone).
+CARD_VERSION = "1"
 
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
@@ -100,7 +103,7 @@ def site_posts(
             card = SiteCard(
                 it.feed_key,
                 it.item_id,
-                it.source_key,
+                f"{CARD_VERSION}:{it.source_key}",
                 text,
                 language(it.title + " " + text),
                 first_img_src(it.first_img),
@@ -136,16 +139,16 @@ def site_posts(
                 seq=it.seq,
             )
         )
-    posts.sort(key=lambda p: (-p.time.timestamp(), p.feed_index, p.seq, p.uid))
+    # Newest first; ties in config order, then feed order (two stable sorts: comparing
+    # the aware datetimes is much cheaper than a key of timestamps).
+    posts.sort(key=lambda p: (p.feed_index, p.seq, p.uid))
+    posts.sort(key=attrgetter("time"), reverse=True)
     return posts, new_cards
 
 
 def _key(*parts: object) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(str(part).encode("utf-8", "surrogatepass"))
-        h.update(b"\x1f")
-    return h.hexdigest()
+    text = "\x1f".join(map(str, parts)) + "\x1f"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _card(p: SitePost) -> str:

@@ -28,8 +28,14 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
 
 
-def environment(user_templates: Path | None, zone_name: str) -> jinja2.Environment:
-    """The template environment: the user's folder first, then the packaged templates."""
+def environment(
+    user_templates: Path | None, zone_name: str, cache_dir: Path | None = None
+) -> jinja2.Environment:
+    """The template environment: the user's folder first, then the packaged templates.
+
+    ``cache_dir`` keeps the compiled templates between builds (Jinja2 checks each
+    against its source's checksum): an incremental build does not compile them again.
+    """
     loaders: list[jinja2.BaseLoader] = []
     if user_templates is not None:
         loaders.append(jinja2.FileSystemLoader(str(user_templates)))
@@ -43,6 +49,7 @@ def environment(user_templates: Path | None, zone_name: str) -> jinja2.Environme
         undefined=jinja2.StrictUndefined,
         # One build renders thousands of pages: no stat of the template files for each.
         auto_reload=False,
+        bytecode_cache=_bytecode_cache(cache_dir),
     )
     _install_filters(env, zone_name)
     env.globals.update(
@@ -51,6 +58,16 @@ def environment(user_templates: Path | None, zone_name: str) -> jinja2.Environme
         feed_path=lambda c, s, f: feed_dir(c, s, f) + "index.html",
     )
     return env
+
+
+def _bytecode_cache(cache_dir: Path | None) -> jinja2.BytecodeCache | None:
+    if cache_dir is None:
+        return None
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # a cache only: build without it
+    return jinja2.FileSystemBytecodeCache(str(cache_dir))
 
 
 def templates_key(env: jinja2.Environment, static: Mapping[str, bytes]) -> str:
