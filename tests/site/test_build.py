@@ -415,3 +415,46 @@ def test_cards_are_cached_and_redone_when_stale(built: Project) -> None:
             "SELECT count(*) FROM site_cards WHERE excerpt = ?", (excerpt,)
         ).fetchone()[0]
     assert keys and all(k.startswith(CARD_VERSION + ":") for k in keys)
+
+
+def test_large_index_is_built_in_a_child_process(
+    built: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From PARALLEL_DOCS new documents the segment is built by a child: same bytes."""
+    from feedsite._targets.site import _indexer
+
+    options = dict(base_url=BASE, per_page=10, timezone="Asia/Shanghai")
+    built.build(search=True, **options)
+    in_process = {k: v for k, v in snapshot(built.out).items() if k.startswith("searchindex/")}
+    for f in (built.out / "searchindex").rglob("*.json"):
+        f.unlink()
+    monkeypatch.setattr(_indexer, "PARALLEL_DOCS", 1)
+    spawned: list[list[str]] = []
+    real_popen = _indexer.subprocess.Popen
+
+    def popen(args: list[str], **kw: object) -> object:
+        spawned.append(args)
+        return real_popen(args, **kw)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(_indexer.subprocess, "Popen", popen)
+    result = built.build(search=True, **options)
+    assert spawned and spawned[0][1:3] == ["-m", "feedsite._targets.site._indexer"]
+    assert result.search_seconds > 0 and not result.warnings
+    child = {k: v for k, v in snapshot(built.out).items() if k.startswith("searchindex/")}
+    assert {k: v[1] for k, v in child.items()} == {k: v[1] for k, v in in_process.items()}
+
+
+def test_a_failed_search_child_is_a_warning_not_a_failed_build(
+    built: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedsite._targets.site import _indexer
+
+    for f in (
+        (built.out / "searchindex").rglob("*.json") if (built.out / "searchindex").exists() else ()
+    ):
+        f.unlink()
+    monkeypatch.setattr(_indexer, "PARALLEL_DOCS", 1)
+    monkeypatch.setattr(_indexer.sys, "executable", "/bin/false")
+    result = built.build(base_url=BASE, per_page=10, search=True, timezone="Asia/Shanghai")
+    assert any(w.startswith("search index not updated") for w in result.warnings), result.warnings
+    assert (built.out / "index.html").is_file()

@@ -388,18 +388,25 @@ class State:
                 )
 
     def bodies(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """The cleaned bodies of the given (feed_key, item_id) items (one query per 500)."""
-        wanted = set(keys)
-        ids = sorted({item_id for _feed, item_id in wanted})
+        """The cleaned bodies of the given (feed_key, item_id) items.
+
+        Read feed by feed through the primary key, 500 at a time: rows of one feed sit
+        together in the table.
+        """
+        by_feed: dict[str, list[str]] = defaultdict(list)
+        for feed_key, item_id in set(keys):
+            by_feed[feed_key].append(item_id)
         out: dict[tuple[str, str], str] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for feed_key, item_id, body in self._conn.execute(
-                f"SELECT feed_key, item_id, body_clean FROM items WHERE item_id IN ({marks})",
-                chunk,
-            ):
-                if (feed_key, item_id) in wanted:
+        for feed_key, ids in by_feed.items():
+            ids.sort()
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for item_id, body in self._conn.execute(
+                    "SELECT item_id, body_clean FROM items"
+                    f" WHERE feed_key = ? AND item_id IN ({marks})",
+                    (feed_key, *chunk),
+                ):
                     out[(feed_key, item_id)] = body or ""
         return out
 

@@ -1,0 +1,85 @@
+"""``_targets/site/_html.py``: post bodies as the clean stage leaves them."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feedsite._clean import clean_html
+from feedsite._targets.site._html import prepare_body
+
+_IMG = re.compile(r"<img\b([^>]*)>", re.I)
+_URL_ATTR = re.compile(r"""(\s(?:href|src|poster)\s*=\s*")([^"]*)(")""", re.I)
+_ABSOLUTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//|#)", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def reference(body: str, link: str | None, image_proxy: str | None) -> str:
+    """The same rules with tolerant patterns (any case, spaces around ``=``)."""
+    body = _CONTROL.sub("", body)
+    if image_proxy:
+        body = body.replace('src="http://', f'src="{image_proxy}http://')
+
+    def fix_url(m: re.Match[str]) -> str:
+        value = m.group(2)
+        if not value or _ABSOLUTE.match(value):
+            return m.group(0)
+        return m.group(1) + (urljoin(link, value) if link else "#") + m.group(3)
+
+    def fix_img(m: re.Match[str]) -> str:
+        attrs, low = m.group(1), m.group(1).lower()
+        if "loading=" not in low:
+            attrs = ' loading="lazy"' + attrs
+        if "referrerpolicy=" not in low:
+            attrs = ' referrerpolicy="no-referrer"' + attrs
+        return "<img" + attrs + ">"
+
+    return _IMG.sub(fix_img, _URL_ATTR.sub(fix_url, body))
+
+
+_PIECES = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<IMG SRC='a.jpg'>",
+        '<img data-src="/lazy.png" src="data:image/gif;base64,R0lGOD">',
+        '<img src = "http://x.org/i.jpg" LOADING="eager">',
+        '<a HREF="/rel?a=1&amp;b=2">',
+        "<a href=' https://abs.example/ src=\"x\"'>",
+        '<a href="#top">',
+        '<video poster="p.jpg" src="//cdn.example/v.mp4"></video>',
+        "</a>",
+        "text ",
+        "新闻 ",
+        "\x07",
+        "<iframe src='https://www.youtube.com/embed/x'></iframe>",
+        "<script>alert(1)</script>",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_PIECES, max_size=40).map("".join),
+    st.sampled_from([None, "https://news.example.org/a/b.html"]),
+    st.sampled_from([None, "https://proxy.example/?u="]),
+    st.sampled_from([None, "https://news.example.org/"]),
+)
+def test_prepare_body_on_clean_output_matches_the_tolerant_rules(
+    raw: str, link: str | None, proxy: str | None, base: str | None
+) -> None:
+    body = clean_html(raw, base_url=base, iframe_hosts=("www.youtube.com",))
+    assert prepare_body(body, link, proxy) == reference(body, link, proxy)
+
+
+def test_prepare_body_examples() -> None:
+    body = clean_html(
+        '<p><img src="/a.jpg"><a href="b.html">b</a></p>', base_url=None, iframe_hosts=()
+    )
+    out = prepare_body(body, "https://e.org/x/y.html", None)
+    assert 'src="https://e.org/a.jpg"' in out and 'href="https://e.org/x/b.html"' in out
+    assert 'loading="lazy"' in out and 'referrerpolicy="no-referrer"' in out
+    assert 'href="#"' in prepare_body(body, None, None)
