@@ -37,7 +37,7 @@ from ._model import (
     month_dir,
     site_dir,
 )
-from ._search import INDEX_DIR
+from ._search import CJK, INDEX_DIR
 
 #: Entries of each Atom feed.
 ATOM_ENTRIES = 20
@@ -48,7 +48,7 @@ CARD_VERSION = "1"
 
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK = re.compile(f"[{CJK}]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 

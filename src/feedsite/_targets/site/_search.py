@@ -50,11 +50,12 @@ MAX_SHARDS = 256
 MAX_SEGMENTS = 6
 REBUILD_SHARE = 0.3
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_BIGRAM = re.compile(f"(?=([{_CJK}]{{2}}))")
-_LONE_CJK = re.compile(f"(?<![{_CJK}])[{_CJK}](?![{_CJK}])")
-_ANY_CJK = re.compile(f"[{_CJK}]")
-_WORD = re.compile(f"[^\\W_{_CJK}]{{2,}}")
+#: Character ranges taken as CJK (kana, Han, hangul); a regex class body.
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_BIGRAM = re.compile(f"(?=([{CJK}]{{2}}))")
+_LONE_CJK = re.compile(f"(?<![{CJK}])[{CJK}](?![{CJK}])")
+_ANY_CJK = re.compile(f"[{CJK}]")
+_WORD = re.compile(f"[^\\W_{CJK}]{{2,}}")
 _TAG = re.compile(r"<[^>]*>")
 
 
