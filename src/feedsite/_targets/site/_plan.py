@@ -83,16 +83,20 @@ def site_posts(
 ) -> tuple[list[SitePost], list[SiteCard]]:
     """The site's posts, newest first (ties: config order, then feed order), and the
     cards derived anew (items without an up-to-date cached card) for the cache."""
-    order = {f.key: (i, f) for i, f in enumerate(feeds)}
+    by_feed: dict[str, list[LiveItem]] = {f.key: [] for f in feeds}
+    for it in items:
+        if it.feed_key in by_feed:
+            by_feed[it.feed_key].append(it)
+    in_order = (
+        (index, ref, it)
+        for index, ref in enumerate(feeds)
+        for it in sorted(by_feed[ref.key], key=attrgetter("seq", "item_id"))
+    )
     zone = ZoneInfo(settings.timezone)
     posts: list[SitePost] = []
     new_cards: list[SiteCard] = []
     taken: set[str] = set()
-    for it in sorted(
-        (it for it in items if it.feed_key in order),
-        key=lambda it: (order[it.feed_key][0], it.seq, it.item_id),
-    ):
-        index, ref = order[it.feed_key]
+    for index, ref, it in in_order:
         uid = it.item_id
         if uid in taken:  # the same item in another feed gets its own page
             uid += "-" + hashlib.sha256(it.feed_key.encode()).hexdigest()[:8]
