@@ -42,8 +42,6 @@ import os
 import platform
 import pstats
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -60,6 +58,7 @@ from pathlib import Path
 from typing import Any
 
 import nh3
+from _common import Proc, median, mib, replace_section, run_proc, subprocess_env
 from lxml import etree
 
 from feedsite._targets._writer import Writer
@@ -288,68 +287,6 @@ def floor_once(paths: Sequence[Path], n_files: int, out: Path) -> FloorResult:
 # --------------------------------------------------------------------------- subprocesses
 
 
-@dataclass(frozen=True, slots=True)
-class Proc:
-    """A finished subprocess: wall time, exit code, output, peak RSS."""
-
-    seconds: float
-    returncode: int
-    stdout: str
-    stderr: str
-    maxrss_kib: int
-
-
-#: GNU time reports the child's own peak RSS. ``os.wait4`` alone would not: a forked child's
-#: high-water mark starts at this (large) process's RSS, kept across ``exec``.
-GNU_TIME = Path("/usr/bin/time")
-
-
-def subprocess_env(scratch: Path) -> dict[str, str]:
-    """This environment, with bytecode caching on (in a cache folder outside the repository).
-
-    An installed feedsite has ``.pyc`` files; an editable install under
-    ``PYTHONDONTWRITEBYTECODE`` would recompile feedsite's source at every start, which is
-    not what users pay. ``PYTHONPYCACHEPREFIX`` keeps the cache out of ``src/``.
-    """
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(scratch / "feedsite-bench-pycache")
-    return env
-
-
-def run_proc(
-    cmd: Sequence[str], cwd: Path | None = None, env: dict[str, str] | None = None
-) -> Proc:
-    """Run ``cmd``; time it and read its own peak RSS (GNU time, else ``os.wait4``)."""
-    with (
-        tempfile.TemporaryFile() as out,
-        tempfile.TemporaryFile() as err,
-        tempfile.NamedTemporaryFile("r", suffix=".rss") as rss,
-    ):
-        timed = GNU_TIME.exists()
-        full_cmd = [str(GNU_TIME), "-f", "%M", "-o", rss.name, *cmd] if timed else list(cmd)
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            full_cmd, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL
-        )
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        maxrss = usage.ru_maxrss  # KiB on Linux
-        if timed:
-            last = rss.read().strip().splitlines()
-            maxrss = int(last[-1]) if last and last[-1].isdigit() else maxrss
-        out.seek(0)
-        err.seek(0)
-        return Proc(
-            seconds,
-            proc.returncode,
-            out.read().decode(errors="replace"),
-            err.read().decode(errors="replace"),
-            maxrss,
-        )
-
-
 def feedsite_cmd() -> list[str]:
     """The ``feedsite`` console script next to this interpreter (else ``python -m feedsite``)."""
     script = Path(sys.executable).parent / "feedsite"
@@ -510,14 +447,6 @@ def filesystem(path: Path) -> str:
     return kind
 
 
-def _median(values: Sequence[float]) -> float:
-    return statistics.median(values)
-
-
-def _mib(kib: float) -> str:
-    return f"{kib / 1024:.0f}"
-
-
 def environment() -> str:
     """Date, versions and machine, for the record."""
     return (
@@ -543,13 +472,13 @@ def describe(docs: dict[str, Doc], concurrency: int) -> str:
 
 def report(samples: Samples, docs: dict[str, Doc], scratch: Path) -> str:
     """The Markdown result of one scratch folder: table, counts, raw repeats."""
-    floor_s = _median([f.seconds for f in samples.floor])
-    full_s = _median([p.seconds for p in samples.full])
-    rerun_s = _median([p.seconds for p in samples.rerun])
-    version_s = _median([p.seconds for p in samples.version])
-    imports_s = _median([p.seconds for p in samples.imports])
-    full_in = _median([float(j["seconds"]) for j in samples.full_json])
-    rerun_in = _median([float(j["seconds"]) for j in samples.rerun_json])
+    floor_s = median([f.seconds for f in samples.floor])
+    full_s = median([p.seconds for p in samples.full])
+    rerun_s = median([p.seconds for p in samples.rerun])
+    version_s = median([p.seconds for p in samples.version])
+    imports_s = median([p.seconds for p in samples.imports])
+    full_in = median([float(j["seconds"]) for j in samples.full_json])
+    rerun_in = median([float(j["seconds"]) for j in samples.rerun_json])
     full_rss = max(p.maxrss_kib for p in samples.full)
     rerun_rss = max(p.maxrss_kib for p in samples.rerun)
 
@@ -583,7 +512,7 @@ def report(samples: Samples, docs: dict[str, Doc], scratch: Path) -> str:
             f"{full_ratio:.2f}× floor",
             f"≤ {FULL_TARGET:.0f}× floor",
             "pass" if full_ok else "**fail**",
-            _mib(full_rss),
+            mib(full_rss),
         ),
         (
             f"304 rerun: same command, {not_modified}/{len(docs)} feeds not modified (wall)",
@@ -592,7 +521,7 @@ def report(samples: Samples, docs: dict[str, Doc], scratch: Path) -> str:
             f"{rerun_ratio:.1%} of full",
             f"< {RERUN_TARGET:.0%} of full",
             "pass" if rerun_ok else "**fail**",
-            _mib(rerun_rss),
+            mib(rerun_rss),
         ),
         *(
             (
@@ -605,9 +534,9 @@ def report(samples: Samples, docs: dict[str, Doc], scratch: Path) -> str:
                 "",
             )
             for label, secs in (
-                ("read + lxml parse + nh3 clean", _median([f.parse_clean for f in samples.floor])),
-                (f"{written:,} × `Writer.write`", _median([f.write for f in samples.floor])),
-                ("one `Writer.sync()`", _median([f.sync for f in samples.floor])),
+                ("read + lxml parse + nh3 clean", median([f.parse_clean for f in samples.floor])),
+                (f"{written:,} × `Writer.write`", median([f.write for f in samples.floor])),
+                ("one `Writer.sync()`", median([f.sync for f in samples.floor])),
             )
         ),
         (
@@ -635,7 +564,7 @@ def report(samples: Samples, docs: dict[str, Doc], scratch: Path) -> str:
             f"{version_s / full_s:.1%} of full",
             "info",
             "",
-            _mib(_median([p.maxrss_kib for p in samples.version])),
+            mib(median([p.maxrss_kib for p in samples.version])),
         ),
         (
             '  startup + imports: `python -c "import feedsite.cli, feedsite._run"`',
@@ -644,7 +573,7 @@ def report(samples: Samples, docs: dict[str, Doc], scratch: Path) -> str:
             f"{imports_s / full_s:.1%} of full",
             "info",
             "",
-            _mib(_median([p.maxrss_kib for p in samples.imports])),
+            mib(median([p.maxrss_kib for p in samples.imports])),
         ),
     ]
     head = ("what", "seconds", "items/s", "ratio", "target", "result", "peak RSS MiB")
@@ -709,15 +638,7 @@ def write_docs(body: str, path: Path = DOCS) -> None:
         "overhead over the floor. Indented rows are information, not targets. Details and "
         "options: [bench/README.md](../bench/README.md).\n\n" + body
     )
-    text = path.read_text(encoding="utf-8") if path.exists() else DOCS_INTRO
-    start = text.find(SECTION + "\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        tail = text[end + 1 :] if end != -1 else ""
-        text = text[:start] + section + ("\n" + tail if tail else "")
-    path.write_text(text, encoding="utf-8")
+    replace_section(path, SECTION, section, DOCS_INTRO)
 
 
 # --------------------------------------------------------------------------- profiling

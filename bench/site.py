@@ -60,7 +60,6 @@ import platform
 import pstats
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,6 +72,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from _common import Proc, median, mib, replace_section, run_proc, subprocess_env
 from lxml import etree
 
 from feedsite._parse import parse_feed
@@ -101,8 +101,6 @@ N_FEEDS = len(CATEGORIES) * SITES_PER_CATEGORY * FEEDS_PER_SITE
 SPAN = timedelta(days=730)
 PER_PAGE = 30
 NODE_HEAP_MB = 8192
-TIMEOUT = 3600.0
-GNU_TIME = Path("/usr/bin/time")
 
 DOCS_INTRO = """\
 # Benchmarks
@@ -287,108 +285,6 @@ def write_site_input(
 
 
 # --------------------------------------------------------------------------- subprocesses
-
-
-@dataclass(frozen=True, slots=True)
-class Proc:
-    """A finished subprocess: wall time, exit code, output, peak memory (KiB; 0 if unknown).
-
-    ``maxrss_kib`` is GNU time's ``%M``: the largest peak RSS of one process (the child, or
-    a child of its own it waited for). ``tree_kib`` is the largest sum of the RSS of the whole
-    process tree, sampled every ``SAMPLE_SECONDS``: a full native build indexes the posts for
-    search in a child Python process while it renders the pages, and both are in memory at once.
-    """
-
-    seconds: float
-    returncode: int
-    stdout: str
-    stderr: str
-    maxrss_kib: int
-    tree_kib: int
-
-
-SAMPLE_SECONDS = 0.05
-_PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
-
-
-def _tree_rss_kib(root: int) -> int:
-    """Sum of the resident memory of ``root`` and all its descendants (from /proc)."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as f:
-                stat = f.read()
-            fields = stat[stat.rindex(b")") + 2 :].split()
-            pid = int(entry.name)
-            parents[pid] = int(fields[1])  # ppid
-            rss[pid] = int(fields[21]) * _PAGE_KIB  # rss, pages
-        except (OSError, ValueError, IndexError):
-            continue
-    total = 0
-    for pid, kib in rss.items():
-        p = pid
-        while p > 1:
-            if p == root:
-                total += kib
-                break
-            p = parents.get(p, 0)
-    return total
-
-
-def run_proc(
-    cmd: Sequence[str], cwd: Path | None = None, env: dict[str, str] | None = None
-) -> Proc:
-    """Run ``cmd``; time it, read its peak RSS with GNU time and sample its tree's RSS."""
-    with (
-        tempfile.TemporaryFile() as out,
-        tempfile.TemporaryFile() as err,
-        tempfile.NamedTemporaryFile("r", suffix=".rss") as rss,
-    ):
-        timed = GNU_TIME.exists()
-        full = [str(GNU_TIME), "-f", "%M", "-o", rss.name, *cmd] if timed else list(cmd)
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            full, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL
-        )
-        tree = 0
-        sampling = Path("/proc/self/stat").exists()
-        while True:
-            try:
-                proc.wait(timeout=SAMPLE_SECONDS if sampling else TIMEOUT)
-                break
-            except subprocess.TimeoutExpired:
-                if time.perf_counter() - started > TIMEOUT:
-                    proc.kill()
-                    proc.wait()
-                    break
-                # GNU time's own few hundred KiB are in the tree too; negligible.
-                tree = max(tree, _tree_rss_kib(proc.pid))
-        seconds = time.perf_counter() - started
-        maxrss = 0
-        if timed:
-            last = rss.read().strip().splitlines()
-            maxrss = int(last[-1]) if last and last[-1].isdigit() else 0
-        out.seek(0)
-        err.seek(0)
-        return Proc(
-            seconds,
-            proc.returncode,
-            out.read().decode(errors="replace"),
-            err.read().decode(errors="replace"),
-            maxrss,
-            max(tree, maxrss),
-        )
-
-
-def subprocess_env(scratch: Path) -> dict[str, str]:
-    """This environment with bytecode caching on, the cache outside the repository."""
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(scratch / "feedsite-bench-pycache")
-    return env
 
 
 #: The child that fills the state and writes the Hexo posts: feedsite's ``run()``, what
@@ -775,14 +671,6 @@ def _logger(size: int) -> Callable[[str], None]:
 # --------------------------------------------------------------------------- report
 
 
-def _median(values: Sequence[float]) -> float:
-    return statistics.median(values)
-
-
-def _mib(kib: float) -> str:
-    return f"{kib / 1024:.0f}"
-
-
 def _mb(kib: float) -> float:
     return kib * 1024 / 1e6
 
@@ -818,14 +706,14 @@ def _rss_of(runs: Sequence[Build]) -> int:
 
 def report(s: SizeSamples, per_page: int) -> tuple[list[tuple[str, ...]], list[str]]:
     """Table rows and notes for one size."""
-    full = _median([b.proc.seconds for b in s.full])
-    full_in = _median([float(b.result["seconds"]) for b in s.full])
-    search = _median([float(b.result["search_seconds"]) for b in s.full])
-    nos = _median([b.proc.seconds for b in s.nosearch])
-    noop = _median([b.proc.seconds for b in s.noop])
-    inc = _median([b.proc.seconds for b in s.incremental])
-    inc_in = _median([float(b.result["seconds"]) for b in s.incremental])
-    inc_search = _median([float(b.result["search_seconds"]) for b in s.incremental])
+    full = median([b.proc.seconds for b in s.full])
+    full_in = median([float(b.result["seconds"]) for b in s.full])
+    search = median([float(b.result["search_seconds"]) for b in s.full])
+    nos = median([b.proc.seconds for b in s.nosearch])
+    noop = median([b.proc.seconds for b in s.noop])
+    inc = median([b.proc.seconds for b in s.incremental])
+    inc_in = median([float(b.result["seconds"]) for b in s.incremental])
+    inc_search = median([float(b.result["search_seconds"]) for b in s.incremental])
     full_rss = _rss_of(s.full)
     at_target = s.size >= TARGET_SIZE
     size = f"{s.size:,}"
@@ -835,7 +723,7 @@ def report(s: SizeSamples, per_page: int) -> tuple[list[tuple[str, ...]], list[s
             return ("pass" if ok else "**fail**") + " (info)"
         return "pass" if ok else "**fail**"
 
-    hexo_s = _median([h.proc.seconds for h in s.hexo]) if s.hexo else None
+    hexo_s = median([h.proc.seconds for h in s.hexo]) if s.hexo else None
     ratio = f"{hexo_s / full:.1f}×" if hexo_s else "—"
     rows: list[tuple[str, ...]] = []
     rss_ok = _mb(full_rss) < FULL_RSS_TARGET_MB
@@ -845,7 +733,7 @@ def report(s: SizeSamples, per_page: int) -> tuple[list[tuple[str, ...]], list[s
             size,
             "native full build, search on (wall)",
             f"{full:.2f}",
-            _mib(full_rss),
+            mib(full_rss),
             f"{s.full[-1].pages:,}",
             ratio,
             f"≥ {HEXO_RATIO_TARGET:.0f}× faster than Hexo; < {FULL_RSS_TARGET_MB:.0f} MB",
@@ -872,7 +760,7 @@ def report(s: SizeSamples, per_page: int) -> tuple[list[tuple[str, ...]], list[s
             size,
             "native full build, search off (wall)",
             f"{nos:.2f}",
-            _mib(_rss_of(s.nosearch)),
+            mib(_rss_of(s.nosearch)),
             f"{s.nosearch[-1].pages:,}",
             f"{hexo_s / nos:.1f}×" if hexo_s else "—",
             "info",
@@ -884,7 +772,7 @@ def report(s: SizeSamples, per_page: int) -> tuple[list[tuple[str, ...]], list[s
             size,
             "native rebuild, nothing new (wall)",
             f"{noop:.2f}",
-            _mib(_rss_of(s.noop)),
+            mib(_rss_of(s.noop)),
             f"{s.noop[-1].result['written']:,} written",
             "",
             "info",
@@ -895,7 +783,7 @@ def report(s: SizeSamples, per_page: int) -> tuple[list[tuple[str, ...]], list[s
         (
             size,
             "  of which search index (`search_seconds`)",
-            f"{_median([float(b.result['search_seconds']) for b in s.noop]):.2f}",
+            f"{median([float(b.result['search_seconds']) for b in s.noop]):.2f}",
             "",
             "",
             "",
@@ -909,9 +797,9 @@ def report(s: SizeSamples, per_page: int) -> tuple[list[tuple[str, ...]], list[s
             size,
             f"native incremental, {NEW_POSTS} new posts (wall)",
             f"{inc:.2f}",
-            _mib(_rss_of(s.incremental)),
+            mib(_rss_of(s.incremental)),
             f"{s.incremental[-1].result['written']:,} written",
-            f"{_median([h.proc.seconds for h in s.hexo_incremental]) / inc:.1f}×"
+            f"{median([h.proc.seconds for h in s.hexo_incremental]) / inc:.1f}×"
             if s.hexo_incremental
             else "—",
             f"< {INCREMENTAL_TARGET:.0f} s + search",
@@ -939,7 +827,7 @@ def report(s: SizeSamples, per_page: int) -> tuple[list[tuple[str, ...]], list[s
                 size,
                 "Hexo `hexo generate`, clean site (wall)",
                 f"{hexo_s:.2f}",
-                _mib(max(h.proc.tree_kib for h in s.hexo)),
+                mib(max(h.proc.tree_kib for h in s.hexo)),
                 f"{s.hexo[-1].pages:,}",
                 "1.0×",
                 "reference",
@@ -953,7 +841,7 @@ def report(s: SizeSamples, per_page: int) -> tuple[list[tuple[str, ...]], list[s
                 size,
                 f"Hexo `hexo generate`, {NEW_POSTS} new posts, `db.json` kept (wall)",
                 f"{h.proc.seconds:.2f}",
-                _mib(h.proc.tree_kib),
+                mib(h.proc.tree_kib),
                 f"{h.pages:,}",
                 "",
                 "info",
@@ -976,12 +864,12 @@ def report(s: SizeSamples, per_page: int) -> tuple[list[tuple[str, ...]], list[s
         f"{s.incremental[-1].result['unchanged']:,}, deleted "
         f"{s.incremental[-1].result['deleted']:,}; no-op rebuild: written "
         f"{s.noop[-1].result['written']:,}. Peak memory of the full build: whole process tree "
-        f"{_mib(_rss_of(s.full))} MiB (the build + its search-index child, sampled), "
+        f"{mib(_rss_of(s.full))} MiB (the build + its search-index child, sampled), "
         "build process alone "
-        f"{_mib(max(int(b.result['vmhwm_kib']) for b in s.full))} MiB (`VmHWM`), largest single "
-        f"process {_mib(max(b.proc.maxrss_kib for b in s.full))} MiB (GNU time). "
+        f"{mib(max(int(b.result['vmhwm_kib']) for b in s.full))} MiB (`VmHWM`), largest single "
+        f"process {mib(max(b.proc.maxrss_kib for b in s.full))} MiB (GNU time). "
         "Python start + imports of the build child: "
-        f"{_median([float(b.result['import_seconds']) for b in s.full]):.2f} s.",
+        f"{median([float(b.result['import_seconds']) for b in s.full]):.2f} s.",
     ]
     if s.hexo:
         notes.append(
@@ -1048,13 +936,13 @@ def render(all_samples: Sequence[SizeSamples], per_page: int, repeat: int) -> st
 def verdicts(all_samples: Sequence[SizeSamples]) -> str:
     """One line: the issue's targets at the largest measured size."""
     s = max(all_samples, key=lambda x: x.size)
-    full = _median([b.proc.seconds for b in s.full])
+    full = median([b.proc.seconds for b in s.full])
     rss = _mb(_rss_of(s.full))
-    inc = _median([b.proc.seconds for b in s.incremental])
-    inc_search = _median([float(b.result["search_seconds"]) for b in s.incremental])
+    inc = median([b.proc.seconds for b in s.incremental])
+    inc_search = median([float(b.result["search_seconds"]) for b in s.incremental])
     parts = []
     if s.hexo:
-        hexo_s = _median([h.proc.seconds for h in s.hexo])
+        hexo_s = median([h.proc.seconds for h in s.hexo])
         parts.append(
             f"full build vs Hexo {'PASS' if hexo_s / full >= HEXO_RATIO_TARGET else 'FAIL'} "
             f"({hexo_s / full:.1f}× faster, target ≥ {HEXO_RATIO_TARGET:.0f}×)"
@@ -1095,15 +983,7 @@ def write_docs(body: str, path: Path = DOCS) -> None:
         "tree: the build and the child process that indexes the posts for search while the "
         "pages render.\n\n" + body
     )
-    text = path.read_text(encoding="utf-8") if path.exists() else DOCS_INTRO
-    start = text.find(SECTION + "\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        tail = text[end + 1 :] if end != -1 else ""
-        text = text[:start] + section + ("\n" + tail if tail else "")
-    path.write_text(text, encoding="utf-8")
+    replace_section(path, SECTION, section, DOCS_INTRO)
 
 
 # --------------------------------------------------------------------------- profiling
