@@ -25,6 +25,7 @@ from feedsite._run._adopt import adopt
 from feedsite._targets._paths import post_relpath
 from feedsite.cli import main
 from feedsite.config import Config, load_config
+from tests.helpers.feeds import feeds_yaml
 from tests.helpers.feedserver import FeedServer, Response
 
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
@@ -83,23 +84,19 @@ class Site:
             f"rsshub: {{instances: [{self.server.url('/rsshub')}]}}",
             "fetch: {retries: 0}",
             "defaults: {items_per_feed: 20}",
-            "feeds:",
+            *feeds_yaml(
+                (m["category"], m["site"], m["route"], self._feed_value(m, keep))
+                for m in self.manifest
+                if self.label(m) not in skip
+            ),
         ]
-        tree: dict[str, dict[str, list[dict[str, Any]]]] = {}
-        for m in self.manifest:
-            if self.label(m) not in skip:
-                tree.setdefault(m["category"], {}).setdefault(m["site"], []).append(m)
-        for category, sites in tree.items():
-            lines.append(f"  {json.dumps(category, ensure_ascii=False)}:")
-            for site, feeds in sites.items():
-                lines.append(f"    {json.dumps(site, ensure_ascii=False)}:")
-                for m in feeds:
-                    extra = f", keep: {keep[self.label(m)]}" if self.label(m) in keep else ""
-                    name = json.dumps(m["route"], ensure_ascii=False)
-                    lines.append(f"      {name}: {{route: {self.route(m)}{extra}}}")
         path = self.root / "feedsite.yaml"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return load_config(path)
+
+    def _feed_value(self, m: dict[str, Any], keep: dict[str, int]) -> str:
+        extra = f", keep: {keep[self.label(m)]}" if self.label(m) in keep else ""
+        return f"{{route: {self.route(m)}{extra}}}"
 
     def expected(self, m: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
         """(old path, the item's post path, detail) for each old post of a feed."""

@@ -42,6 +42,7 @@ from feedsite._targets.hexo._build import owned_post_paths
 from feedsite._targets.hexo._check import check_post
 from feedsite.config import load_config
 from tests.helpers.browser import Browser, SiteServer, require_cjk_font, wait_ready
+from tests.helpers.feeds import feeds_yaml
 from tests.helpers.feedserver import FeedServer
 
 pytestmark = [pytest.mark.hexo]
@@ -96,18 +97,9 @@ def _point_at(config: Path, origin: str) -> None:
     text, n = re.subn(r"(?m)^  instances: \[.*\]$", f"  instances: [{origin}]", text)
     assert n == 1, "the generated feedsite.yaml has no rsshub.instances line"
     manifest = json.loads((RSSHUB_ZH / "MANIFEST.json").read_text(encoding="utf-8"))
-    lines = ["feeds:"]
-    tree: dict[str, dict[str, dict[str, str]]] = {}
-    for m in manifest:
-        tree.setdefault(m["category"], {}).setdefault(m["site"], {})[m["route"]] = (
-            "/rsshub-zh/" + m["file"]
-        )
-    for category, sites in tree.items():
-        lines.append(f"  {json.dumps(category, ensure_ascii=False)}:")
-        for site, feeds in sites.items():
-            lines.append(f"    {json.dumps(site, ensure_ascii=False)}:")
-            for name, route in feeds.items():
-                lines.append(f"      {json.dumps(name, ensure_ascii=False)}: {route}")
+    lines = feeds_yaml(
+        (m["category"], m["site"], m["route"], "/rsshub-zh/" + m["file"]) for m in manifest
+    )
     config.write_text(text[: text.index("\nfeeds:\n") + 1] + "\n".join(lines) + "\n", "utf-8")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
@@ -38,3 +40,20 @@ def rss(entries: list[Entry] | tuple[Entry, ...], title: str = "Test feed") -> b
         parts.append("</item>")
     parts.append("</channel></rss>")
     return "\n".join(parts).encode("utf-8")
+
+
+def feeds_yaml(rows: Iterable[tuple[str, str, str, str]]) -> list[str]:
+    """The lines of a config's ``feeds:`` tree for (category, site, feed, value) rows.
+
+    ``value`` is written as it is: a route, ``{path: …}``, ``{route: …, keep: 3}``.
+    """
+    tree: dict[str, dict[str, list[tuple[str, str]]]] = {}
+    for category, site, feed, value in rows:
+        tree.setdefault(category, {}).setdefault(site, []).append((feed, value))
+    lines = ["feeds:"]
+    for category, sites in tree.items():
+        lines.append(f"  {json.dumps(category, ensure_ascii=False)}:")
+        for site, feeds in sites.items():
+            lines.append(f"    {json.dumps(site, ensure_ascii=False)}:")
+            lines.extend(f"      {json.dumps(f, ensure_ascii=False)}: {v}" for f, v in feeds)
+    return lines

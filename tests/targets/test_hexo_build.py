@@ -26,6 +26,7 @@ from feedsite._targets.hexo._build import (
 from feedsite._targets.hexo._check import check_post, check_posts
 from feedsite.config import Config, load_config
 from feedsite.errors import HexoBuildError, PostCheckError
+from tests.helpers.feeds import feeds_yaml
 from tests.helpers.hexo import HEXO_DIR, make_site
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,19 +38,11 @@ def write_config(folder: Path, profile: str) -> Path:
     lines = [
         "site: {hexo_root: ., timezone: Asia/Shanghai, profile: " + profile + "}",
         "defaults: {items_per_feed: 100}",
-        "feeds:",
+        *feeds_yaml(
+            (m["category"], m["site"], m["route"], f"{{path: {RSSHUB_ZH / m['file']}}}")
+            for m in manifest
+        ),
     ]
-    tree: dict[str, dict[str, dict[str, str]]] = {}
-    for m in manifest:
-        tree.setdefault(m["category"], {}).setdefault(m["site"], {})[m["route"]] = str(
-            RSSHUB_ZH / m["file"]
-        )
-    for category, sites in tree.items():
-        lines.append(f"  {json.dumps(category, ensure_ascii=False)}:")
-        for site, feeds in sites.items():
-            lines.append(f"    {json.dumps(site, ensure_ascii=False)}:")
-            for name, path in feeds.items():
-                lines.append(f"      {json.dumps(name, ensure_ascii=False)}: {{path: {path}}}")
     config = folder / "feedsite.yaml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return config
