@@ -171,7 +171,9 @@ def build_site(config: Config, options: SiteOptions, *, now: datetime) -> BuildR
             static={p: hashlib.sha256(d).hexdigest() for p, d in static.items()},
         )
         # A large search update runs in a child process while the pages render.
-        job = indexer.start(writer, state, recorded, posts, zone) if options.search else None
+        job = (
+            indexer.start(writer, state, recorded, posts, zone, on_disk) if options.search else None
+        )
         pages_written, records = _write(plan, state, writer, recorded, env, settings, static)
         written = pages_written
         deleted = _delete(plan.delete, writer, recorded, warnings)

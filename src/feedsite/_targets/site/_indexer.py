@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -60,13 +60,17 @@ def start(
     recorded: dict[str, tuple[str, str]],
     posts: Sequence[SitePost],
     zone: str,
+    on_disk: Set[str],
 ) -> SearchJob:
-    """Plan the update; start building a large new segment in a child process."""
+    """Plan the update; start building a large new segment in a child process.
+
+    ``on_disk``: the files under the output folder (relative paths), as the build listed them.
+    """
     started = time.monotonic()
     settings_key = hashlib.sha256(f"{search.VERSION}|{zone}".encode()).hexdigest()[:16]
     tz = ZoneInfo(zone)
     published = _read_index(writer, recorded)
-    if any(writer.stat(p) is None for p in recorded if p.startswith(search.INDEX_DIR)):
+    if any(p not in on_disk for p in recorded if p.startswith(search.INDEX_DIR)):
         published = {}  # a file of the index is gone: build it anew
     plan = search.plan_index(
         [(p.uid, doc_key(p)) for p in posts], search.read_segments(published, settings_key)
