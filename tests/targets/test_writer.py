@@ -67,3 +67,12 @@ def test_remove_temp_files(tmp_path: Path) -> None:
     (tmp_path / "a/other.tmp").write_text("not ours")
     assert w.remove_temp_files("a") == 1
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["other.tmp", "x.md"]
+
+
+def test_a_folder_removed_between_writes_is_made_again(tmp_path: Path) -> None:
+    w = Writer(tmp_path)
+    w.write("a/b/one.html", b"1")
+    (tmp_path / "a/b/one.html").unlink()
+    (tmp_path / "a/b").rmdir()
+    assert w.write("a/b/two.html", b"2").changed
+    assert (tmp_path / "a/b/two.html").read_bytes() == b"2"

@@ -40,15 +40,13 @@ class Writer:
         self.root = root.resolve()
         self._dirty_files: list[str | Path] = []
         self._dirty_dirs: set[str | Path] = set()
-        #: Folders already checked to lie inside the root (existing ones only),
+        #: Folders already checked to lie inside the root (existing or made by this writer),
         #: relative folder → absolute folder as a string (path strings, not
         #: pathlib, keep a stat of 10,000 posts in milliseconds).
         self._safe_dirs: dict[str, str] = {}
         self._root_str = str(self.root)
         #: Names temp files uniquely within this process (the pid covers the rest).
         self._serial = itertools.count()
-        #: Folders this writer created or found (absolute strings): no mkdir for each file.
-        self._made_dirs: set[str] = set()
 
     def resolve(self, relpath: str) -> Path:
         """Absolute path of ``relpath`` under the root.
@@ -96,11 +94,15 @@ class Writer:
                 with open(path, "rb") as f:
                     if f.read() == data:
                         return Written(False, st.st_size, st.st_mtime_ns)
-            if st is None and folder not in self._made_dirs:
+            folder_rel = relpath.rpartition("/")[0]
+            if st is None and folder_rel not in self._safe_dirs:  # known folders exist
                 os.makedirs(folder, exist_ok=True)
-                self._made_dirs.add(folder)
-                self._safe_dirs.setdefault(relpath.rpartition("/")[0], folder)
-            fd, tmp = self._create_temp(folder)
+                self._safe_dirs[folder_rel] = folder
+            try:
+                fd, tmp = self._create_temp(folder)
+            except FileNotFoundError:  # a known folder was removed behind our back
+                os.makedirs(folder, exist_ok=True)
+                fd, tmp = self._create_temp(folder)
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
@@ -159,7 +161,6 @@ class Writer:
             except OSError:
                 break
             self._safe_dirs.clear()  # a removed folder must be checked again if re-made
-            self._made_dirs.clear()
             self._dirty_dirs.add(parent.parent)
             parent = parent.parent
         return True
