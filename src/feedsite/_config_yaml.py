@@ -10,8 +10,16 @@ into a small tree of its own (:class:`Scalar`, :class:`MapNode`,
   substitution, so ``items_per_feed: ${N}`` with ``N=5`` is the integer 5,
 * duplicate mapping keys are errors (PyYAML would keep the last one),
 * ``<<`` merge keys work as in YAML 1.1, explicit keys winning,
-* aliases are converted once (shared, so alias bombs and recursive aliases
-  cost nothing).
+* aliases are converted once (shared, so recursive aliases cost nothing),
+  but counted as if written out: past :data:`MAX_VALUES` values the config is
+  refused at the alias that crosses the bound (issue #10 row 11: a 6 KB file of
+  100 × 100 × 100 aliases would otherwise be walked as a million feeds),
+* a scalar remembers the variables that were unset or empty (``Scalar.unset``):
+  a path may not depend on one (issue #10 row 9: ``${UNSET}/blog`` is ``/blog``).
+
+libyaml's parser is used when PyYAML has it (a 100,000-line config parses in
+about a second instead of five); the composer is PyYAML's, in Python, so each
+alias keeps its own position.
 
 Its typed readers (``integer``, ``duration``, ``timezone``...) raise
 :class:`~feedsite.errors.ConfigError` with a key path and a line.
@@ -52,6 +60,9 @@ _REF_BODY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?\Z", re.DOTALL)
 _DURATION = re.compile(r"\s*(\d{1,9})\s*([smhdw]?)\s*\Z")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 86400}
 MAX_AGE_LIMIT = timedelta(days=36500)
+#: Values (scalars, keys, mappings, lists) a config may hold, counted as if every alias were
+#: written out. A 20,000-feed config with per-feed options and merge keys is ~300,000.
+MAX_VALUES = 1_000_000
 _NOT_IANA = frozenset({"localtime", "posixrules", "Factory"})
 _ZONE_SHAPE = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+){0,3}\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -70,6 +81,9 @@ class Scalar:
     value: object
     text: str
     line: int
+    #: ``${VAR}`` references (without a default) that were unset or empty, e.g.
+    #: ``("HOME is not set",)``; a path must not depend on one.
+    unset: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -98,6 +112,69 @@ class SeqNode:
 
 
 Node = Scalar | MapNode | SeqNode
+
+
+class _Alias(yaml.Node):
+    """An alias as written: the node it names, and the alias's own position."""
+
+    id = "alias"
+
+    def __init__(self, target: yaml.Node, mark: yaml.Mark) -> None:
+        super().__init__(target.tag, target.value, mark, mark)
+        self.target = target
+
+
+class _Composer(yaml.composer.Composer):
+    """PyYAML's composer, but an alias becomes an :class:`_Alias` (PyYAML drops its mark)."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        # check_event / peek_event come from the parser the loader mixes in.
+        if self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]
+            mark = self.peek_event().start_mark  # type: ignore[attr-defined]
+            target = super().compose_node(parent, index)
+            return None if target is None else _Alias(target, mark)
+        return super().compose_node(parent, index)
+
+
+class _PyLoader(
+    yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _Composer, yaml.resolver.Resolver
+):
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        _Composer.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+
+try:  # libyaml's parser, when PyYAML was built with it
+    from yaml._yaml import CParser
+
+    class _CLoader(_Composer, yaml.resolver.Resolver, CParser):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            _Composer.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+    _LIBYAML = True
+except ImportError:  # pragma: no cover
+    _LIBYAML = False
+
+
+def _compose(text: str) -> yaml.Node | None:
+    libyaml = _LIBYAML
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: PyYAML's own reader names its position
+        libyaml = False
+    if libyaml:
+        try:
+            return _CLoader(text).get_single_node()
+        except yaml.YAMLError:
+            # PyYAML's own parser says it as feedsite always has (libyaml counts bytes,
+            # not characters, in the position of a bad character); errors are rare.
+            pass
+    return _PyLoader(text).get_single_node()
 
 
 def join(path: str, key: str) -> str:
@@ -164,6 +241,12 @@ class Reader:
         self.environ = environ
         self.warnings: list[str] = []
         self._memo: dict[int, Node] = {}
+        #: Values converted so far, aliases counted as written out; and each finished
+        #: node's share of it (by the id of its YAML node).
+        self._count = 0
+        self._weight: dict[int, int] = {}
+        #: Unset / empty variables met by the last ``_substitute``.
+        self._unset: list[str] = []
 
     # -- errors -----------------------------------------------------------------
 
@@ -184,7 +267,7 @@ class Reader:
             ConfigError: YAML syntax errors, duplicate keys, bad ``${...}``.
         """
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            node = _compose(text)
             return None if node is None else self._convert(node, "")
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
@@ -201,11 +284,41 @@ class Reader:
         except RecursionError:
             self.fail("invalid YAML: nested too deeply", "", None)
 
+    def _tally(self, n: int, path: str, line: int, alias: bool) -> None:
+        self._count += n
+        if self._count > MAX_VALUES:
+            what = (
+                f"this alias copies {n:,} values and takes the config past {MAX_VALUES:,}"
+                if alias
+                else f"the config holds more than {MAX_VALUES:,} values"
+            )
+            self.fail(
+                f"{what} (aliases count as if written out); write fewer, or split the config",
+                path,
+                line,
+            )
+
     def _convert(self, node: yaml.Node, path: str) -> Node:
+        if isinstance(node, _Alias):
+            target = node.target
+            done = self._memo.get(id(target))
+            if done is not None:
+                # A recursive alias (its target still being converted) counts as one value:
+                # nothing walks a cycle further than the fixed depth of the schema.
+                self._tally(self._weight.get(id(target), 1), path, node.start_mark.line + 1, True)
+                return done
+            node = target
         done = self._memo.get(id(node))
         if done is not None:
             return done
         line = node.start_mark.line + 1
+        start = self._count
+        self._tally(1, path, line, False)
+        out = self._convert_new(node, path, line)
+        self._weight[id(node)] = self._count - start
+        return out
+
+    def _convert_new(self, node: yaml.Node, path: str, line: int) -> Node:
         if isinstance(node, yaml.ScalarNode):
             out: Node = self._scalar(node, path, line)
             self._memo[id(node)] = out
@@ -229,6 +342,9 @@ class Reader:
         merged: list[Entry] = []
         for key_node, value_node in node.value:
             kline = key_node.start_mark.line + 1
+            if isinstance(key_node, _Alias):
+                key_node = key_node.target
+            self._tally(1, path, kline, False)
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _MERGE:
                 merged.extend(self._merge_sources(value_node, join(path, "<<"), kline))
                 continue
@@ -266,18 +382,20 @@ class Reader:
     def _scalar(self, node: yaml.ScalarNode, path: str, line: int) -> Scalar:
         text, tag = node.value, node.tag
         self._check_chars(text, path, line)
+        unset: tuple[str, ...] = ()
         if tag == _STR and "${" in text:
             text = self._substitute(text, path, line)
-            if node.style is None:  # plain scalar: type it as if the value had been written
+            unset = tuple(self._unset)
+            if not node.style:  # plain scalar (libyaml says "", PyYAML None): type it as written
                 tag = _RESOLVER.resolve(  # type: ignore[no-untyped-call]
                     yaml.ScalarNode, text, (True, False)
                 )
         if tag in _AS_TEXT:
-            return Scalar(text, text, line)
+            return Scalar(text, text, line, unset)
         if tag not in _TYPED:
             self.fail(f"unsupported YAML tag {_short_tag(tag)}", path, line)
         if tag == _NULL:
-            return Scalar(None, text, line)
+            return Scalar(None, text, line, unset)
         try:
             builder = {
                 _INT: _CONSTRUCTOR.construct_yaml_int,
@@ -288,7 +406,7 @@ class Reader:
         except Exception:  # PyYAML's constructors raise many kinds of errors on junk
             kind = {_INT: "integer", _FLOAT: "number", _BOOL: "boolean"}[tag]
             self.fail(f"not a valid {kind}: {json.dumps(text, ensure_ascii=False)}", path, line)
-        return Scalar(value, text, line)
+        return Scalar(value, text, line, unset)
 
     def _check_chars(self, text: str, path: str, line: int) -> None:
         try:
@@ -297,6 +415,8 @@ class Reader:
             self.fail("the text contains an invalid character (a lone surrogate)", path, line)
 
     def _substitute(self, text: str, path: str, line: int) -> str:
+        self._unset = []
+
         def replace(match: re.Match[str]) -> str:
             token, body = match.group(0), match.group(1)
             if token == "$${":
@@ -321,7 +441,10 @@ class Reader:
                 return value or default
             if value is None:
                 self.warn(f'environment variable {name} is not set; using ""', path, line)
+                self._unset.append(f"{name} is not set")
                 return ""
+            if not value:
+                self._unset.append(f"{name} is empty")
             return value
 
         return _REF.sub(replace, text)
@@ -481,12 +604,29 @@ class Reader:
 
     def path(self, entry: Entry | None, key_path: str, root: Path) -> Path | None:
         """Read a path, made absolute against ``root`` and normalised (no symlinks resolved)."""
+        if entry is not None:  # before the null check: a bare ${UNSET} reads as null
+            self.require_set(entry.value, key_path, "a file or folder")
         text = self.text(entry, key_path, what="a path")
         if text is None or entry is None:
             return None
         if not text.strip() or "\x00" in text:
             self.fail(f"expected a path, got {describe(entry.value)}", key_path, entry.value.line)
         return Path(os.path.normpath(os.path.join(root, text)))
+
+    def require_set(self, value: Node, key_path: str, what: str) -> None:
+        """Refuse a value that names ``what`` but used an unset or empty ``${VAR}``.
+
+        ``${UNSET}/blog`` would be ``/blog``: posts and state written under ``/`` (issue #10
+        row 9). Checked at load time, before anything is created.
+        """
+        if isinstance(value, Scalar) and value.unset:
+            self.fail(
+                f"this names {what}, but environment variable {' and '.join(value.unset)}, "
+                f"so it would be {_quote(value.text)}; set it, or give a default with "
+                "${NAME:-default}",
+                key_path,
+                value.line,
+            )
 
     def http_url(self, text: str, path: str, line: int, what: str) -> str:
         """Check an http(s) URL with a host; returns it unchanged."""

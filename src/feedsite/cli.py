@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -18,13 +19,63 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from feedsite import __version__
+from feedsite._url import redact
 from feedsite.config import Config, load_config
 from feedsite.errors import ConfigError, FeedsiteError, LockedError
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+
+#: Terminal escape sequences: CSI (``ESC [ … final``), OSC/DCS/SOS/PM/APC strings (ended by
+#: BEL or ``ESC \\``, or running to the end) and two-character escapes. Feeds and servers
+#: put them in titles and error pages (issue #10 row 7).
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -~]?)")
+#: C0 controls but tab and newline, DEL, C1 controls (``\x9b`` is an 8-bit CSI), the
+#: bidi overrides and isolates that reorder what a terminal shows, and lone surrogates
+#: (they cannot be encoded: printing one raised UnicodeEncodeError, issue #10 row 4).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _clean(text: object) -> str:
+    """``text`` fit for a terminal or a log: secrets redacted, escape sequences and control
+    characters removed. Everything from feeds, servers, the state or paths passes here."""
+    value = redact(str(text))
+    if "\x1b" in value:
+        value = _ESCAPES.sub("", value)
+    return _CONTROLS.sub("", value)
+
+
+def _plain(text: object, style: str = "") -> Text:
+    """``text`` cleaned (:func:`_clean`) as a rich ``Text``: never parsed as markup, so
+    ``[/bogus]`` or ``[link=…]`` from a feed prints as it is."""
+    from rich.text import Text
+
+    return Text(_clean(text), style=style)
+
+
+def _say(console: Console, label: str, style: str, *parts: object) -> None:
+    """Print ``label`` in ``style``, then the untrusted ``parts`` as plain text."""
+    from rich.text import Text
+
+    line = Text(label, style=style)
+    for part in parts:
+        line.append_text(_plain(part))
+    console.print(line, highlight=False)
+
+
+def _scrub(value: Any) -> Any:
+    """A JSON value with every string cleaned (:func:`_clean`): ``--json`` output is read
+    in terminals and CI logs too (JSON escapes C0 controls but not C1 ones)."""
+    if isinstance(value, str):
+        return _clean(value)
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as e:
-        err.print(f"[bold red]config error:[/] {e}", markup=True, highlight=False)
+        _say(err, "config error: ", "bold red", e)
         return EXIT_USAGE
     try:
         if args.command == "run":
@@ -187,10 +238,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return _cmd_serve(config, args.out, args.port, out)
     except LockedError as e:
-        err.print(f"[bold red]locked:[/] {e}", highlight=False)
+        _say(err, "locked: ", "bold red", e)
         return EXIT_LOCKED
     except FeedsiteError as e:
-        err.print(f"[bold red]error:[/] {e}", highlight=False)
+        _say(err, "error: ", "bold red", e)
         return EXIT_FAILED
     parser.error(f"unknown command {args.command}")  # pragma: no cover
     return EXIT_USAGE  # pragma: no cover
@@ -236,7 +287,7 @@ def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Consol
         targets = (args.target,) if args.target else config.site.targets
         build_code = _cmd_build(config, targets, None, err, err)
     if args.json:
-        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(json.dumps(_scrub(result.to_json()), ensure_ascii=False, indent=1) + "\n")
     else:
         _print_summary(result, out, err)
     attempted = counts["feeds_ok"] + counts["feeds_not_modified"] + counts["feeds_failed"]
@@ -252,17 +303,17 @@ def _print_summary(result: object, out: Console, err: Console) -> None:
 
     assert isinstance(result, RunResult)
     for w in result.warnings:
-        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+        _say(err, "warning: ", "yellow", w)
     for message in result.item_errors:
-        err.print(f"[red]item failed:[/] {message}", highlight=False)
+        _say(err, "item failed: ", "red", message)
     for r in result.decision.reports:
         if r.status == "failed":
-            err.print(f"[red]failed:[/] {r.label}: {r.error}", highlight=False)
+            _say(err, "failed: ", "red", r.label, ": ", r.error)
         for path in r.edited:
-            err.print(f"[yellow]edited by hand, left alone:[/] {path} ({r.label})", highlight=False)
+            _say(err, "edited by hand, left alone: ", "yellow", path, f" ({r.label})")
     skipped = [r for r in result.decision.reports if r.status in ("skipped", "deferred")]
     for r in skipped:
-        err.print(f"[yellow]{r.status}:[/] {r.label}: {r.error}", highlight=False)
+        _say(err, f"{r.status}: ", "yellow", r.label, ": ", r.error)
     if result.stopped_by:
         err.print(
             f"[yellow]stopped by {result.stopped_by}:[/] feeds in flight were abandoned whole;"
@@ -270,10 +321,7 @@ def _print_summary(result: object, out: Console, err: Console) -> None:
             highlight=False,
         )
     for label, n in result.decision.removed_feeds:
-        err.print(
-            f"[yellow]feed removed from the config:[/] {label}: {n} post(s) deleted",
-            highlight=False,
-        )
+        _say(err, "feed removed from the config: ", "yellow", label, f": {n} post(s) deleted")
     c = result.counts()
     table = Table(title="feedsite run" + (" (dry run: nothing written)" if result.dry_run else ""))
     table.add_column("feeds")
@@ -304,44 +352,50 @@ def _cmd_check(config: Config, args: argparse.Namespace, out: Console, err: Cons
 
     warnings = config_warnings(config)
     for w in warnings:
-        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+        _say(err, "warning: ", "yellow", w)
     if args.json:
         out.print_json(
             json.dumps(
-                {
-                    "config": str(config.file),
-                    "profile": config.site.profile,
-                    "hexo_root": str(config.site.hexo_root),
-                    "state": str(config.state_path),
-                    "feeds": [
-                        {
-                            "category": f.category,
-                            "site": f.site,
-                            "feed": f.name,
-                            "route": f.route,
-                            "url": f.url,
-                            "items_per_feed": f.items_per_feed,
-                            "keep": f.keep,
-                        }
-                        for f in config.feeds
-                    ],
-                    "warnings": warnings,
-                },
+                _scrub(
+                    {
+                        "config": str(config.file),
+                        "profile": config.site.profile,
+                        "hexo_root": str(config.site.hexo_root),
+                        "state": str(config.state_path),
+                        "feeds": [
+                            {
+                                "category": f.category,
+                                "site": f.site,
+                                "feed": f.name,
+                                "route": f.route,
+                                "url": f.url,
+                                "items_per_feed": f.items_per_feed,
+                                "keep": f.keep,
+                            }
+                            for f in config.feeds
+                        ],
+                        "warnings": warnings,
+                    }
+                ),
                 ensure_ascii=False,
             )
         )
         return EXIT_OK
     from rich.tree import Tree
 
-    tree = Tree(f"{config.file}  ({len(config.feeds)} feeds, profile {config.site.profile})")
+    tree = Tree(
+        _plain(f"{config.file}  ({len(config.feeds)} feeds, profile {config.site.profile})")
+    )
     categories: dict[str, Tree] = {}
     sites: dict[tuple[str, str], Tree] = {}
     for f in config.feeds:
-        cat = categories.get(f.category) or categories.setdefault(f.category, tree.add(f.category))
-        site = sites.get((f.category, f.site)) or sites.setdefault(
-            (f.category, f.site), cat.add(f.site)
+        cat = categories.get(f.category) or categories.setdefault(
+            f.category, tree.add(_plain(f.category))
         )
-        site.add(f"{f.name}  [dim]{f.route or f.url}[/]")
+        site = sites.get((f.category, f.site)) or sites.setdefault(
+            (f.category, f.site), cat.add(_plain(f.site))
+        )
+        site.add(_plain(f"{f.name}  ").append_text(_plain(f.route or f.url, "dim")))
     out.print(tree, highlight=False)
     return EXIT_OK
 
@@ -361,11 +415,14 @@ def _cmd_build(
         options = SiteOptions.from_config(config, out_dir)
         result = build_site(config, options, now=now or datetime.now(UTC))
         for w in result.warnings:
-            err.print(f"[yellow]warning:[/] {w}", highlight=False)
+            _say(err, "warning: ", "yellow", w)
         out.print(
-            f"native site: {result.posts} posts; {result.written} pages written,"
-            f" {result.unchanged} unchanged, {result.deleted} deleted in {result.seconds:.2f} s"
-            f" (search index {result.search_seconds:.2f} s) -> {options.out}",
+            _plain(
+                f"native site: {result.posts} posts; {result.written} pages written,"
+                f" {result.unchanged} unchanged, {result.deleted} deleted in"
+                f" {result.seconds:.2f} s (search index {result.search_seconds:.2f} s)"
+                f" -> {options.out}"
+            ),
             highlight=False,
         )
     return code
@@ -378,28 +435,33 @@ def _build_hexo(config: Config, out: Console, err: Console) -> int:
 
     root = config.site.hexo_root
     if not is_hexo_site(root):
-        err.print(
-            f"[bold red]hexo:[/] {root} is not a Hexo site (no package.json and _config.yml);"
+        _say(
+            err,
+            "hexo: ",
+            "bold red",
+            f"{root} is not a Hexo site (no package.json and _config.yml);"
             " `feedsite init --target hexo` makes one (the posts are in"
             f" {root / 'source/_posts'})",
-            highlight=False,
         )
         return EXIT_USAGE
     try:
         result = build_hexo(
             root,
             owned_post_paths(config.state_path),
-            on_line=lambda line: err.out(line, highlight=False),
+            # Hexo's lines hold post titles and paths: printed as plain, cleaned text.
+            on_line=lambda line: err.out(_clean(line), highlight=False),
         )
     except TargetError as e:
-        err.print(f"[bold red]hexo build failed:[/] {e}", highlight=False)
+        _say(err, "hexo build failed: ", "bold red", e)
         return EXIT_FAILED
     installed = ""
     if result.installed:
         installed = f"`{' '.join(result.installed)}` {result.npm_seconds:.1f} s, "
     out.print(
-        f"hexo site: {result.posts} posts checked; {installed}hexo generate"
-        f" {result.hexo_seconds:.1f} s -> {result.public}",
+        _plain(
+            f"hexo site: {result.posts} posts checked; {installed}hexo generate"
+            f" {result.hexo_seconds:.1f} s -> {result.public}"
+        ),
         highlight=False,
     )
     return EXIT_OK
@@ -414,11 +476,11 @@ def _cmd_init(args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
         result = init_project(folder, target=args.target, force=args.force)
     except InitError as e:
-        err.print(f"[bold red]init:[/] {e}", highlight=False)
+        _say(err, "init: ", "bold red", e)
         return EXIT_USAGE
     for rel in result.written:
         verb = "replaced" if rel in result.replaced else "created"
-        out.print(f"{verb} {folder / rel}", highlight=False, markup=False)
+        out.print(_plain(f"{verb} {folder / rel}"), highlight=False)
     config = folder / "feedsite.yaml"
     steps = [f"edit {config}: your RSSHub instance (rsshub.instances) and your feeds"]
     run = f"feedsite run -c {config} --build"
@@ -430,9 +492,8 @@ def _cmd_init(args: argparse.Namespace, out: Console, err: Console) -> int:
         steps.append(f"preview: feedsite serve -c {config}")
     steps.append("publish: push to GitHub, Settings → Pages → Source: GitHub Actions")
     out.print(
-        "next:\n" + "\n".join(f"  {i}. {s}" for i, s in enumerate(steps, 1)),
+        _plain("next:\n" + "\n".join(f"  {i}. {s}" for i, s in enumerate(steps, 1))),
         highlight=False,
-        markup=False,
     )
     return EXIT_OK
 
@@ -444,12 +505,12 @@ def _cmd_serve(config: Config, out_dir: Path | None, port: int, out: Console) ->
 
     folder = (out_dir or config.native.out).absolute()
     if not (folder / "index.html").is_file():
-        out.print(f"nothing to serve in {folder}: run `feedsite build` first", highlight=False)
+        out.print(_plain(f"nothing to serve in {folder}: run `feedsite build` first"))
         return EXIT_USAGE
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
     with ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
         url = f"http://127.0.0.1:{server.server_address[1]}/"
-        out.print(f"serving {folder} at {url} (Ctrl-C stops)", highlight=False)
+        out.print(_plain(f"serving {folder} at {url} (Ctrl-C stops)"), highlight=False)
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
     return EXIT_OK
@@ -462,7 +523,7 @@ def _cmd_status(config: Config, args: argparse.Namespace, out: Console) -> int:
     if args.failing:
         rows = [r for r in rows if r["consecutive_failures"]]
     if args.json:
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(json.dumps(_scrub(rows), ensure_ascii=False, indent=1) + "\n")
         return EXIT_OK
     from rich.table import Table
 
@@ -470,13 +531,15 @@ def _cmd_status(config: Config, args: argparse.Namespace, out: Console) -> int:
     for column in ("feed", "last success", "last try", "failures", "next attempt", "last error"):
         table.add_column(column, overflow="fold")
     for r in rows:
+        # Cells are Text (never parsed as markup): the state holds what servers said
+        # (issue #10 row 7: `[/bogus]` in a stored error crashed every `status`).
         table.add_row(
-            r["feed"],
-            _short(r["last_success"]) or "never",
-            f"{_short(r['last_attempt']) or '-'} {r['last_status'] or ''}".strip(),
-            str(r["consecutive_failures"]),
-            _short(r["next_attempt"]) or "next run",
-            r["last_error"] or "",
+            _plain(r["feed"]),
+            _plain(_short(r["last_success"]) or "never"),
+            _plain(f"{_short(r['last_attempt']) or '-'} {r['last_status'] or ''}".strip()),
+            _plain(r["consecutive_failures"]),
+            _plain(_short(r["next_attempt"]) or "next run"),
+            _plain(r["last_error"] or ""),
         )
     out.print(table, highlight=False)
     return EXIT_OK
@@ -492,13 +555,13 @@ def _cmd_remove(config: Config, item_id: str, out: Console, err: Console) -> int
     try:
         result = remove_item(config, item_id)
     except KeyError:
-        err.print(f"[red]no item with id {item_id!r} in {config.state_path}[/]", highlight=False)
+        _say(err, "", "red", f"no item with id {item_id!r} in {config.state_path}")
         return EXIT_USAGE
     for path in result.deleted:
-        out.print(f"deleted {path}", highlight=False)
+        out.print(_plain(f"deleted {path}"), highlight=False)
     for path in result.left_alone:
-        err.print(f"[yellow]edited by hand, left in place:[/] {path}", highlight=False)
-    out.print(f"item {item_id} tombstoned: it will not come back", highlight=False)
+        _say(err, "edited by hand, left in place: ", "yellow", path)
+    out.print(_plain(f"item {item_id} tombstoned: it will not come back"), highlight=False)
     return EXIT_OK
 
 
@@ -509,7 +572,7 @@ def _cmd_adopt(config: Config, args: argparse.Namespace, out: Console, err: Cons
     now, seed = _test_settings()
     result = adopt(config, posts_dir=args.posts, dry_run=args.dry_run, now=now, seed=seed)
     if args.json:
-        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(json.dumps(_scrub(result.to_json()), ensure_ascii=False, indent=1) + "\n")
         return EXIT_FAILED if result.feeds_failed else EXIT_OK
     outside: dict[str, int] = {}
     for lo in result.leftovers:
@@ -517,27 +580,26 @@ def _cmd_adopt(config: Config, args: argparse.Namespace, out: Console, err: Cons
             folder = lo.path.rpartition("/")[0] or "."
             outside[folder] = outside.get(folder, 0) + 1
         elif lo.kind != "feed_failed":
-            err.print(
-                f"[yellow]left alone ({lo.kind}):[/] {lo.path}: {lo.message}", highlight=False
-            )
+            _say(err, f"left alone ({lo.kind}): ", "yellow", lo.path, ": ", lo.message)
     for folder, n in sorted(outside.items()):
-        err.print(
-            f"[yellow]not a configured feed's folder, left alone:[/] {folder}/ ({n} post(s))",
-            highlight=False,
+        _say(
+            err,
+            "not a configured feed's folder, left alone: ",
+            "yellow",
+            f"{folder}/ ({n} post(s))",
         )
     for label, error in result.feeds_failed:
-        err.print(
-            f"[red]feed failed, its posts wait for the next adopt:[/] {label}: {error}",
-            highlight=False,
-        )
+        _say(err, "feed failed, its posts wait for the next adopt: ", "red", label, ": ", error)
     c = result.counts()
     verb = "would adopt" if result.dry_run else ("adopted" if result.move else "copied")
     removed = c["duplicates_removed"]
     out.print(
-        f"{verb} {c['adopted']} old post(s): {c['matched']} matched to an item of their feed,"
-        f" {c['kept']} kept from their own content; {c['left_alone']} left alone"
-        + (f"; {removed} leftover copies removed" if removed else "")
-        + (" (dry run: nothing written)" if result.dry_run else ""),
+        _plain(
+            f"{verb} {c['adopted']} old post(s): {c['matched']} matched to an item of their feed,"
+            f" {c['kept']} kept from their own content; {c['left_alone']} left alone"
+            + (f"; {removed} leftover copies removed" if removed else "")
+            + (" (dry run: nothing written)" if result.dry_run else "")
+        ),
         highlight=False,
     )
     return EXIT_FAILED if result.feeds_failed else EXIT_OK

@@ -43,6 +43,14 @@ Notes:
       the default, except ``max_age: null`` on a feed, which turns off a
       ``defaults.max_age`` for that feed.
     * ``~`` in paths is not expanded; write ``${HOME}/blog``.
+    * A value naming a file or folder (``site.hexo_root``, ``state.path``,
+      ``native.out``, ``native.templates``, a feed's ``path:`` or ``file://`` URL)
+      must not use a ``${VAR}`` that is unset or empty: ``${UNSET}/blog`` would be
+      ``/blog`` (issue #10 row 9). Elsewhere an unset variable is a warning and
+      reads as "" (``access_key: ${RSSHUB_KEY}`` without the variable: no key).
+    * Limits (issue #10 row 11): at most :data:`MAX_FEEDS` feeds, and at most
+      ``MAX_VALUES`` (1,000,000) values counted as if every YAML alias were
+      written out.
 """
 
 from __future__ import annotations
@@ -70,6 +78,7 @@ from feedsite.errors import ConfigError
 __all__ = [
     "DEFAULT_IFRAME_HOSTS",
     "DEFAULT_PLACEHOLDER",
+    "MAX_FEEDS",
     "NO_TIMEZONE_WARNING",
     "CleanConfig",
     "Config",
@@ -122,6 +131,8 @@ _SOURCE_KEYS = ("route", "url", "path")
 _FEED_KEYS = (*_SOURCE_KEYS, *_OPTION_KEYS, "proxy")
 _PROFILES = ("default", "legacy")
 _MAX_ITEMS = 10000
+#: Feeds one config may list (the scale feedsite is built and benchmarked for is 10,000).
+MAX_FEEDS = 20_000
 _SHAPE = "feeds are nested exactly three levels: feeds → category → site → feed name: route or URL"
 
 
@@ -450,6 +461,7 @@ def _feeds(
             "feeds",
             entry.line,
         )
+    _check_feed_count(r, entry.value)
     specs: list[FeedSpec] = []
     categories: dict[str, int] = {}
     for cat in entry.value.entries:
@@ -487,6 +499,24 @@ def _feeds(
     return tuple(specs)
 
 
+def _check_feed_count(r: Reader, tree: MapNode) -> None:
+    """Refuse more than MAX_FEEDS feeds before any is read, naming the first one too many."""
+    count = 0
+    for cat in tree.entries:
+        sites = cat.value.entries if isinstance(cat.value, MapNode) else []
+        for site in sites:
+            feeds = site.value.entries if isinstance(site.value, MapNode) else []
+            if count + len(feeds) > MAX_FEEDS:
+                feed = feeds[MAX_FEEDS - count]
+                r.fail(
+                    f"too many feeds: a config may list at most {MAX_FEEDS:,}; "
+                    "split it into several configs (each with its own state.path)",
+                    f"feeds.{cat.key}.{site.key}.{feed.key}",
+                    feed.line,
+                )
+            count += len(feeds)
+
+
 def _feed(
     r: Reader,
     category: str,
@@ -502,6 +532,8 @@ def _feed(
     options: dict[str, Entry] = {}
     if isinstance(value, Scalar) and isinstance(value.value, str):
         route, url = r.feed_source(value.text, key_path, value.line)
+        if url is not None and url[:5].lower() == "file:":
+            r.require_set(value, key_path, "a file")
     elif isinstance(value, MapNode):
         options = r.keys(value, key_path, _FEED_KEYS, what="a feed mapping")
         given = [k for k in _SOURCE_KEYS if k in options]
@@ -520,6 +552,8 @@ def _feed(
             route, url = None, None if file_path is None else file_path.as_uri()
         else:
             route, url = r.feed_source(text, source_path, source.value.line)
+            if url is not None and url[:5].lower() == "file:":
+                r.require_set(source.value, source_path, "a file")
             if (route is not None) != (kind == "route"):
                 other = "url: for a URL" if kind == "route" else "route: for an RSSHub route"
                 r.fail(

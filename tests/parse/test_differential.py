@@ -6,7 +6,8 @@ parsers read, entries are paired by position and five fields compared:
 * title: feedparser's ``entry.title``, exactly; when feedparser typed it as
   HTML (``title_detail.type``), the text of that HTML (feedsite titles are
   plain text);
-* link: ``entry.link``;
+* link: ``entry.link`` as :func:`feedsite._url.safe_url` publishes it (feedsite
+  returns only absolute, WHATWG-normalised http(s) links: issue #10);
 * guid: ``entry.id``;
 * date: ``published_parsed`` else ``updated_parsed``, as UTC instants to the second;
 * body: feedparser's first non-empty ``content`` value, else ``summary``, against
@@ -34,6 +35,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from feedsite._parse import parse_feed
+from feedsite._url import safe_url
 from feedsite.types import ParsedItem
 
 feedparser = pytest.importorskip("feedparser")
@@ -98,7 +100,8 @@ def feedparser_fields(entry: Any, version: str) -> dict[str, Any]:
     body_value = contents[0]["value"] if contents else entry.get("summary")
     return {
         "title": title.strip(),
-        "link": entry.get("link"),
+        # feedsite's links are safe_url's (absolute http(s), WHATWG-normalised; issue #10).
+        "link": safe_url(entry.get("link")),
         "guid": entry.get("id"),
         "date": calendar.timegm(stamp) if stamp else None,
         "body": text_of(body_value, detail.get("type")),

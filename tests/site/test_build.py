@@ -177,7 +177,11 @@ def test_atom_feeds_opml_sitemap(built: Project) -> None:
     ]
     urls = {(c, s, f): u for c, s, f, u in tree}
     assert urls[("本地", "样例", "路由")] == "https://rsshub.example.org/test/route"
-    assert urls[("本地", "样例", "生成")].startswith("file://")
+    # A path: feed publishes no local path: the OPML offers the site's own Atom feed of it
+    # (issue #10 row 12).
+    assert urls[("本地", "样例", "生成")].startswith(BASE + "/c/")
+    assert urls[("本地", "样例", "生成")].endswith("/atom.xml")
+    assert b"file:" not in opml_bytes
 
     # Sitemap: every HTML page, absolute under the base URL.
     locs = [e.text for e in etree.parse(str(out / "sitemap.xml")).getroot().iter(SM + "loc")]

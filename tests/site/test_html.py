@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import re
-from urllib.parse import urljoin
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedsite._clean import clean_html
 from feedsite._targets.site._html import prepare_body
+from feedsite._url import safe_url
 
 _IMG = re.compile(r"<img\b([^>]*)>", re.I)
 _URL_ATTR = re.compile(r"""(\s(?:href|src|poster)\s*=\s*")([^"]*)(")""", re.I)
@@ -24,10 +25,18 @@ def reference(body: str, link: str | None, image_proxy: str | None) -> str:
         body = body.replace('src="http://', f'src="{image_proxy}http://')
 
     def fix_url(m: re.Match[str]) -> str:
-        value = m.group(2)
-        if not value or _ABSOLUTE.match(value):
+        value = html.unescape(m.group(2))
+        if not value:
             return m.group(0)
-        return m.group(1) + (urljoin(link, value) if link else "#") + m.group(3)
+        if _ABSOLUTE.match(value):
+            # issue #10 row 3: only http(s), mailto:, tel:, fragments and inline images
+            scheme = value.split(":", 1)[0].lower() if ":" in value else ""
+            if value.startswith(("//", "#")) or scheme in ("http", "https", "mailto", "tel"):
+                return m.group(0)
+            inline = "src" in m.group(1).lower() and value.lower().startswith("data:image/")
+            return m.group(0) if inline else m.group(1) + "#" + m.group(3)
+        fixed = safe_url(value, link) if link else None
+        return m.group(1) + (html.escape(fixed) if fixed else "#") + m.group(3)
 
     def fix_img(m: re.Match[str]) -> str:
         attrs, low = m.group(1), m.group(1).lower()
@@ -57,6 +66,8 @@ _PIECES = st.sampled_from(
         "\x07",
         "<iframe src='https://www.youtube.com/embed/x'></iframe>",
         "<script>alert(1)</script>",
+        '<a href="javascript:alert(1)">',
+        '<a href="/x?q=&quot;y">',
     ]
 )
 
@@ -76,10 +87,25 @@ def test_prepare_body_on_clean_output_matches_the_tolerant_rules(
 
 
 def test_prepare_body_examples() -> None:
-    body = clean_html(
-        '<p><img src="/a.jpg"><a href="b.html">b</a></p>', base_url=None, iframe_hosts=()
-    )
+    # A body as an older clean stage stored it (relative URLs kept when it had no base;
+    # the clean stage now drops them, issue #10).
+    body = '<p><img src="/a.jpg"><a href="b.html" rel="noopener noreferrer">b</a></p>'
     out = prepare_body(body, "https://e.org/x/y.html", None)
     assert 'src="https://e.org/a.jpg"' in out and 'href="https://e.org/x/b.html"' in out
     assert 'loading="lazy"' in out and 'referrerpolicy="no-referrer"' in out
     assert 'href="#"' in prepare_body(body, None, None)
+
+
+def test_prepare_body_refuses_unsafe_stored_urls() -> None:
+    """issue #10 row 3: bodies of older runs may hold `javascript:` links; a relative URL
+    is resolved as a browser resolves it and never turned into an attribute break-out."""
+    body = (
+        '<p><a href="javascript:alert(1)">j</a><a href="&#106;avascript:alert(2)">e</a>'
+        '<a href=" java\tscript:alert(3)">t</a><img src="data:image/gif;base64,R0lG">'
+        '<a href="data:text/html,x">d</a><a href="x&quot; onerror=&quot;y">q</a></p>'
+    )
+    out = prepare_body(body, "https://e.org/x/y.html", None)
+    assert "javascript" not in out.lower() and "script:" not in out
+    assert 'src="data:image/gif;base64,R0lG"' in out  # inline images stay
+    assert 'href="data:' not in out
+    assert 'href="https://e.org/x/x%22%20onerror=%22y"' in out

@@ -5,25 +5,26 @@ Scope: pure string functions. Contains no business logic.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
-# RSSHub's ACCESS_KEY travels as the ``key`` query parameter.
-_KEY_PARAM = re.compile(r"([?&;]key=)[^&#;\s\"'<>]*", re.IGNORECASE)
+from feedsite import _url
 
 
 def redact(text: str) -> str:
-    """Replace the value of every ``key=`` query parameter in ``text`` with ``***``.
+    """``text`` with credentials and secret query values shown as ``***``.
 
-    Works on a bare URL or on a whole message that contains URLs.
+    Works on a bare URL or on a whole message that contains URLs; the rules live
+    once, in :func:`feedsite._url.redact` (user and password of any URL, RSSHub's
+    ``key``, ``token``, ``access_key``… see :data:`feedsite._url.SECRET_PARAMS`).
 
     Args:
         text: a URL or a message.
 
     Returns:
-        ``text`` with ``?key=secret`` / ``&key=secret`` shown as ``key=***``.
+        ``text`` with ``https://user:pw@host/r?key=secret`` shown as
+        ``https://***@host/r?key=***``.
     """
-    return _KEY_PARAM.sub(r"\1***", text)
+    return _url.redact(text)
 
 
 def proxy_label(proxy: str) -> str:

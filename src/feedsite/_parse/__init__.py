@@ -18,11 +18,12 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
+from typing import TypeVar
 
 from lxml import etree
 
 from feedsite.errors import ParseError
-from feedsite.types import ParsedFeed
+from feedsite.types import ParsedFeed, ParsedItem
 
 from ._encoding import decode, unicode_signature
 from ._json import parse_json
@@ -33,6 +34,14 @@ __all__ = ["looks_like_feed", "parse_feed"]
 #: Control characters removed from titles (C0 but tab and newline, DEL, C1): they
 #: are invisible, break terminals and YAML readers, and no title means them.
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Lone UTF-16 surrogates: a JSON ``"\ud800"`` decodes to one, and no UTF-8 writer
+#: (SQLite, files, the terminal) accepts it (issue #10 row 4). Replaced by U+FFFD.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+#: A JSON escape of a surrogate (a valid pair matches too: then the strings are searched).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+#: Longest title kept, in characters (issue #10 row 13); a longer one is cut and
+#: ends with "…". The longest real title in the corpora has 206 characters.
+MAX_TITLE_CHARS = 2000
 
 #: How much of a body :func:`looks_like_feed` reads.
 _SNIFF_BYTES = 4096
@@ -63,9 +72,13 @@ def parse_feed(
     """
     if not data or data.isspace():
         raise ParseError("empty document", url)
+    # Only a JSON escape can make a lone surrogate: bytes are decoded with "replace"
+    # and libxml2 refuses a character reference to one (issue #10 row 4).
+    surrogates = False
     try:
         if _is_json(data, content_type):
             decoded = decode(data, content_type, xml=False)
+            surrogates = _SURROGATE_ESCAPE.search(decoded.utf8) is not None
             feed = parse_json(decoded.utf8, url=url, default_tz=default_tz)
         else:
             decoded = decode(data, content_type)
@@ -75,17 +88,51 @@ def parse_feed(
     except (etree.LxmlError, ValueError, RecursionError) as error:
         raise ParseError(f"unreadable feed: {error}", url) from error
     warnings = tuple(dict.fromkeys(decoded.warnings + feed.warnings))
-    items = feed.items
-    if any(_CONTROLS.search(item.title) for item in items):
-        items = tuple(
-            dataclasses.replace(item, title=_CONTROLS.sub("", item.title))
-            if _CONTROLS.search(item.title)
-            else item
-            for item in items
-        )
-    if warnings != feed.warnings or items is not feed.items:
-        return dataclasses.replace(feed, warnings=warnings, items=items)
-    return feed
+    items = tuple(_tidy_item(item, surrogates) for item in feed.items)
+    if any(new is not old for new, old in zip(items, feed.items, strict=True)):
+        feed = dataclasses.replace(feed, items=items)
+    feed = dataclasses.replace(feed, warnings=warnings) if warnings != feed.warnings else feed
+    return _tidy(feed, ("title", "link"), surrogates)
+
+
+def _tidy_item(item: ParsedItem, surrogates: bool) -> ParsedItem:
+    """An item with a bounded, control-free title and no lone surrogate anywhere."""
+    title = item.title
+    if _CONTROLS.search(title):
+        title = _CONTROLS.sub("", title)
+    if title is not item.title:
+        item = dataclasses.replace(item, title=title)
+    return _tidy(item, _ITEM_TEXT, surrogates)
+
+
+_T = TypeVar("_T", ParsedItem, ParsedFeed)
+
+#: The ParsedItem fields holding text (``images`` is a tuple of them).
+_ITEM_TEXT = (
+    "guid", "link", "title", "content_html", "summary_html", "description_raw", "author",
+    "base_url",
+)  # fmt: skip
+
+
+def _tidy(value: _T, names: tuple[str, ...], surrogates: bool) -> _T:
+    """``value`` with its title bounded and, when the document may hold ``surrogates``,
+    lone surrogates replaced; ``value`` itself if unchanged.
+
+    Cheap: only JSON documents with a surrogate escape are searched (``str.isascii``
+    is O(1), and a non-ASCII string is searched once by a regex, no copy).
+    """
+    changes: dict[str, object] = {}
+    for name in names:
+        text = getattr(value, name)
+        if surrogates and text is not None and not text.isascii() and _SURROGATES.search(text):
+            changes[name] = text = _SURROGATES.sub("\ufffd", text)
+        if name == "title" and len(text) > MAX_TITLE_CHARS:
+            changes[name] = text[: MAX_TITLE_CHARS - 1].rstrip() + "…"
+    more = value.images if isinstance(value, ParsedItem) else value.warnings
+    if surrogates and any(not s.isascii() and _SURROGATES.search(s) for s in more):
+        field = "images" if isinstance(value, ParsedItem) else "warnings"
+        changes[field] = tuple(_SURROGATES.sub("\ufffd", s) for s in more)
+    return dataclasses.replace(value, **changes) if changes else value  # type: ignore[arg-type]
 
 
 def looks_like_feed(data: bytes) -> bool:

@@ -5,7 +5,10 @@ JSON type (a number where a string belongs, an object where a list belongs)
 are ignored rather than fatal; item ids that are numbers (allowed by 1.0) are
 turned into strings.
 
-Contains no business logic: values are mapped as the feed states them.
+Contains no business logic: values are mapped as the feed states them, but for
+URLs: every URL returned passed :func:`feedsite._url.safe_url` (absolute
+``http(s)`` only; others are None or dropped), and relative ones resolve against
+``home_page_url``, else the *public* form of the fetch URL (issue #10 row 5).
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ import html
 import json
 from datetime import datetime, tzinfo
 from typing import Any
-from urllib.parse import urljoin
 
+from feedsite._url import public_base, redact, safe_url
 from feedsite.errors import ParseError
 from feedsite.types import FeedFormat, ParsedFeed, ParsedItem
 
@@ -42,7 +45,8 @@ def parse_json(utf8: bytes, *, url: str, default_tz: tzinfo) -> ParsedFeed:
 
     Args:
         utf8: the document as UTF-8.
-        url: the feed's URL, for messages and as the last-resort base URL.
+        url: the feed's URL as fetched (credentials and all); messages show it
+            redacted, and only its public form is a base URL.
         default_tz: the zone for dates without an offset.
 
     Returns:
@@ -54,14 +58,16 @@ def parse_json(utf8: bytes, *, url: str, default_tz: tzinfo) -> ParsedFeed:
     try:
         document = json.loads(utf8)
     except (ValueError, RecursionError) as error:
-        raise ParseError(f"not JSON: {error}", url) from error
+        raise ParseError(f"not JSON: {error}", redact(url)) from error
     if not is_json_feed(document):
-        raise ParseError("JSON, but not a JSON Feed (no jsonfeed.org version)", url)
+        raise ParseError("JSON, but not a JSON Feed (no jsonfeed.org version)", redact(url))
     version = _string(document, "version") or ""
     is_10 = version.rstrip("/").endswith("/version/1") or version in ("1", "1.0")
     fmt: FeedFormat = "json10" if is_10 else "json11"
     home = _string(document, "home_page_url")
-    base = _resolve(home, url) if home else url
+    public = public_base(url)  # never the fetch URL itself (issue #10 row 5)
+    link = safe_url(home, public) if home else None
+    base = link or public
     feed_author = _author(document)
     warnings: list[str] = []
     items = document.get("items")
@@ -73,7 +79,7 @@ def parse_json(utf8: bytes, *, url: str, default_tz: tzinfo) -> ParsedFeed:
     return ParsedFeed(
         format=fmt,
         title=(_string(document, "title") or "").strip(),
-        link=_resolve(home, url) if home else None,
+        link=link,
         items=mapped,
         warnings=tuple(warnings),  # after the items: they add date warnings
     )
@@ -82,7 +88,7 @@ def parse_json(utf8: bytes, *, url: str, default_tz: tzinfo) -> ParsedFeed:
 def _map_item(
     item: dict[str, Any],
     index: int,
-    base: str,
+    base: str | None,
     feed_author: str | None,
     default_tz: tzinfo,
     warnings: list[str],
@@ -92,18 +98,19 @@ def _map_item(
     is_id = isinstance(raw_id, str | int | float) and not isinstance(raw_id, bool)
     guid = str(raw_id).strip() if is_id else None
     url = _string(item, "url") or _string(item, "external_url")
-    link = _resolve(url, base) if url else None
+    link = safe_url(url, base) if url else None
     content_html = _string(item, "content_html")
     body = content_html.strip() if content_html is not None else ""
     summary = (_string(item, "summary") or "").strip()
-    images = [_resolve(u, base) for key in ("image", "banner_image") if (u := _string(item, key))]
+    candidates = [_string(item, key) for key in ("image", "banner_image")]
     attachments = item.get("attachments")
     for attachment in attachments if isinstance(attachments, list) else []:
         if isinstance(attachment, dict):
             mime = _string(attachment, "mime_type") or ""
             attachment_url = _string(attachment, "url")
             if attachment_url and mime.lower().startswith("image/"):
-                images.append(_resolve(attachment_url, base))
+                candidates.append(attachment_url)
+    images = [u for c in candidates if c and (u := safe_url(c, base))]
     return ParsedItem(
         guid=guid or None,
         link=link,
@@ -114,7 +121,7 @@ def _map_item(
         description_raw=content_html,
         images=tuple(dict.fromkeys(images)),
         author=_author(item) or feed_author,
-        base_url=link or base or None,
+        base_url=link or base,
     )
 
 
@@ -159,14 +166,3 @@ def _string(obj: dict[str, Any], key: str) -> str | None:
     """A string member, None when absent or of another type."""
     value = obj.get(key)
     return value if isinstance(value, str) else None
-
-
-def _resolve(href: str, base: str) -> str:
-    """Resolves a relative URL against an absolute base; anything else passes unchanged."""
-    href = href.strip()
-    if "://" not in base:
-        return href  # no usable base
-    try:
-        return urljoin(base, href)
-    except ValueError:
-        return href

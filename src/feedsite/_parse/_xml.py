@@ -22,7 +22,12 @@ one left a problem:
 Only direct children of the channel and of each item are visited, each one
 dispatched by a single dictionary lookup on its tag.
 
-Contains no business logic: values are mapped as the feed states them.
+Contains no business logic: values are mapped as the feed states them, but for
+URLs: every URL returned (feed and item links, cover candidates, base URLs) is
+absolute ``http(s)`` and passed :func:`feedsite._url.safe_url`; others are None
+or dropped. Relative URLs resolve against xml:base, the channel link and, last,
+the *public* form of the fetch URL (no credentials, query or fragment: issue #10
+row 5), never against the fetch URL itself.
 """
 
 from __future__ import annotations
@@ -38,11 +43,11 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from types import MappingProxyType
 from typing import cast
-from urllib.parse import urljoin
 
 from lxml import etree
 from lxml import html as lxml_html
 
+from feedsite._url import public_base, redact, safe_url
 from feedsite.errors import ParseError
 from feedsite.types import FeedFormat, ParsedFeed, ParsedItem
 
@@ -155,7 +160,6 @@ _CDATA_RE = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 _CDATA_SPLIT_RE = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
 #: A "<" that cannot start markup ("a < b", "x <= 3").
 _LONE_LT_RE = re.compile(r"<(?=[\s\d=])")
-_ABSOLUTE_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _CLOSE_TAG_OR_ENTITY_RE = re.compile(r"</\w+>|&#?\w+;")
 _TAG_NAME_RE = re.compile(r"</?(\w+)")
 _ENTITY_NAME_RE = re.compile(r"&(\w+);")
@@ -181,8 +185,9 @@ _MAX_WARNINGS = 5
 class _Context:
     """What item mapping needs from the document around it."""
 
-    #: The base for relative URLs outside any xml:base (channel link or feed URL).
-    base: str
+    #: The base for relative URLs outside any xml:base (channel link or the public
+    #: form of the feed URL); always a safe absolute URL, None when there is none.
+    base: str | None
     #: Whether the document mentions xml:base at all (else lxml is not asked).
     has_xml_base: bool
     #: The zone for dates without an offset.
@@ -198,7 +203,8 @@ def parse_xml(utf8: bytes, *, url: str, default_tz: tzinfo) -> ParsedFeed:
 
     Args:
         utf8: the document as UTF-8 (its own encoding declaration is ignored).
-        url: the feed's URL, for messages and as the last-resort base URL.
+        url: the feed's URL as fetched (credentials and all); messages show it
+            redacted, and only its public form is a base URL.
         default_tz: the zone for dates without an offset.
 
     Returns:
@@ -235,7 +241,7 @@ def parse_xml(utf8: bytes, *, url: str, default_tz: tzinfo) -> ParsedFeed:
             return loose
     if feed is not None:
         return feed
-    raise ParseError(_not_a_feed_message(tree), url)
+    raise ParseError(_not_a_feed_message(tree), redact(url))
 
 
 def _entry_tags(utf8: bytes) -> int:
@@ -417,11 +423,14 @@ def _map_feed(
         items = [e for e in root.iter() if _key(e.tag) in ("item", "entry")]
 
     is_atom = fmt.startswith("atom")
-    document = _Context(url, has_xml_base, default_tz, loose, feed_author=None)
+    # Never the fetch URL itself: its user, password and ?key= would be copied into
+    # every relative link resolved against it (issue #10 row 5).
+    public = public_base(url)
+    document = _Context(public, has_xml_base, default_tz, loose, feed_author=None)
     feed_link = _channel_link(meta, document)
     # Atom resolves against xml:base, then the document URL (RFC 4287 §1.1 / RFC 3986);
     # RSS has no rule, and the channel link is the conventional base.
-    base = (url or feed_link or "") if is_atom else (feed_link or url)
+    base = (public or feed_link) if is_atom else (feed_link or public)
     context = _Context(
         base=base,
         has_xml_base=has_xml_base,
@@ -507,7 +516,7 @@ def _item_link(
     elif (_attribute(guid_el, "isPermaLink") or "true").strip().lower() == "false":
         return None
     guid = _text(guid_el).strip() if guid_el is not None else ""
-    return guid if guid.lower().startswith(("http://", "https://")) else None
+    return safe_url(guid) if guid.lower().startswith(("http://", "https://")) else None
 
 
 def _media_description(found: dict[str, list[_Element]]) -> _Element | None:
@@ -635,12 +644,14 @@ def _images(found: dict[str, list[_Element]], ctx: _Context) -> tuple[str, ...]:
 def _add_image(
     urls: list[str], element: _Element, url: str | None, kind: str | None, ctx: _Context
 ) -> None:
-    """Appends a cover candidate if it is typed as an image or looks like one."""
+    """Appends a cover candidate if it is typed as an image or looks like one (and is safe)."""
     url = (url or "").strip()
     if not url:
         return
     if (kind or "").strip().lower().startswith("image/") or _image_like(url):
-        urls.append(_resolve(url, _base_of(element, ctx)) or url)
+        resolved = _resolve(url, _base_of(element, ctx))
+        if resolved is not None:
+            urls.append(resolved)
 
 
 def _image_like(url: str) -> bool:
@@ -654,8 +665,8 @@ def _item_base(body: _Element | None, link: str | None, ctx: _Context) -> str | 
     if body is not None and ctx.has_xml_base:
         base = body.base
         if base:
-            return _resolve(base, ctx.base)
-    return link or ctx.base or None
+            return _resolve(base, ctx.base) or link or ctx.base
+    return link or ctx.base
 
 
 # -- text ----------------------------------------------------------------------------------
@@ -818,7 +829,7 @@ def _base64(value: str) -> str:
 # -- URLs ----------------------------------------------------------------------------------
 
 
-def _base_of(element: _Element, ctx: _Context) -> str:
+def _base_of(element: _Element, ctx: _Context) -> str | None:
     """The base URL in scope: xml:base (resolved against the context base), else the context."""
     if ctx.has_xml_base:
         base = element.base
@@ -827,12 +838,10 @@ def _base_of(element: _Element, ctx: _Context) -> str:
     return ctx.base
 
 
-def _resolve(href: str, base: str) -> str:
-    """Resolves a possibly relative reference; absolute ones and bad input pass unchanged."""
-    href = href.strip()
-    if not _ABSOLUTE_RE.match(base) or _ABSOLUTE_RE.match(href):
-        return href  # no usable base ("coghlan.me/" is not one), or nothing to resolve
-    try:
-        return urljoin(base, href)
-    except ValueError:
-        return href
+def _resolve(href: str, base: str | None) -> str | None:
+    """A possibly relative reference as a safe absolute URL (:func:`safe_url`), or None:
+    not http(s) (``javascript:``, ``data:``...), unparseable, or relative without a base.
+
+    ``base`` is always a safe URL itself (the context base or a resolved xml:base).
+    """
+    return safe_url(href, base)

@@ -9,7 +9,10 @@ only processes data.
 Selection rules (docs/retention.md):
 
 * an item's *time* is its date, else the time feedsite first saw it;
-  newest first, ties in feed order;
+  newest first, ties in feed order; a date more than :data:`FUTURE_TOLERANCE`
+  after the first sighting (year 9999, an epoch in 2286: issue #10 row 15) is
+  replaced by the first sighting, for ordering, retention and the stored and
+  rendered date alike;
 * each fetch contributes its newest ``items_per_feed`` items;
 * of those and the feed's live posts, the newest ``keep`` stay, minus any
   older than ``max_age``; the rest are pruned and tombstoned;
@@ -19,9 +22,9 @@ Selection rules (docs/retention.md):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Literal
 
 from feedsite._records import (
@@ -44,6 +47,7 @@ from ._identity import content_hash, item_id
 from ._schedule import next_attempt_after, not_due, source_order
 
 __all__ = [
+    "FUTURE_TOLERANCE",
     "Decision",
     "FeedOutcome",
     "FeedReport",
@@ -54,7 +58,13 @@ __all__ = [
     "item_id",
     "not_due",
     "source_order",
+    "without_feeds",
+    "without_items",
 ]
+
+#: How far after its first sighting an item's date may lie (clock skew, a zone
+#: written wrong) before it is read as a lie and the first sighting is used.
+FUTURE_TOLERANCE = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +195,9 @@ def _decide_feed(
             out.feed_intents.append(intent)
 
     pool: dict[str, _Candidate] = {
-        s.item_id: _Candidate(s.item_id, s.first_seen, s.seq, s.date, s.content_hash, None, True)
+        s.item_id: _Candidate(
+            s.item_id, s.first_seen, s.seq, _sane(s.date, s.first_seen), s.content_hash, None, True
+        )
         for s in stored.values()
         if s.status == "live"
     }
@@ -246,6 +258,15 @@ def _record(out: Decision, stored: StoredItem | None, intent: ItemIntent) -> Non
         out.item_intents.append(intent)
 
 
+def _sane(date: datetime | None, first_seen: datetime) -> datetime | None:
+    """``date``, unless it lies more than :data:`FUTURE_TOLERANCE` after ``first_seen``:
+    then ``first_seen`` (measured from the first sighting, not from each run's now,
+    so the answer never changes for an item)."""
+    if date is not None and date > first_seen + FUTURE_TOLERANCE:
+        return first_seen
+    return date
+
+
 def _merge_document(
     parsed: ParsedFeed,
     feed: FeedSpec,
@@ -258,9 +279,14 @@ def _merge_document(
     key = feed.key
     doc: dict[str, tuple[int, ParsedItem, str]] = {}
     for index, item in enumerate(parsed.items):
-        iid = item_id(item)
+        iid = item_id(item)  # of the item as the feed says it: stable across runs
         if iid not in doc:
             doc[iid] = (index, item, content_hash(item))
+    for iid, (index, item, chash) in doc.items():
+        s = stored.get(iid)
+        date = _sane(item.date, s.first_seen if s else now)
+        if date is not item.date:  # a future date: the item as if dated at first sight
+            doc[iid] = (index, replace(item, date=date), chash)
 
     def time_of(iid: str) -> datetime:
         _, item, _ = doc[iid]
@@ -402,3 +428,80 @@ def _label(key: str) -> str:
         return " › ".join(json.loads(key))
     except (ValueError, TypeError):
         return key
+
+
+def without_items(decision: Decision, keys: Collection[tuple[str, str]]) -> Decision:
+    """The decision less the items whose data could not be built (``(feed_key, item_id)``).
+
+    Pure. Each such item is left as the state holds it: no item intent, no post
+    written (its report tally goes down). Its feed's validators are not saved
+    (``validators=None`` keeps the stored ones), so the next run fetches the
+    whole document again and meets the item again instead of a 304.
+    """
+    if not keys:
+        return decision
+    gone = set(keys)
+    feeds = {k for k, _ in gone}
+    reports = [replace(r, edited=list(r.edited)) for r in decision.reports]
+    by_key = {r.key: r for r in reports}
+    renders = []
+    for job in decision.renders:
+        if (job.feed_key, job.item_id) in gone:
+            report = by_key.get(job.feed_key)
+            if report is not None:
+                setattr(report, job.reason, max(0, getattr(report, job.reason) - 1))
+        else:
+            renders.append(job)
+    return replace(
+        decision,
+        feed_intents=[
+            replace(f, validators=None) if f.key in feeds else f for f in decision.feed_intents
+        ],
+        item_intents=[i for i in decision.item_intents if (i.feed_key, i.item_id) not in gone],
+        to_clean={k: v for k, v in decision.to_clean.items() if k not in gone},
+        to_reclean=[k for k in decision.to_reclean if k not in gone],
+        renders=renders,
+        reports=reports,
+    )
+
+
+def without_feeds(
+    decision: Decision, feeds: Sequence[FeedSpec], keys: Collection[str], why: str
+) -> Decision:
+    """The decision less every change to the feeds ``keys``: as if they were not fetched.
+
+    Pure. For feeds whose items could not all be cleaned in time (``--max-time``):
+    their feed intents (so their validators are not saved and the next run
+    fetches them whole), item intents, renders, prunes (deletes and releases in
+    their post folders) and forgettings go; their reports say ``skipped`` with
+    ``why``. Nothing of theirs is lost: the next run decides them again.
+    """
+    if not keys:
+        return decision
+    skipped = set(keys)
+    folders = {
+        post_relpath(f.category, f.site, f.name, "0" * 16).rpartition("/")[0]
+        for f in feeds
+        if f.key in skipped
+    }
+
+    def theirs(path: str) -> bool:
+        return path.rpartition("/")[0] in folders
+
+    reports = []
+    for r in decision.reports:
+        if r.key in skipped:
+            r = FeedReport(r.key, r.label, "skipped", why)
+        reports.append(r)
+    return replace(
+        decision,
+        feed_intents=[f for f in decision.feed_intents if f.key not in skipped],
+        item_intents=[i for i in decision.item_intents if i.feed_key not in skipped],
+        to_clean={k: v for k, v in decision.to_clean.items() if k[0] not in skipped},
+        to_reclean=[k for k in decision.to_reclean if k[0] not in skipped],
+        forget_items=[k for k in decision.forget_items if k[0] not in skipped],
+        renders=[j for j in decision.renders if j.feed_key not in skipped],
+        deletes=[d for d in decision.deletes if not theirs(d.path)],
+        releases=[p for p in decision.releases if not theirs(p)],
+        reports=reports,
+    )

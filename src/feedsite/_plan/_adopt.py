@@ -34,6 +34,8 @@ from email.utils import parsedate_to_datetime
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
+import yaml
+
 from feedsite._records import DiskState, StoredItem, StoredPost
 from feedsite._targets._paths import post_relpath, safe_component
 from feedsite._targets.hexo._legacy import _MANGLE
@@ -55,6 +57,7 @@ __all__ = [
     "feed_folders",
     "legacy_stem",
     "parse_old_post",
+    "parse_own_post",
     "plan_adoption",
     "synthetic_id",
 ]
@@ -160,6 +163,65 @@ def parse_old_post(path: str, text: str, sha256: str) -> OldPost:
         date_text=_unquote(fields.get("date", "")) or None,
         body=body,
     )
+
+
+def parse_own_post(
+    text: str, source_key: str, zone: str, placeholder: str
+) -> tuple[ParsedItem, datetime] | None:
+    """The item a post feedsite wrote in the ``default`` profile stands for, and its time.
+
+    Used when the state that recorded the post was lost: the caller renders the
+    item again and takes the post back only if the bytes come out the same.
+    None when ``text`` is not of the default profile's shape.
+
+    Args:
+        text: the post.
+        source_key: the front matter key of the original URL.
+        zone: the zone its ``date`` line is written in.
+        placeholder: the item's placeholder cover (not kept as an image).
+    """
+    if not text.startswith("---\n"):
+        return None
+    head, sep, rest = text[4:].partition("\n---\n")
+    if not sep or not rest.startswith("\n<div>\n") or not rest.endswith("\n</div>\n"):
+        return None
+    fields: dict[str, str] = {}
+    for line in head.split("\n"):
+        key, colon, value = line.partition(": ")
+        if colon and not key.startswith("-"):
+            fields.setdefault(key, value)
+    title, link, cover = (_scalar(fields.get(k)) for k in ("title", source_key, "headimg"))
+    try:
+        when = datetime.strptime(fields.get("date", ""), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    if title is None:
+        return None
+    date = when.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    body = rest[len("\n<div>\n") : -len("\n</div>\n")]
+    item = ParsedItem(
+        guid=None,
+        link=link,
+        title=title,
+        date=date,
+        content_html=body or None,
+        summary_html=None,
+        description_raw=None,
+        images=(cover,) if cover and cover != placeholder else (),
+    )
+    return item, date
+
+
+def _scalar(value: str | None) -> str | None:
+    """A double-quoted YAML scalar of the default profile, read back; None if not one."""
+    if value is None or not value.startswith('"'):
+        return None
+    try:
+        loaded = yaml.safe_load("k: " + value)
+    except yaml.YAMLError:
+        return None
+    got = loaded.get("k") if isinstance(loaded, dict) else None
+    return got if isinstance(got, str) else None
 
 
 def _unbrace(text: str) -> str:

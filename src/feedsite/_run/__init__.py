@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +66,10 @@ class RunResult:
         }
 
     def to_json(self) -> dict[str, Any]:
+        """The summary as JSON; every message is redacted (issue #10 row 12): a parse error
+        names the fetch URL, which may hold the instance's password or access key."""
+        from feedsite._url import redact
+
         return {
             "dry_run": self.dry_run,
             "seconds": round(self.seconds, 3),
@@ -74,7 +78,7 @@ class RunResult:
                 {
                     "feed": r.label,
                     "status": r.status,
-                    "error": r.error,
+                    "error": redact(r.error) if r.error else r.error,
                     "new": r.new,
                     "updated": r.updated,
                     "unchanged": r.unchanged,
@@ -87,8 +91,8 @@ class RunResult:
             "removed_feeds": [
                 {"feed": label, "posts": n} for label, n in self.decision.removed_feeds
             ],
-            "warnings": self.warnings,
-            "item_errors": self.item_errors,
+            "warnings": [redact(w) for w in self.warnings],
+            "item_errors": [redact(e) for e in self.item_errors],
             "stopped_by": self.stopped_by,
         }
 
@@ -149,7 +153,10 @@ def run(
     started = time.monotonic()
     now = now or datetime.now(UTC)
     deadline = None if max_time is None else started + max_time
-    with locked(config.state_path), State.open(config.state_path) as state:
+    # A dry run creates nothing (no state, lock or folder): it reads a copy of the state.
+    lock = nullcontext() if dry_run else locked(config.state_path)
+    opened = State.snapshot if dry_run else State.open
+    with lock, opened(config.state_path) as state:
         writer = Writer(config.site.hexo_root / POSTS_DIR)
         if not dry_run:
             settle(state, writer)
@@ -184,7 +191,8 @@ def run(
         result = RunResult(
             decision, dry_run, warnings=config_warnings(config), stopped_by=got.stopped_by
         )
-        data = clean_items(decision, state, config, ckey)
+        decision, data = clean_items(decision, state, config, ckey, result, deadline)
+        result.decision = decision
         if not dry_run:
             with _signals_deferred() as caught:
                 apply(decision, data, state, writer, config, settings, result, got.instances)
@@ -255,7 +263,12 @@ def remove_item(config: Config, item_id: str) -> RemoveResult:
 
 
 def feed_status(config: Config) -> list[dict[str, Any]]:
-    """Every configured feed with what the state knows about it (``feedsite status``)."""
+    """Every configured feed with what the state knows about it (``feedsite status``).
+
+    URLs and stored errors are redacted (issue #10 row 12): the state of an older run may
+    hold an error that names a fetch URL with its password or access key."""
+    from feedsite._url import redact
+
     stored: dict[str, dict[str, Any]] = {}
     if config.state_path.exists():
         with State.open(config.state_path) as state:
@@ -266,14 +279,14 @@ def feed_status(config: Config) -> list[dict[str, Any]]:
         rows.append(
             {
                 "feed": feed.label,
-                "source": feed.route or feed.url,
+                "source": redact(feed.route or feed.url or ""),
                 "last_success": row.get("last_success"),
                 "last_attempt": row.get("last_attempt"),
                 "last_status": row.get("last_status"),
-                "last_error": row.get("last_error"),
+                "last_error": redact(row.get("last_error") or "") or None,
                 "consecutive_failures": row.get("consecutive_failures") or 0,
                 "next_attempt": row.get("next_attempt"),
-                "instance": row.get("preferred_source"),
+                "instance": redact(row.get("preferred_source") or "") or None,
             }
         )
     return rows

@@ -33,20 +33,26 @@ from feedsite._plan._adopt import (
     Leftover,
     OldPost,
     classify,
+    item_from_post,
     parse_old_post,
+    parse_own_post,
     plan_adoption,
+    post_times,
 )
-from feedsite._records import DiskState, ItemIntent, StoredItem, StoredPost
+from feedsite._plan._identity import content_hash
+from feedsite._records import DiskState, ItemData, ItemIntent, StoredItem, StoredPost
 from feedsite._store import State
 from feedsite._store._lock import locked
+from feedsite._targets._paths import post_relpath
 from feedsite._targets._writer import Writer
-from feedsite._targets.hexo import POSTS_DIR
-from feedsite.config import Config
+from feedsite._targets.hexo import POSTS_DIR, render_key, render_post
+from feedsite._targets.hexo._cover import placeholder
+from feedsite.config import Config, FeedSpec
 from feedsite.errors import AdoptError, OldPostError
-from feedsite.types import ParsedFeed
+from feedsite.types import ParsedFeed, RenderSettings
 
 from . import _signals_deferred, render_settings
-from ._apply import TARGET, item_data, observe, settle
+from ._apply import TARGET, item_data, observe, post_source, settle
 from ._ingest import ingest
 
 
@@ -67,6 +73,9 @@ class AdoptResult:
     #: Old copies deleted because feedsite already owned the same bytes (an unfinished move).
     duplicates_removed: tuple[str, ...]
     seconds: float = 0.0
+    #: feedsite's own posts taken back whose bytes differ from what feedsite would write
+    #: (edited by hand): recorded as edited, so runs leave them alone and report them.
+    edited: tuple[str, ...] = ()
 
     def counts(self) -> dict[str, int]:
         planned = self.plan.adoptions if self.dry_run else self.adopted
@@ -114,6 +123,7 @@ class AdoptResult:
                 for a in planned
             ],
             "removed_copies": list(self.duplicates_removed),
+            "edited": list(self.edited),
             "leftovers": [
                 {"path": lo.path, "kind": lo.kind, "feed": lo.feed, "message": lo.message}
                 for lo in self.leftovers
@@ -181,12 +191,17 @@ def adopt(
                 now=now,
             )
         )
+        records: dict[str, _Record] = {}
+        if move:
+            plan, records = _own_posts(plan, config, source, parsed, stored_items, now)
         leftovers = [*outside, *plan.leftovers]
         adopted: tuple[Adoption, ...] = ()
         removed: tuple[str, ...] = ()
         if not dry_run and state is not None:
             with _signals_deferred():
-                adopted, changed, removed = _apply(plan, state, writer, source, move, config)
+                adopted, changed, removed = _apply(
+                    plan, state, writer, source, move, config, records
+                )
             leftovers += changed
     return AdoptResult(
         dry_run,
@@ -197,7 +212,132 @@ def adopt(
         tuple(sorted(leftovers, key=lambda lo: lo.path)),
         removed,
         time.monotonic() - started,
+        tuple(sorted(r.path for r in records.values() if r.edited)),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    """How an adopted post of feedsite's own is recorded (instead of as an old post)."""
+
+    path: str
+    #: SHA-256 of what feedsite renders for the item: the file's when unedited.
+    sha256: str
+    render_key: str
+    data: ItemData
+    #: The file differs from the rendering: recorded as edited (never written over).
+    edited: bool
+    size: int
+
+
+def _own_posts(
+    plan: AdoptPlan,
+    config: Config,
+    source: Path,
+    parsed: dict[str, ParsedFeed | str],
+    stored_items: dict[str, list[StoredItem]],
+    now: datetime,
+) -> tuple[AdoptPlan, dict[str, _Record]]:
+    """Take back posts feedsite wrote before its state was lost (issue #10 row 10).
+
+    A post already at its item's path (``<id>.md`` in the feed's folder) is
+    feedsite's: the item (from the feed, else rebuilt from the post) is
+    rendered again in the configured profile. An item the feed lists is taken
+    back either way: with its bytes when they are what feedsite renders, else
+    recorded as edited (left alone and reported by every run). A post of an
+    item the feed no longer lists is taken back only when the rendering gives
+    its exact bytes, so that retention can prune it; a post feedsite let go
+    (edited by hand, then pruned) never matches and stays ``id_named``.
+    """
+    settings = render_settings(config)
+    ckey = clean_key(config.clean.iframe_hosts)
+    feeds = {f.key: f for f in config.feeds}
+    by_label = {f.label: f for f in config.feeds}
+    records: dict[str, _Record] = {}
+    for a in plan.adoptions:
+        if a.old_path == a.new_path:
+            rec = _record(a, feeds[a.feed_key], settings, ckey, config)
+            records[a.old_path] = replace(rec, edited=rec.sha256 != a.sha256)
+    adoptions = list(plan.adoptions)
+    counts = dict(plan.counts)
+    leftovers: list[Leftover] = []
+    extra: dict[str, int] = {}
+    zone = settings.timezone or "UTC"
+    for lo in plan.leftovers:
+        feed = by_label.get(lo.feed or "")
+        got = parsed.get(feed.key) if feed is not None else None
+        own = None
+        if lo.kind == "id_named" and feed is not None and isinstance(got, ParsedFeed):
+            seq = len(got.items) + extra.setdefault(feed.key, 0)
+            own = _own_orphan(lo.path, feed, source, settings, zone, seq, now, stored_items)
+        if own is None or feed is None:
+            leftovers.append(lo)
+            continue
+        rec = _record(own, feed, settings, ckey, config)
+        if rec.sha256 != own.sha256:
+            leftovers.append(lo)  # not what feedsite writes: edited, or not its own
+            continue
+        extra[own.feed_key] += 1
+        adoptions.append(own)
+        records[own.old_path] = replace(rec, edited=False)
+        matched, kept = counts.get(feed.label, (0, 0))
+        counts[feed.label] = (matched, kept + 1)
+    plan = replace(plan, adoptions=tuple(adoptions), leftovers=tuple(leftovers), counts=counts)
+    return plan, records
+
+
+def _own_orphan(
+    path: str,
+    feed: FeedSpec,
+    source: Path,
+    settings: RenderSettings,
+    zone: str,
+    seq: int,
+    now: datetime,
+    stored_items: dict[str, list[StoredItem]],
+) -> Adoption | None:
+    """A feedsite-named post of an item the feed no longer lists, rebuilt from the post."""
+    iid = path.rpartition("/")[2].removesuffix(".md")
+    if post_relpath(feed.category, feed.site, feed.name, iid) != path:
+        return None
+    if any(s.item_id == iid for s in stored_items.get(feed.key, ())):
+        return None  # the state knows the item (a tombstone, say): not taken back
+    try:
+        data = (source / path).read_bytes()
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    sha = hashlib.sha256(data).hexdigest()
+    if settings.profile == "legacy":
+        try:
+            old = parse_old_post(path, text, sha)
+        except OldPostError:
+            return None
+        item = item_from_post(old, zone)
+        first_seen = post_times(old.date_text, zone)[1]
+    else:
+        cover = placeholder(settings.placeholder, iid)
+        got = parse_own_post(text, settings.source_key, zone, cover)
+        if got is None:
+            return None
+        item, first_seen = got
+    if first_seen is None:
+        return None
+    first_seen = min(first_seen, now)
+    return Adoption(
+        feed.key, path, path, iid, "kept", item, first_seen, seq, content_hash(item), sha
+    )
+
+
+def _record(
+    a: Adoption, feed: FeedSpec, settings: RenderSettings, ckey: str, config: Config
+) -> _Record:
+    """Render an adoption's item as a run would, and the key a run would compute."""
+    data = item_data(a.item, config.clean.iframe_hosts, ckey)
+    names = (feed.category, feed.site, feed.name)
+    blob = render_post(post_source(a.item_id, names, data, a.first_seen), settings)
+    rkey = render_key(a.content_hash, a.first_seen.isoformat(), settings, (*names, ckey))
+    return _Record(a.new_path, hashlib.sha256(blob).hexdigest(), rkey, data, False, len(blob))
 
 
 @contextlib.contextmanager
@@ -270,7 +410,13 @@ def _fetch(
 
 
 def _apply(
-    plan: AdoptPlan, state: State, writer: Writer, source: Path, move: bool, config: Config
+    plan: AdoptPlan,
+    state: State,
+    writer: Writer,
+    source: Path,
+    move: bool,
+    config: Config,
+    records: dict[str, _Record],
 ) -> tuple[tuple[Adoption, ...], list[Leftover], tuple[str, ...]]:
     """Record, write, sync, mark written, then delete the old files (when moving)."""
     blobs: dict[str, bytes] = {}
@@ -301,17 +447,30 @@ def _apply(
                 a.seq,
                 a.item.date,
                 a.content_hash,
-                item_data(a.item, hosts, ckey),
+                records[a.old_path].data
+                if a.old_path in records
+                else item_data(a.item, hosts, ckey),
             )
             for a in ready
         ],
         forget_items=(),
         forget_feeds=(),
-        writes=[(a.new_path, a.feed_key, a.item_id, a.sha256, ADOPTED_RENDER_KEY) for a in ready],
+        writes=[
+            (a.new_path, a.feed_key, a.item_id, rec.sha256, rec.render_key)
+            if (rec := records.get(a.old_path)) is not None
+            else (a.new_path, a.feed_key, a.item_id, a.sha256, ADOPTED_RENDER_KEY)
+            for a in ready
+        ],
         deletes=(),
     )
     written = []
     for a in ready:
+        rec = records.get(a.old_path)
+        if rec is not None and rec.edited:
+            # Recorded with what feedsite would have written: the file differs, so every
+            # run sees a hand edit and leaves it alone (no stat matches: mtime 0).
+            written.append((a.new_path, rec.size, 0))
+            continue
         done = writer.write(a.new_path, blobs[a.old_path])
         written.append((a.new_path, done.size, done.mtime_ns))
     writer.sync()

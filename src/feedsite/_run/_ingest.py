@@ -23,6 +23,7 @@ from feedsite import _fetch
 from feedsite._parse import looks_like_feed, parse_feed
 from feedsite._plan import FeedOutcome, not_due, source_order
 from feedsite._records import CachedValidators, InstanceIntent, StoredFeed
+from feedsite._url import redact
 from feedsite.config import Config, FeedSpec
 from feedsite.errors import ParseError
 
@@ -151,7 +152,9 @@ def _outcome(
             fetched.body, url=fetched.final_url, content_type=fetched.content_type, default_tz=zone
         )
     except ParseError as e:
-        return FeedOutcome("failed", error=str(e))
+        # The URL is the real one (a base for relative links only in its public form,
+        # see _parse); the message is printed: no credentials or keys in it.
+        return FeedOutcome("failed", error=redact(str(e)))
     return FeedOutcome(
         "parsed",
         parsed=parsed,

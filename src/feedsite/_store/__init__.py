@@ -127,6 +127,36 @@ class State:
         except sqlite3.Error as e:
             raise StateError(f"cannot open state {path}: {e}") from e
 
+    @classmethod
+    def snapshot(cls, path: Path) -> State:
+        """A private in-memory copy of the state at ``path`` (empty when there is none).
+
+        For ``run --dry-run``: the file, its folder, its WAL and lock files are neither
+        created nor written; migrations run on the copy only.
+
+        Raises:
+            StateError: the file is not a feedsite state or cannot be read.
+        """
+        try:
+            conn = sqlite3.connect(":memory:", isolation_level=None)
+            if path.exists():
+                # Without a -wal file the database file is complete: read it as immutable,
+                # which makes SQLite create no -wal/-shm beside it. With one (a run in
+                # progress, or killed), a read-only connection reads through it.
+                wal = path.with_name(path.name + "-wal").exists()
+                uri = f"{path.absolute().as_uri()}?mode=ro" + ("" if wal else "&immutable=1")
+                source = sqlite3.connect(uri, uri=True, timeout=30)
+                try:
+                    source.backup(conn)
+                finally:
+                    source.close()
+            conn.execute("PRAGMA foreign_keys=ON")
+            state = cls(conn, path)
+            state._migrate()
+            return state
+        except sqlite3.Error as e:
+            raise StateError(f"cannot read state {path}: {e}") from e
+
     def close(self) -> None:
         self._conn.close()
 

@@ -3,6 +3,8 @@
 * every path is resolved under the root and refused if it would leave it;
 * writes are atomic: a temp file in the same folder, then ``os.replace``;
 * unchanged content is not rewritten (mtime untouched);
+* ``create_only`` writes never replace an existing file (feedsite writes only
+  over files it recorded as its own: docs/retention.md);
 * ``sync()`` makes everything written or deleted since the last call durable
   (file data, then the folders' entries) — callers call it once before
   committing the state that describes those files.
@@ -23,6 +25,14 @@ from feedsite.errors import TargetError, UnsafePathError
 
 #: Prefix of the temp files writes go through (``.feedsite-XXXX.tmp``).
 TEMP_PREFIX = ".feedsite-"
+
+
+class NotOwnedError(TargetError):
+    """A ``create_only`` write found a file already there (one feedsite has no record of)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"{path} exists and is not recorded as feedsite's: left as it is")
+        self.path = path
 
 
 class Written(NamedTuple):
@@ -81,8 +91,50 @@ class Writer:
         except FileNotFoundError:
             return None
 
-    def write(self, relpath: str, data: bytes) -> Written:
-        """Atomically write ``data`` unless the file already holds exactly it."""
+    def check_folder(self, relfolder: str) -> None:
+        """Raise unless files can be written in ``relfolder`` (made if missing).
+
+        Refuses a folder that resolves outside the root (a symlink out), a path
+        component that exists but is not a folder, and a folder this process may
+        not write in. Nothing is created.
+
+        Raises:
+            UnsafePathError: the folder leaves the root.
+            TargetError: a file where a folder should be, or no permission.
+        """
+        path = self._abspath(relfolder + "/x") if relfolder else self._root_str + os.sep + "x"
+        folder = os.path.dirname(path)
+        probe = folder
+        while True:
+            try:
+                st = os.stat(probe)
+            except (FileNotFoundError, NotADirectoryError):
+                parent = os.path.dirname(probe)
+                if parent == probe:
+                    raise TargetError(f"cannot write in {folder}: no such folder") from None
+                probe = parent
+                continue
+            except OSError as e:
+                raise TargetError(f"cannot write in {folder}: {e.strerror or e}") from e
+            if not stat.S_ISDIR(st.st_mode):
+                raise TargetError(f"cannot write in {folder}: {probe} is not a folder")
+            if not os.access(probe, os.W_OK | os.X_OK):
+                raise TargetError(f"cannot write in {folder}: permission denied on {probe}")
+            return
+
+    def write(self, relpath: str, data: bytes, *, create_only: bool = False) -> Written:
+        """Atomically write ``data`` unless the file already holds exactly it.
+
+        With ``create_only`` the file must not exist: a file (or link) already
+        at the path is never replaced, even by the same bytes. The new file
+        appears atomically (hard link of the temp file, which fails if the path
+        is taken meanwhile).
+
+        Raises:
+            NotOwnedError: ``create_only`` and the path exists.
+            UnsafePathError: the path leaves the root.
+            TargetError: the file cannot be written.
+        """
         path = self._abspath(relpath)
         folder = os.path.dirname(path)
         try:
@@ -90,6 +142,8 @@ class Writer:
                 st = os.lstat(path)
             except FileNotFoundError:
                 st = None
+            if st is not None and create_only:
+                raise NotOwnedError(path)
             if st is not None and stat.S_ISREG(st.st_mode) and st.st_size == len(data):
                 with open(path, "rb") as f:
                     if f.read() == data:
@@ -108,8 +162,11 @@ class Writer:
                     f.write(data)
                     f.flush()
                     written = os.fstat(f.fileno())
-                # Renaming over a symlink replaces the link itself, never its target.
-                os.replace(tmp, path)
+                if create_only:
+                    _link_new(tmp, path)
+                else:
+                    # Renaming over a symlink replaces the link itself, never its target.
+                    os.replace(tmp, path)
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
@@ -177,6 +234,20 @@ class Writer:
                 _fsync(path)
         self._dirty_files.clear()
         self._dirty_dirs.clear()
+
+
+def _link_new(tmp: str, path: str) -> None:
+    """Move ``tmp`` to ``path`` only if ``path`` does not exist (atomically where links work)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise NotOwnedError(path) from None
+    except OSError:  # a filesystem without hard links: check, then rename
+        if os.path.lexists(path):
+            raise NotOwnedError(path) from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
 
 
 def _syncfs(root: Path) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from feedsite._url import safe_url
 from feedsite.types import PostSource, RenderSettings
 
 from ._body import hexo_safe
@@ -25,15 +26,22 @@ from ._yaml import double_quoted
 
 
 def render(post: PostSource, settings: RenderSettings) -> str:
-    """The default-profile post text for ``post``."""
+    """The default-profile post text for ``post``.
+
+    Every URL of the front matter passes :func:`feedsite._url.safe_url` here, at
+    render time, since items stored by older versions may hold anything (issue
+    #10 rows 2, 3, 5): the cover is the first safe body image, else the first safe
+    cover candidate, else the placeholder; a refused link writes no
+    ``source_url`` line.
+    """
     body = post.body_clean or _escape(post.title)
-    cover = first_img_src(body) or next(iter(post.images), None)
+    cover = first_img_src(body) or next(filter(None, map(safe_url, post.images)), None)
     if cover is not None and not cover.startswith("https://") and settings.image_proxy:
         body = apply_image_proxy(body, settings.image_proxy)
-        if cover.startswith("http://"):
-            cover = settings.image_proxy + cover
+        cover = safe_url(settings.image_proxy + cover)
     if not cover:
         cover = placeholder(settings.placeholder, post.item_id)
+    link = safe_url(post.link)
 
     zone = ZoneInfo(settings.timezone or "UTC")
     when = _hexo_date(post.date, zone) or post.first_seen.astimezone(zone)
@@ -51,8 +59,8 @@ def render(post: PostSource, settings: RenderSettings) -> str:
         "date: " + f"{when.year:04d}-{when:%m-%d %H:%M:%S}",
         "thumbnail: " + cover_q,
     ]
-    if post.link:
-        lines.append(f"{settings.source_key}: {double_quoted(post.link)}")
+    if link:
+        lines.append(f"{settings.source_key}: {double_quoted(link)}")
     lines += ["---", "", "<div>", hexo_safe(body), "</div>", ""]
     return "\n".join(lines)
 

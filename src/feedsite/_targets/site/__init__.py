@@ -14,13 +14,14 @@ written, so a killed build never leaves a file feedsite does not own.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -28,6 +29,7 @@ import jinja2
 from feedsite._store import State
 from feedsite._store._lock import locked
 from feedsite._targets._writer import Writer
+from feedsite._url import SECRET_PARAMS, public_url
 from feedsite.config import Config, FeedSpec
 from feedsite.errors import FeedsiteError, TargetError
 
@@ -101,24 +103,24 @@ def feed_refs(config: Config) -> list[FeedRef]:
 
 
 def _xml_url(feed: FeedSpec, config: Config) -> str:
+    """The URL the OPML and the feed's page publish for ``feed``: the owner's URL without
+    credentials or secret query values (:func:`feedsite._url.public_url`), or "" when it has
+    no public URL (a ``path:`` feed's ``file:`` URL: a local path is nobody's business; the
+    OPML then names the site's own Atom feed of that feed)."""
     if feed.route is not None:
         instance = config.rsshub.instances[0] if config.rsshub.instances else ""
-        url = instance.rstrip("/") + feed.route
-        secrets = {"key", "code"}
+        url = public_url(instance.rstrip("/") + feed.route)
     else:
-        url = feed.url or ""
-        secrets = set()
+        url = public_url(feed.url)
     key = config.rsshub.access_key
-    parts = urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2]  # never publish credentials
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k not in secrets and not (key and v == key)
-    ]
-    return urlunsplit(
-        (parts.scheme, netloc, parts.path, urlencode(query) if query else "", parts.fragment)
-    )
+    if url is None:
+        return ""
+    base, sep, query = url.partition("?")
+    if key and sep:  # the access key under a parameter name public_url does not know
+        query, hash_sep, fragment = query.partition("#")
+        kept = [pair for pair in query.split("&") if unquote(pair.partition("=")[2]) != key]
+        url = base + ("?" + "&".join(kept) if kept else "") + hash_sep + fragment
+    return url
 
 
 def build_site(config: Config, options: SiteOptions, *, now: datetime) -> BuildResult:
@@ -155,10 +157,13 @@ def build_site(config: Config, options: SiteOptions, *, now: datetime) -> BuildR
         js_path=next(p for p in static if p.startswith("assets/search.")),
     )
     feeds = feed_refs(config)
+    secrets = owner_secrets(config)
     writer = Writer(options.out)
     with locked(config.state_path), State.open(config.state_path, create=False) as state:
         items = state.live_items((f.key for f in feeds), CARD_VERSION)
         posts, new_cards = site_posts(items, feeds, settings)
+        if secrets:
+            posts = [_without_secrets(p, secrets) for p in posts]
         state.record_site_cards(new_cards)
         recorded = state.site_pages()
         on_disk = _files_under(writer.root)
@@ -174,7 +179,9 @@ def build_site(config: Config, options: SiteOptions, *, now: datetime) -> BuildR
         job = (
             indexer.start(writer, state, recorded, posts, zone, on_disk) if options.search else None
         )
-        pages_written, records = _write(plan, state, writer, recorded, env, settings, static)
+        pages_written, records = _write(
+            plan, state, writer, recorded, env, settings, static, secrets
+        )
         written = pages_written
         deleted = _delete(plan.delete, writer, recorded, warnings)
         writer.sync()
@@ -205,6 +212,47 @@ def build_site(config: Config, options: SiteOptions, *, now: datetime) -> BuildR
     )
 
 
+#: Shorter secrets are not searched for in published text (too likely to be ordinary words).
+_MIN_SECRET = 6
+
+
+def owner_secrets(config: Config) -> frozenset[str]:
+    """The site owner's secrets that no page may publish: the access key, the user names
+    and passwords in instance, proxy and feed URLs, and their secret query values
+    (:data:`feedsite._url.SECRET_PARAMS`). Items stored by older runs may hold links and
+    bodies resolved against the fetch URL (issue #10 row 5)."""
+    found: set[str] = set()
+    if config.rsshub.access_key:
+        found.add(config.rsshub.access_key)
+    urls = [*config.rsshub.instances, *(f.url for f in config.feeds if f.url)]
+    urls += [u for u in (config.fetch.proxy, *(f.proxy for f in config.feeds)) if u]
+    for url in urls:
+        try:
+            parts = urlsplit(url)
+            found.update(v for v in (parts.username, parts.password) if v)
+            found.update(v for k, v in parse_qsl(parts.query) if k.lower() in SECRET_PARAMS)
+        except ValueError:
+            continue
+    found |= {unquote(v) for v in found}
+    return frozenset(v for v in found if len(v) >= _MIN_SECRET)
+
+
+def _hide(text: str, secrets: frozenset[str]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _without_secrets(post: SitePost, secrets: frozenset[str]) -> SitePost:
+    """``post`` without a link or cover that holds one of the owner's secrets."""
+    link = post.link if post.link is None or _hide(post.link, secrets) == post.link else None
+    cover = post.cover if post.cover is None or _hide(post.cover, secrets) == post.cover else None
+    if link == post.link and cover == post.cover:
+        return post
+    return dataclasses.replace(post, link=link, cover=cover)
+
+
 def _files_under(root: Path) -> set[str]:
     """Every file under ``root`` (relative, ``/``-separated): one listing per folder."""
     found: set[str] = set()
@@ -224,6 +272,7 @@ def _write(
     env: jinja2.Environment,
     settings: Settings,
     static: dict[str, bytes],
+    secrets: frozenset[str] = frozenset(),
 ) -> tuple[int, list[tuple[str, str, str]]]:
     """Render and write the pages whose key changed; returns (files changed, manifest rows).
 
@@ -244,7 +293,7 @@ def _write(
                     need[p.uid] = ((p.feed_key, p.item_id), p.link)
         by_key = state.bodies(key for key, _link in need.values())
         bodies = {
-            uid: prepare_body(by_key.get(key, ""), link, settings.image_proxy)
+            uid: _hide(prepare_body(by_key.get(key, ""), link, settings.image_proxy), secrets)
             for uid, (key, link) in need.items()
         }
         for page in batch:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import html
 import re
 from functools import lru_cache
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
+
+from feedsite._url import safe_url
 
 # Bodies come from the clean stage (nh3, then its tag fixups), which writes lower-case names
 # and every attribute as ` name="value"`: literal patterns scan 43 MB of bodies 3× faster.
 _IMG = re.compile(r"<img\b([^>]*)>")
 _URL_ATTR = re.compile(r"""( (?:href|src|poster)=")([^"]*)(")""")
 _ABSOLUTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//|#)", re.I)
+_SAFE_ABSOLUTE = re.compile(r"^(?:https?://|//|#|mailto:|tel:)", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -52,10 +56,18 @@ def prepare_body(body: str, link: str | None, image_proxy: str | None) -> str:
 
 def _fix_url(m: re.Match[str], link: str | None) -> str:
     value = m.group(2)
-    if not value or _ABSOLUTE.match(value):
+    if not value or _SAFE_ABSOLUTE.match(value):
         return m.group(0)
-    fixed = urljoin(link, value) if link else "#"
-    return m.group(1) + fixed + m.group(3)
+    if "&" in value:
+        value = html.unescape(value)
+    if _ABSOLUTE.match(value) and not _SAFE_ABSOLUTE.match(value):
+        # Bodies of older runs may hold anything: only http(s), mailto:, tel:, in-page
+        # fragments and inline images are linked (issue #10 row 3).
+        keep = m.group(1) != ' href="' and value[:11].lower() == "data:image/"
+        return m.group(0) if keep else m.group(1) + "#" + m.group(3)
+    # Relative: resolved against the (safe) article link as a browser would resolve it.
+    fixed = safe_url(value, link) if link else None
+    return m.group(1) + (html.escape(fixed) if fixed else "#") + m.group(3)
 
 
 def _fix_img(m: re.Match[str]) -> str:

@@ -162,7 +162,7 @@ def search_doc(p: SitePost, zone: ZoneInfo) -> search.SearchDoc:
     except (OverflowError, ValueError):
         date = p.time.strftime("%Y-%m-%d")
     source = f"{p.site} › {p.feed}"
-    return search.SearchDoc(p.uid, doc_key(p), p.path, p.title, source, date, p.excerpt)
+    return search.SearchDoc(p.uid, doc_key(p), p.path, p.short_title, source, date, p.excerpt)
 
 
 def _child_result(job: SearchJob) -> tuple[str, dict[str, bytes], float]:

@@ -29,6 +29,21 @@ HTML_KINDS: frozenset[str] = frozenset(
 )
 
 
+#: Titles are shown at most this long on a post's own page (and kept this long in memory);
+#: feeds give 18 MB titles (issue #10 row 13). Independent of any cap at parse time.
+TITLE_MAX = 2000
+#: Titles in listings, cards, neighbours, search results and Atom feeds: every post's title is
+#: on many pages, so one huge title must not make every page huge.
+SHORT_TITLE_MAX = 300
+
+
+def cap_title(title: str, limit: int) -> str:
+    """``title`` cut to at most ``limit`` characters, an ellipsis marking the cut."""
+    if len(title) <= limit:
+        return title
+    return title[: limit - 1].rstrip() + "…"
+
+
 def category_dir(category: str) -> str:
     return f"c/{safe_component(category)}/"
 
@@ -57,11 +72,15 @@ class SitePost:
     category: str
     site: str
     feed: str
+    #: At most :data:`TITLE_MAX` characters (:attr:`short_title` in listings).
     title: str
+    #: The item's link, only when it passed :func:`feedsite._url.safe_url` (http(s), no
+    #: credentials, attribute-safe); None otherwise.
     link: str | None
     #: The item's date, else its first-seen time (aware UTC).
     time: datetime
     author: str | None
+    #: The cover image, only when it passed :func:`feedsite._url.safe_url`.
     cover: str | None
     excerpt: str
     #: "zh" when the text is mostly CJK, else "en".
@@ -77,6 +96,11 @@ class SitePost:
     @property
     def path(self) -> str:
         return f"posts/{self.uid}.html"
+
+    @property
+    def short_title(self) -> str:
+        """The title as listings, Atom feeds and neighbours show it (:data:`SHORT_TITLE_MAX`)."""
+        return cap_title(self.title, SHORT_TITLE_MAX)
 
     @property
     def category_path(self) -> str:

@@ -21,8 +21,11 @@ from zoneinfo import ZoneInfo
 
 from feedsite._store import LiveItem, SiteCard
 from feedsite._targets.hexo._cover import first_img_src
+from feedsite._url import public_base, safe_url
 
 from ._model import (
+    SHORT_TITLE_MAX,
+    TITLE_MAX,
     CategoryNode,
     FeedNode,
     FeedRef,
@@ -32,6 +35,7 @@ from ._model import (
     Settings,
     SiteNode,
     SitePost,
+    cap_title,
     category_dir,
     feed_dir,
     month_dir,
@@ -113,9 +117,13 @@ def site_posts(
                 first_img_src(it.first_img),
             )
             new_cards.append(card)
-        cover = card.first_img_src or next(iter(it.images), None)
+        # Stored items of older runs may hold anything: every URL a page, an Atom feed or the
+        # search index publishes passes safe_url here (issue #10 rows 2, 3, 5); a refused link
+        # or cover is simply left out.
+        link = safe_url(it.link)
+        cover = safe_url(card.first_img_src or next(iter(it.images), None), public_base(link))
         if cover and settings.image_proxy and cover.startswith("http://"):
-            cover = settings.image_proxy + cover
+            cover = safe_url(settings.image_proxy + cover)
         time = it.date or it.first_seen
         try:
             local = time.astimezone(zone)
@@ -130,10 +138,10 @@ def site_posts(
                 category=ref.category,
                 site=ref.site,
                 feed=ref.name,
-                title=it.title,
-                link=it.link,
+                title=cap_title(it.title, TITLE_MAX),
+                link=link,
                 time=time,
-                author=it.author,
+                author=cap_title(it.author, SHORT_TITLE_MAX) if it.author else it.author,
                 cover=cover or None,
                 excerpt=card.excerpt,
                 lang=card.lang,
@@ -355,7 +363,7 @@ def plan_pages(
 
 
 def _neighbour(p: SitePost | None) -> str:
-    return "" if p is None else f"{p.uid}|{p.title}"
+    return "" if p is None else f"{p.uid}|{p.short_title}"
 
 
 def _tree(

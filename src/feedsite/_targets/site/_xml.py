@@ -52,12 +52,12 @@ def atom(page: Page, settings: Settings, bodies: Mapping[str, str]) -> bytes:
         body = _escaped_body(bodies.get(p.uid, ""))
         out += [
             "<entry>",
-            f"<title>{xml_text(p.title)}</title>",
+            f"<title>{xml_text(p.short_title)}</title>",
             f"<id>urn:feedsite:post:{p.uid}</id>",
             f'<link rel="alternate" type="text/html"'
             f' href="{xml_text(_url(settings, page.path, p.path))}"/>',
         ]
-        if p.link:
+        if p.link:  # passed safe_url in site_posts (http(s) only)
             out.append(f'<link rel="related" type="text/html" href="{xml_text(p.link)}"/>')
         out += [
             f"<published>{_iso(p.time)}</published>",
@@ -87,9 +87,14 @@ def opml(tree: Iterable[CategoryNode], settings: Settings) -> bytes:
         for s in c.sites:
             out.append(f'  <outline text="{xml_text(s.name)}" title="{xml_text(s.name)}">')
             for f in s.feeds:
+                # A feed without a public URL (a ``path:`` feed) is offered as this site's
+                # own Atom feed of it.
+                xml_url = f.xml_url or _url(
+                    settings, "opml.xml", f.path[: -len("index.html")] + "atom.xml"
+                )
                 out.append(
                     f'    <outline type="rss" text="{xml_text(f.name)}"'
-                    f' title="{xml_text(f.name)}" xmlUrl="{xml_text(f.xml_url)}"/>'
+                    f' title="{xml_text(f.name)}" xmlUrl="{xml_text(xml_url)}"/>'
                 )
             out.append("  </outline>")
         out.append("</outline>")

@@ -41,10 +41,6 @@ function shardOf(token, shards) {
 }
 // tokens: end
 
-function escapeHtml(text) {
-  return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
-}
-
 const cache = new Map();
 function getJson(url) {
   if (!cache.has(url)) {
@@ -84,13 +80,26 @@ async function doc(meta, seg, n) {
   return { path, title, source, date, excerpt };
 }
 
-function highlight(text, toks) {
-  let out = escapeHtml(text);
-  const words = toks.filter((t) => t.length > 1).sort((a, b) => b.length - a.length);
-  if (!words.length) return out;
-  const pattern = new RegExp(words.map((w) => escapeHtml(w).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "giu");
-  return out.replace(pattern, (m) => `<mark>${m}</mark>`);
+// highlight: begin (tests/site/test_search_highlight.py runs this part in Node)
+function escapeHtml(text) {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
+
+// Matches on the text itself, then escapes each piece: matching on escaped HTML would mark
+// inside entities (`&<mark>lt</mark>;`, issue #10 row 16).
+function highlight(text, toks) {
+  const words = toks.filter((t) => t.length > 1).sort((a, b) => b.length - a.length);
+  if (!words.length) return escapeHtml(text);
+  const pattern = new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "giu");
+  let out = "";
+  let last = 0;
+  for (const m of text.matchAll(pattern)) {
+    out += escapeHtml(text.slice(last, m.index)) + "<mark>" + escapeHtml(m[0]) + "</mark>";
+    last = m.index + m[0].length;
+  }
+  return out + escapeHtml(text.slice(last));
+}
+// highlight: end
 
 async function run(q) {
   history.replaceState(null, "", "?q=" + encodeURIComponent(q));
