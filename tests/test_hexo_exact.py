@@ -52,8 +52,8 @@ import yaml
 from lxml import etree
 
 from feedsite._clean import clean_html
-from feedsite._parse import parse_feed
-from feedsite._plan import item_id
+from feedsite._parse import MAX_TITLE_CHARS, parse_feed
+from feedsite._plan import FUTURE_TOLERANCE, item_id
 from feedsite._run import run
 from feedsite._targets._paths import post_relpath
 from feedsite.config import DEFAULT_IFRAME_HOSTS, load_config
@@ -69,8 +69,10 @@ HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
 SITE_TZ = "Asia/Shanghai"
 #: The build machine's zone (the node process's TZ); Hexo's own ``timezone`` stays SITE_TZ.
 PROCESS_TZS = ("UTC", "Asia/Shanghai")
-#: The run's clock: the date of every entry that has none.
-PINNED_NOW = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
+#: The run's clock: the date of every entry that has none, and of every entry dated more
+#: than ``FUTURE_TOLERANCE`` after it (issue #10 row 15: far-future dates are clamped to the
+#: time first seen). Later than every real date in the corpora, so those are kept as dated.
+PINNED_NOW = datetime(2030, 2, 3, 4, 5, 6, tzinfo=UTC)
 #: Hexo reads ``date:`` with js-yaml, which builds it with ``Date.UTC``: years 0-99 become
 #: 1900-1999. feedsite cannot write a date whose year in the site's zone is outside these
 #: bounds (Python's datetime ends at 9999), so such an entry must get the run's time, as an
@@ -418,6 +420,11 @@ def expected_posts(
                 used.add((src.file.name, r.ident))
                 title = allowed.title if allowed.title is not None else title
                 date = allowed.date if allowed.date is not None else date
+            if date > PINNED_NOW + FUTURE_TOLERANCE:
+                note = f"{date.isoformat()} is in the future: dated when first seen"
+                date = PINNED_NOW
+            if len(title) > MAX_TITLE_CHARS:  # issue #10 row 13: cut at parse time
+                title = title[: MAX_TITLE_CHARS - 1].rstrip() + "…"
             if not hexo_can_show(date, site_tz):
                 note = f"{date.isoformat()} is outside the years Hexo can read in {site_tz}"
                 date = PINNED_NOW

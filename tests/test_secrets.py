@@ -5,7 +5,8 @@ access key, a plain URL feed with a password and a ``?token=``, a ``path:`` feed
 named ``CANARYDIR``; feeds whose items have relative links and images (resolved against
 the fetch URL by older versions), a 404 route and a refused connection so the error paths
 run. Every command runs as a subprocess; no canary may appear in what it prints or in any
-file it publishes (the Hexo posts folder, the native site).
+file it publishes (the Hexo posts folder, the native site, the Hexo site ``feedsite init``
+makes and ``hexo generate`` builds).
 
 Local paths are not secrets in what feedsite prints to its owner (``status`` and ``check``
 name a ``path:`` feed's file, errors name the file they could not read): ``CANARYDIR`` is
@@ -15,14 +16,16 @@ checked in the published files only.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
+from feedsite.config import load_config
 from tests.helpers.feedserver import FeedServer, Response
 
 SECRETS = ("CANARYUSER", "CANARYPASS", "CANARYKEY", "CANARYU2", "CANARYP2", "CANARYTOKEN")
@@ -53,24 +56,23 @@ def refused_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def project(tmp_path: Path, feed_server: FeedServer) -> Iterator[Path]:
+def canary_sections(feed_server: FeedServer, folder: Path) -> str:
+    """The ``rsshub:`` and ``feeds:`` sections of a config in ``folder``, full of canaries.
+
+    Serves the feeds on ``feed_server`` and writes the ``path:`` feed's file into
+    ``folder/CANARYDIR``.
+    """
     feed_server.route("/rel/route", Response.rss(relative_rss("route")))
     feed_server.route("/feed.xml", Response.rss(relative_rss("plain")))
     feed_server.route("/gone/route", Response(404, "not found"))
     host = feed_server.url("/").split("://", 1)[1].rstrip("/")
     dead = f"http://CANARYUSER:CANARYPASS@127.0.0.1:{refused_port()}"
-    folder = tmp_path / PATH_SECRET
-    folder.mkdir()
-    (folder / "local.xml").write_bytes(relative_rss("local"))
-    config = tmp_path / "feedsite.yaml"
-    config.write_text(
-        f"""\
-site: {{hexo_root: ./blog, timezone: UTC, targets: [hexo, native]}}
+    (folder / PATH_SECRET).mkdir()
+    (folder / PATH_SECRET / "local.xml").write_bytes(relative_rss("local"))
+    return f"""\
 rsshub:
   instances: ["{dead}", "http://CANARYUSER:CANARYPASS@{host}"]
   access_key: CANARYKEY
-native: {{out: ./public, base_url: "https://news.example.org"}}
 feeds:
   新闻:
     路由:
@@ -81,18 +83,27 @@ feeds:
       拒绝: {{url: "http://CANARYU2:CANARYP2@127.0.0.1:{refused_port()}/x?token=CANARYTOKEN"}}
     本地:
       文件: {{path: {PATH_SECRET}/local.xml}}
-""",
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, feed_server: FeedServer) -> Path:
+    config = tmp_path / "feedsite.yaml"
+    config.write_text(
+        "site: {hexo_root: ./blog, timezone: UTC, targets: [hexo, native]}\n"
+        'native: {out: ./public, base_url: "https://news.example.org"}\n'
+        + canary_sections(feed_server, tmp_path),
         encoding="utf-8",
     )
-    yield config
+    return config
 
 
-def feedsite(*args: str) -> tuple[int, str]:
+def feedsite(*args: str, timeout: float = 300) -> tuple[int, str]:
     done = subprocess.run(
         [sys.executable, "-m", "feedsite", *args],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         # Wide and plain: a wrapped line could split a canary and hide it.
         env={**os.environ, "NO_COLOR": "1", "COLUMNS": "1000", "TERM": "dumb"},
     )
@@ -104,12 +115,38 @@ def leaks(text: str, canaries: tuple[str, ...]) -> list[str]:
     return [c for c in canaries if c.lower() in low]
 
 
+def run_all(config: Path, *commands: tuple[str, ...], timeout: float = 300) -> dict[str, str]:
+    """Run each command on ``config``; each must exit 0 without a traceback. Their output."""
+    printed: dict[str, str] = {}
+    for args in commands:
+        code, text = feedsite(*args, "-c", str(config), timeout=timeout)
+        assert code == 0, (args, text[-6000:])
+        assert "Traceback" not in text, (args, text[-6000:])
+        printed[" ".join(args)] = text
+    return printed
+
+
+def file_leaks(base: Path, files: Iterable[Path]) -> dict[str, list[str]]:
+    """Every canary (``CANARYDIR`` too) in each file's path under ``base`` or its bytes."""
+    found: dict[str, list[str]] = {}
+    for path in files:
+        rel = path.relative_to(base).as_posix()
+        text = rel + "\n" + path.read_bytes().decode("utf-8", "replace")
+        found[rel] = leaks(text, (*SECRETS, PATH_SECRET))
+    return found
+
+
+def assert_no_leak(printed: dict[str, str], files: dict[str, list[str]]) -> None:
+    found = {cmd: leaks(text, SECRETS) for cmd, text in printed.items()} | files
+    found = {where: what for where, what in found.items() if what}
+    assert not found, found
+
+
 def test_no_canary_in_output_or_published_files(project: Path) -> None:
     """issue #10 rows 5 and 12: credentials, access keys and tokens were printed in `run`
     errors and `status`, and published in posts, the native site, its Atom feeds and OPML."""
-    config = str(project)
-    printed: dict[str, str] = {}
-    for args in (
+    printed = run_all(
+        project,
         ("run", "--json"),
         ("run",),
         ("build", "--target", "native"),
@@ -118,24 +155,71 @@ def test_no_canary_in_output_or_published_files(project: Path) -> None:
         ("status", "--failing"),
         ("check",),
         ("check", "--json"),
-    ):
-        code, text = feedsite(*args, "-c", config)
-        assert code == 0, (args, text)
-        assert "Traceback" not in text, (args, text)
-        printed[" ".join(args)] = text
+    )
     # The error paths ran and named the instances and the URL feed, redacted.
     assert "failed" in printed["run"] and "404" in printed["run --json"]
     assert "***@127.0.0.1" in printed["run --json"] and "token=***" in printed["status --json"]
 
-    found = {cmd: leaks(text, SECRETS) for cmd, text in printed.items()}
     posts = project.parent / "blog" / "source" / "_posts"
     site = project.parent / "public"
     assert any(posts.rglob("*.md")), "the run wrote no posts"
     assert (site / "index.html").is_file(), "the build wrote no site"
-    for root in (posts, site):
-        for path in root.rglob("*"):
-            if path.is_file():
-                text = path.read_bytes().decode("utf-8", "replace")
-                found[str(path.relative_to(project.parent))] = leaks(text, (*SECRETS, PATH_SECRET))
-    found = {where: what for where, what in found.items() if what}
-    assert not found, found
+    published = [p for root in (posts, site) for p in root.rglob("*") if p.is_file()]
+    assert_no_leak(printed, file_leaks(project.parent, published))
+
+
+@pytest.mark.slow
+@pytest.mark.hexo
+def test_hexo_site_build_publishes_no_secret(tmp_path: Path, feed_server: FeedServer) -> None:
+    """The Hexo site as users get it: `feedsite init --target hexo`, the canary config,
+    `run --build --target hexo` (`npm ci` from the npm registry, ~25 s, and `hexo
+    generate`), then `build --target hexo` again (no npm: Hexo alone).
+
+    Grepped: what both commands print, and every file of the project but three, by path
+    and content. ``public/`` (what is deployed) and ``source/`` (committed, Hexo's input)
+    are the published files; ``db.json`` (Hexo's cache of ``source/``) and the rest of the
+    project (``_config*.yml``, ``package*.json``, ``scripts/``, the workflow, ``.gitignore``)
+    are not published but sit beside them, may be committed, and have no reason to hold a
+    secret, so they are grepped too. Left out: ``feedsite.yaml`` (the config: it holds the
+    canaries by definition), the state folder (``.feedsite/``: the owner's own records of
+    the feeds, never under ``source/`` — the config refuses that — so never published),
+    ``node_modules/`` (npm's) and ``CANARYDIR/`` (the owner's own input: the ``path:``
+    feed's file).
+    """
+    for tool in ("node", "npm"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"`{tool}` is not on PATH: this test builds a Hexo site (Node >= 20.19)")
+    folder = tmp_path / "news"
+    code, text = feedsite("init", "--target", "hexo", str(folder))
+    assert code == 0, text
+    config = folder / "feedsite.yaml"
+    generated = config.read_text(encoding="utf-8")
+    # Keep the generated `site:` (hexo_root: ., targets: [hexo]); the canaries replace the rest.
+    config.write_text(
+        generated[: generated.index("\nrsshub:\n") + 1] + canary_sections(feed_server, folder),
+        encoding="utf-8",
+    )
+
+    printed = run_all(
+        config, ("run", "--build", "--target", "hexo"), ("build", "--target", "hexo"), timeout=900
+    )
+    run, build = printed.values()
+    assert "failed" in run and "***@127.0.0.1" in run  # the error paths ran, redacted
+    assert "`npm ci`" in run and "INFO  Start processing" in run  # npm and Hexo both ran
+    assert "hexo site:" in build and "`npm ci`" not in build
+
+    posts = sorted((folder / "source" / "_posts").rglob("*.md"))
+    assert len(posts) == 6, posts  # two items from each of the three working feeds
+    public = folder / "public"
+    assert (public / "index.html").is_file(), "hexo generate wrote no site"
+    assert len(list(public.rglob("index.html"))) > len(posts), "hexo wrote no post pages"
+    assert (folder / "db.json").is_file(), "hexo generate wrote no db.json"
+
+    state = load_config(config).state_path.parent
+    skipped = (config, state, folder / "node_modules", folder / PATH_SECRET)
+    files = [
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(p == s or s in p.parents for s in skipped)
+    ]
+    assert_no_leak(printed, file_leaks(folder, files))

@@ -128,39 +128,26 @@ def url_host(raw: str) -> str | None:
     return URL(url).hostname or None
 
 
+@lru_cache(maxsize=1024)
 def public_base(url: str | None) -> str | None:
     """``url`` fit to resolve a feed's relative links against: no credentials, query
     or fragment (a relative ``""`` or ``#x`` would otherwise copy the fetch URL's
     ``?key=`` into a published link). None when ``url`` is not http(s)."""
-    if not url:
+    parsed = _owner_url(url)
+    if parsed is None:
         return None
-    try:
-        parsed = URL(_CONTROLS.sub("", url).strip())
-    except ValueError:
-        return None
-    if parsed.protocol not in _SCHEMES or not parsed.hostname:
-        return None
-    parsed.username = ""
-    parsed.password = ""
     parsed.search = ""
     parsed.hash = ""
-    return parsed.href
+    return parsed.href.translate(_ATTR_UNSAFE)
 
 
 def public_url(url: str | None) -> str | None:
     """A site owner's URL (a feed's, an instance's) as it may be published: no
     credentials, secret query parameters removed, fragment kept; ``file:`` and other
     local schemes give None (a local path is nobody's business)."""
-    if not url:
+    parsed = _owner_url(url)
+    if parsed is None:
         return None
-    try:
-        parsed = URL(_CONTROLS.sub("", url).strip())
-    except ValueError:
-        return None
-    if parsed.protocol not in _SCHEMES or not parsed.hostname:
-        return None
-    parsed.username = ""
-    parsed.password = ""
     if parsed.search:
         kept = [
             pair
@@ -169,6 +156,21 @@ def public_url(url: str | None) -> str | None:
         ]
         parsed.search = "&".join(kept)
     return parsed.href.translate(_ATTR_UNSAFE)
+
+
+def _owner_url(url: str | None) -> URL | None:
+    """``url`` parsed, when it is http(s) with a host, without user name and password."""
+    if not url:
+        return None
+    try:
+        parsed = URL(_CONTROLS.sub("", url).strip())
+    except ValueError:
+        return None
+    if parsed.protocol not in _SCHEMES or not parsed.hostname:
+        return None
+    parsed.username = ""
+    parsed.password = ""
+    return parsed
 
 
 def redact(text: str) -> str:

@@ -83,7 +83,19 @@ def test_prepare_body_on_clean_output_matches_the_tolerant_rules(
     raw: str, link: str | None, proxy: str | None, base: str | None
 ) -> None:
     body = clean_html(raw, base_url=base, iframe_hosts=("www.youtube.com",))
-    assert prepare_body(body, link, proxy) == reference(body, link, proxy)
+    assert prepare_body(body, link, proxy, ("www.youtube.com",)) == reference(body, link, proxy)
+
+
+def test_prepare_body_rechecks_stored_iframe_hosts() -> None:
+    """issue #10 row 8: a body stored by an older clean keeps no iframe a browser would
+    load from another host than the allowed ones."""
+    hosts = ("player.bilibili.com",)
+    stale = '<iframe src="http://127.0.0.1:18765\\@player.bilibili.com/x"></iframe>'
+    assert prepare_body(stale, None, None, hosts) == "<iframe></iframe>"
+    evil = '<iframe src="https://evil.example/x"></iframe>'
+    assert prepare_body(evil, None, None, hosts) == "<iframe></iframe>"
+    good = '<iframe src="https://player.bilibili.com/player.html?bvid=1&amp;p=1"></iframe>'
+    assert prepare_body(good, None, None, hosts) == good
 
 
 def test_prepare_body_examples() -> None:

@@ -29,7 +29,7 @@ from ._encoding import decode, unicode_signature
 from ._json import parse_json
 from ._xml import parse_xml
 
-__all__ = ["looks_like_feed", "parse_feed"]
+__all__ = ["MAX_TITLE_CHARS", "looks_like_feed", "parse_feed"]
 
 #: Control characters removed from titles (C0 but tab and newline, DEL, C1): they
 #: are invisible, break terminals and YAML readers, and no title means them.

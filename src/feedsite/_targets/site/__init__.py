@@ -152,6 +152,7 @@ def build_site(config: Config, options: SiteOptions, *, now: datetime) -> BuildR
         timezone=zone,
         per_page=max(1, options.per_page),
         image_proxy=config.site.image_proxy,
+        iframe_hosts=tuple(sorted(config.clean.iframe_hosts)),
         templates_key=templates_key(env, static),
         css_path=next(p for p in static if p.startswith("assets/style.")),
         js_path=next(p for p in static if p.startswith("assets/search.")),
@@ -293,7 +294,12 @@ def _write(
                     need[p.uid] = ((p.feed_key, p.item_id), p.link)
         by_key = state.bodies(key for key, _link in need.values())
         bodies = {
-            uid: _hide(prepare_body(by_key.get(key, ""), link, settings.image_proxy), secrets)
+            uid: _hide(
+                prepare_body(
+                    by_key.get(key, ""), link, settings.image_proxy, settings.iframe_hosts
+                ),
+                secrets,
+            )
             for uid, (key, link) in need.items()
         }
         for page in batch:

@@ -7,11 +7,13 @@ import re
 from functools import lru_cache
 from urllib.parse import quote
 
-from feedsite._url import safe_url
+from feedsite._url import safe_url, url_host
 
 # Bodies come from the clean stage (nh3, then its tag fixups), which writes lower-case names
 # and every attribute as ` name="value"`: literal patterns scan 43 MB of bodies 3× faster.
 _IMG = re.compile(r"<img\b([^>]*)>")
+_IFRAME = re.compile(r"<iframe\b([^>]*)>")
+_SRC = re.compile(r' src="([^"]*)"')
 _URL_ATTR = re.compile(r"""( (?:href|src|poster)=")([^"]*)(")""")
 _ABSOLUTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//|#)", re.I)
 _SAFE_ABSOLUTE = re.compile(r"^(?:https?://|//|#|mailto:|tel:)", re.I)
@@ -40,14 +42,20 @@ def abs_url(base_url: str, target: str) -> str:
     return base_url.rstrip("/") + "/" + quote(target)
 
 
-def prepare_body(body: str, link: str | None, image_proxy: str | None) -> str:
+def prepare_body(
+    body: str, link: str | None, image_proxy: str | None, iframe_hosts: tuple[str, ...] = ()
+) -> str:
     """A cleaned body ready for a post page.
 
     Every ``<img>`` is lazy and sends no referrer; URLs the clean stage could not
     make absolute are resolved against the article's link (a relative URL would
-    point into this site).
+    point into this site); an iframe whose host (as a browser reads it) is not in
+    ``iframe_hosts`` is left empty, as the clean stage leaves it (bodies stored by
+    older versions may hold any iframe: issue #10 row 8).
     """
     body = _CONTROL.sub("", body)
+    if "<iframe" in body:
+        body = _IFRAME.sub(lambda m: _fix_iframe(m, iframe_hosts), body)
     if image_proxy:
         body = body.replace('src="http://', f'src="{image_proxy}http://')
     body = _URL_ATTR.sub(lambda m: _fix_url(m, link), body)
@@ -68,6 +76,14 @@ def _fix_url(m: re.Match[str], link: str | None) -> str:
     # Relative: resolved against the (safe) article link as a browser would resolve it.
     fixed = safe_url(value, link) if link else None
     return m.group(1) + (html.escape(fixed) if fixed else "#") + m.group(3)
+
+
+def _fix_iframe(m: re.Match[str], hosts: tuple[str, ...]) -> str:
+    src = _SRC.search(m.group(1))
+    if src is None:
+        return m.group(0)
+    host = url_host(html.unescape(src.group(1)))
+    return m.group(0) if host is not None and host in hosts else "<iframe>"
 
 
 def _fix_img(m: re.Match[str]) -> str:

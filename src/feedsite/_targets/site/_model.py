@@ -172,6 +172,9 @@ class Settings:
     timezone: str
     per_page: int
     image_proxy: str | None
+    #: Hosts whose iframes a post page keeps (``clean.iframe_hosts``), checked again at
+    #: build time: a body stored by an older version may hold any iframe.
+    iframe_hosts: tuple[str, ...]
     #: Hash of the templates and static files in use (and feedsite's site version).
     templates_key: str
     #: Output paths of the stylesheet and the search script (content-hashed names).

@@ -196,6 +196,7 @@ def plan_pages(
         settings.timezone,
         settings.per_page,
         settings.image_proxy,
+        ",".join(settings.iframe_hosts),
         settings.css_path,
         settings.js_path,
     )
