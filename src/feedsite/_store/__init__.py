@@ -504,7 +504,12 @@ class State:
             c.executemany(
                 "INSERT INTO items (feed_key, item_id, status, first_seen, seq, date, content_hash)"
                 " VALUES (?,?,?,?,?,?,?) ON CONFLICT (feed_key, item_id) DO UPDATE SET"
-                " status=excluded.status, seq=excluded.seq",
+                # Date and hash too: the decider compares them, and a seen-only item whose
+                # date changed was recorded again on every run (issue #11). A seen row's
+                # stored body is never rendered (an item entering the window is cleaned
+                # from the document), so a newer hash beside an older body is harmless.
+                " status=excluded.status, seq=excluded.seq, date=excluded.date,"
+                " content_hash=excluded.content_hash",
                 [
                     (
                         i.feed_key,
