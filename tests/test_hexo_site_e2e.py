@@ -22,9 +22,7 @@ picture changed.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -44,6 +42,7 @@ from feedsite.config import load_config
 from tests.helpers.browser import Browser, SiteServer, require_cjk_font, wait_ready
 from tests.helpers.feeds import feeds_yaml
 from tests.helpers.feedserver import FeedServer
+from tests.helpers.hexo import cli_env, require_node
 
 pytestmark = [pytest.mark.hexo]
 
@@ -105,19 +104,11 @@ def _point_at(config: Path, origin: str) -> None:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    for tool in ("node", "npm"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"`{tool}` is not on PATH: this test builds a Hexo site (Node >= 20.19)")
+    require_node()
     if not (RSSHUB_ZH / "MANIFEST.json").is_file():
         pytest.fail(f"the rsshub-zh corpus is missing ({RSSHUB_ZH})")
     folder = tmp_path_factory.mktemp("hexo-e2e") / "news"
-    env = {
-        **os.environ,
-        "NO_COLOR": "1",
-        "COLUMNS": "200",
-        "FEEDSITE_TEST_NOW": PINNED_NOW,
-        "FEEDSITE_TEST_SEED": "1",
-    }
+    env = cli_env(PINNED_NOW)
     cli = [sys.executable, "-m", "feedsite"]
     init = subprocess.run(
         [*cli, "init", str(folder)], capture_output=True, text=True, env=env, check=False

@@ -16,7 +16,6 @@ checked in the published files only.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import pytest
 
 from feedsite.config import load_config
 from tests.helpers.feedserver import FeedServer, Response
+from tests.helpers.hexo import require_node
 
 SECRETS = ("CANARYUSER", "CANARYPASS", "CANARYKEY", "CANARYU2", "CANARYP2", "CANARYTOKEN")
 PATH_SECRET = "CANARYDIR"
@@ -186,9 +186,7 @@ def test_hexo_site_build_publishes_no_secret(tmp_path: Path, feed_server: FeedSe
     ``node_modules/`` (npm's) and ``CANARYDIR/`` (the owner's own input: the ``path:``
     feed's file).
     """
-    for tool in ("node", "npm"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"`{tool}` is not on PATH: this test builds a Hexo site (Node >= 20.19)")
+    require_node()
     folder = tmp_path / "news"
     code, text = feedsite("init", "--target", "hexo", str(folder))
     assert code == 0, text

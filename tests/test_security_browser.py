@@ -30,7 +30,6 @@ attribute; and show each hostile title as exactly the feed's text (the post's
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import shutil
 import subprocess
@@ -49,6 +48,7 @@ from feedsite.config import load_config
 from tests.helpers.browser import Browser, SiteServer, Tab, wait_ready
 from tests.helpers.feeds import feeds_yaml
 from tests.helpers.feedserver import FeedServer
+from tests.helpers.hexo import cli_env, require_node
 
 pytestmark = [pytest.mark.slow, pytest.mark.hexo, pytest.mark.browser]
 
@@ -103,17 +103,9 @@ def _point_at(config: Path, origin: str) -> None:
 
 @pytest.fixture(scope="module")
 def sites(tmp_path_factory: pytest.TempPathFactory) -> Sites:
-    for tool in ("node", "npm"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"`{tool}` is not on PATH: this test builds a Hexo site (Node >= 20.19)")
+    require_node()
     folder = tmp_path_factory.mktemp("security-browser") / "news"
-    env = {
-        **os.environ,
-        "NO_COLOR": "1",
-        "COLUMNS": "200",
-        "FEEDSITE_TEST_NOW": PINNED_NOW,
-        "FEEDSITE_TEST_SEED": "1",
-    }
+    env = cli_env(PINNED_NOW)
     cli = [sys.executable, "-m", "feedsite"]
 
     def call(*args: str) -> str:

@@ -75,6 +75,26 @@ class HexoLoad:
     max_rss_kb: int
 
 
+def require_node() -> None:
+    """Fail (never skip) the calling test when ``node`` or ``npm`` is missing: it builds a
+    Hexo site made by ``feedsite init`` (``npm ci`` + ``hexo generate``)."""
+    for tool in ("node", "npm"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"`{tool}` is not on PATH: this test builds a Hexo site (Node >= 20.19)")
+
+
+def cli_env(now: str) -> dict[str, str]:
+    """The environment of a ``feedsite`` subprocess with the run's clock pinned to ``now``
+    (ISO 8601), a fixed jitter seed, no colour and wide lines."""
+    return {
+        **os.environ,
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+        "FEEDSITE_TEST_NOW": now,
+        "FEEDSITE_TEST_SEED": "1",
+    }
+
+
 def require_hexo() -> None:
     """Fail (never skip) the calling test when Node or ``tests/hexo/node_modules`` is missing."""
     if shutil.which("node") is None:

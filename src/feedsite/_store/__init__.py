@@ -120,10 +120,7 @@ class State:
             conn = sqlite3.connect(path, isolation_level=None, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            state = cls(conn, path)
-            state._migrate()
-            return state
+            return cls._ready(conn, path)
         except sqlite3.Error as e:
             raise StateError(f"cannot open state {path}: {e}") from e
 
@@ -150,12 +147,17 @@ class State:
                     source.backup(conn)
                 finally:
                     source.close()
-            conn.execute("PRAGMA foreign_keys=ON")
-            state = cls(conn, path)
-            state._migrate()
-            return state
+            return cls._ready(conn, path)
         except sqlite3.Error as e:
             raise StateError(f"cannot read state {path}: {e}") from e
+
+    @classmethod
+    def _ready(cls, conn: sqlite3.Connection, path: Path) -> State:
+        """The state on an open connection: foreign keys on, migrated."""
+        conn.execute("PRAGMA foreign_keys=ON")
+        state = cls(conn, path)
+        state._migrate()
+        return state
 
     def close(self) -> None:
         self._conn.close()
