@@ -12,10 +12,12 @@ below 5,000 posts, else once; medians reported):
   over the two years before today. One feedsite ``run()`` in a child (what ``feedsite run``
   calls; ``path:`` feeds, ``items_per_feed`` and ``keep`` above the feed size, ``timezone:
   UTC``) fills the state and writes the Hexo posts: the same posts feed both builders.
-* **native full build**: ``build_site(config, SiteOptions(out=<empty folder>, ...))`` in a
-  fresh subprocess (Python start and imports included), with the search index (what users get)
-  and again without it; wall time, peak RSS, pages written, and ``BuildResult.search_seconds``
-  (the search index's own time) reported separately.
+* **native full build**: ``build_native(config, <empty folder>)`` (what ``feedsite build``
+  calls: the run lock, the state, then the site's ``build_site``; the config's ``native``
+  options replaced by the benchmark's) in a fresh subprocess (Python start and imports
+  included), with the search index (what users get) and again without it; wall time, peak
+  RSS, pages written, and ``BuildResult.search_seconds`` (the search index's own time)
+  reported separately.
 * **native no-op rebuild**: the same build again on the same state (nothing new).
 * **native incremental build**: 50 new items (5 in each of 10 feeds, newer than everything),
   ``feedsite run`` again, then the build into the same output folder.
@@ -318,22 +320,20 @@ def feedsite_run(config: Path, env: dict[str, str], what: str) -> dict[str, Any]
 #: ``python -m cProfile`` can run it too.
 RUNNER = """\
 import json, sys, time
-from datetime import UTC, datetime
 from pathlib import Path
 
 started = time.perf_counter()
 import dataclasses
 from feedsite.config import load_config
-from feedsite._targets.site import SiteOptions, build_site
+from feedsite._run._build import build_native
 
 imported = time.perf_counter()
 config_path, out, search, title, base_url, per_page = sys.argv[1:7]
 config = load_config(config_path)
-names = {f.name for f in dataclasses.fields(SiteOptions)}
-kwargs = {"out": Path(out), "title": title, "base_url": base_url, "search": search == "1"}
-if "per_page" in names:
-    kwargs["per_page"] = int(per_page)
-result = build_site(config, SiteOptions(**kwargs), now=datetime.now(UTC))
+native = dataclasses.replace(
+    config.native, title=title, base_url=base_url, search=search == "1", per_page=int(per_page)
+)
+result = build_native(dataclasses.replace(config, native=native), Path(out))
 done = time.perf_counter()
 hwm = 0
 with open("/proc/self/status") as status:

@@ -126,13 +126,17 @@ class Site:
     def state(self, config: Config) -> tuple[list[Any], list[Any]]:
         with sqlite3.connect(config.state_path) as db:
             items = db.execute("SELECT * FROM items ORDER BY feed_key, item_id").fetchall()
-            posts = db.execute("SELECT * FROM posts ORDER BY path").fetchall()
+            posts = db.execute("SELECT * FROM files WHERE target = 'hexo' ORDER BY path").fetchall()
         return items, posts
 
     def owned(self, config: Config) -> dict[str, str]:
         """Recorded post path → item id."""
         with sqlite3.connect(config.state_path) as db:
-            return dict(db.execute("SELECT path, item_id FROM posts WHERE state = 'written'"))
+            return dict(
+                db.execute(
+                    "SELECT path, item_id FROM files WHERE target = 'hexo' AND state = 'written'"
+                )
+            )
 
 
 @pytest.fixture
@@ -167,8 +171,8 @@ def test_every_old_post_is_adopted_and_the_first_run_neither_duplicates_nor_lose
 
     first = run(config, now=NOW, seed=1)
     c = first.counts()
-    assert (c["feeds_ok"], c["posts_new"], c["posts_pruned"]) == (12, 0, 0)
-    assert c["posts_updated"] == 60  # re-rendered in the configured profile
+    assert (c.feeds_ok, c.posts_new, c.posts_pruned) == (12, 0, 0)
+    assert c.posts_updated == 60  # re-rendered in the configured profile
     files = site.tree()
     assert len(files) == 60 and all(HEX_NAME.fullmatch(p.rpartition("/")[2]) for p in files)
     assert sorted(site.owned(config)) == sorted(files)
@@ -179,7 +183,7 @@ def test_every_old_post_is_adopted_and_the_first_run_neither_duplicates_nor_lose
             old = old.replace("https://cors.zfour.workers.dev/?", "")
             new = new.replace("https://cors.zfour.workers.dev/?", "")
         assert body_of(new) == body_of(old), old_path
-    assert run(config, now=NOW, seed=1).counts()["posts_unchanged"] == 60
+    assert run(config, now=NOW, seed=1).counts().posts_unchanged == 60
 
 
 def test_adopt_twice_changes_nothing(site: Site) -> None:
@@ -231,14 +235,14 @@ def test_posts_whose_items_left_the_feed_are_kept_and_retention_prunes_the_oldes
     )
 
     first = run(config, now=NOW, seed=1)
-    assert first.counts()["posts_new"] == 0 and first.counts()["posts_pruned"] == 0
+    assert first.counts().posts_new == 0 and first.counts().posts_pruned == 0
     after_first = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir()}
     assert len(after_first) == 10  # no duplicate, nothing lost
     bodies = {body_of(t) for t in after_first.values()}
     for d in m["items_detail"]:
         old = site.old_bytes(d["path"].removeprefix("source/_posts/")).decode()
         assert body_of(old) in bodies
-    assert run(config, now=NOW, seed=1).counts()["posts_unchanged"] == 60
+    assert run(config, now=NOW, seed=1).counts().posts_unchanged == 60
 
     # Retention now applies to them like to any post: keep the newest 5.
     oldest = next(a for a in kept_items if a.item.title.startswith("109元"))
@@ -247,8 +251,8 @@ def test_posts_whose_items_left_the_feed_are_kept_and_retention_prunes_the_oldes
     config = site.config(keep={CNBETA: 5})
     pruned = run(config, now=NOW, seed=1)
     report = next(r for r in pruned.decision.reports if r.label == CNBETA)
-    assert report.pruned == 5
-    assert report.edited == [oldest.new_path]  # hand-edited: left alone, no longer owned
+    assert report.posts.pruned == 5
+    assert report.posts.edited == [oldest.new_path]  # hand-edited: left alone, no longer owned
     left = {p.name for p in folder.iterdir()}
     top5 = {d["title"] for d in m["items_detail"][:5]}
     newest = {
@@ -309,7 +313,7 @@ def test_a_feed_that_fails_keeps_its_posts_for_the_next_adopt(
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["adopted"] == 8 and data["leftovers"] == []
     assert {p["from"] for p in data["adopted_posts"]} == set(olds)
-    assert run(config, now=NOW, seed=1).counts()["posts_new"] == 0
+    assert run(config, now=NOW, seed=1).counts().posts_new == 0
 
 
 def test_dry_run_writes_nothing(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
@@ -336,7 +340,7 @@ def test_posts_from_another_folder_are_copied_and_that_folder_left_as_is(
     assert len(site.tree()) == 60
     again = adopt(config, posts_dir=elsewhere, now=NOW, seed=1)
     assert again.counts()["adopted"] == 0 and again.counts()["already_adopted"] == 60
-    assert run(config, now=NOW, seed=1).counts()["posts_new"] == 0
+    assert run(config, now=NOW, seed=1).counts().posts_new == 0
     assert len(site.tree()) == 60
 
 

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from feedsite._config_yaml import MAX_VALUES
 from feedsite.cli import main
-from feedsite.config import MAX_FEEDS, parse_config
+from feedsite.config import MAX_FEEDS, MAX_VALUES, parse_config
 from feedsite.errors import ConfigError
 from tests.helpers.feeds import Entry, rss
 from tests.helpers.feedserver import FeedServer, Response

@@ -5,12 +5,11 @@ random delay, runs it again to completion and compares the post tree, the
 state's items and its post records with those of an uninterrupted run from
 the same starting point: they must be identical (no duplicates, no
 half-written or orphaned files, no item lost). The clock and the jitter are
-pinned through the test-only settings ``FEEDSITE_TEST_NOW`` / ``FEEDSITE_TEST_SEED``.
+pinned through ``feedsite run --now/--seed``.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import signal
@@ -55,18 +54,19 @@ def snapshot(project: Path) -> Snapshot:
             " body_clean FROM items ORDER BY feed_key, item_id"
         ).fetchall()
         posts = db.execute(
-            "SELECT path, feed_key, item_id, state, sha256 FROM posts ORDER BY path"
+            "SELECT path, feed_key, item_id, state, sha256 FROM files WHERE target = 'hexo'"
+            " ORDER BY path"
         ).fetchall()
     return Snapshot(files, items, posts)
 
 
 def feedsite(project: Path, now: datetime) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "FEEDSITE_TEST_NOW": now.isoformat(), "FEEDSITE_TEST_SEED": "7"}
+    config = str(project / "feedsite.yaml")
+    pinned = (f"--now={now.isoformat()}", "--seed=7")
     return subprocess.Popen(
-        [sys.executable, "-m", "feedsite", "run", "-c", str(project / "feedsite.yaml"), "--json"],
+        [sys.executable, "-m", "feedsite", "run", "-c", config, "--json", *pinned],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env=env,
     )
 
 
@@ -118,7 +118,7 @@ def wait_for_pending(project: Path, proc: subprocess.Popen[bytes], limit: float 
         if db.exists():
             try:
                 with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1)) as c:
-                    if c.execute("SELECT 1 FROM posts WHERE state != 'written' LIMIT 1").fetchone():
+                    if c.execute("SELECT 1 FROM files WHERE state != 'written' LIMIT 1").fetchone():
                         break
             except sqlite3.OperationalError:
                 pass  # not created yet, or busy

@@ -73,13 +73,15 @@ def test_symlink_out_fails_that_feed_alone(feeds: TwoFeeds, tmp_path: Path) -> N
     bad = by_label[BAD]
     assert bad.status == "failed" and bad.new == 0
     assert bad.error is not None and str(feeds.bad_dir) in bad.error
-    assert result.counts()["feeds_failed"] == 1
+    assert result.counts().feeds_failed == 1
     status = {row["feed"]: row for row in feed_status(load_config(feeds.config_path))}
     assert status[BAD]["last_status"] == "failed"
     assert str(feeds.bad_dir) in status[BAD]["last_error"]
     assert status[GOOD]["last_status"] == "ok"
     with sqlite3.connect(feeds.config_path.parent / ".feedsite/state.sqlite") as db:
-        rows = db.execute("SELECT path, state FROM posts ORDER BY path").fetchall()
+        rows = db.execute(
+            "SELECT path, state FROM files WHERE target = 'hexo' ORDER BY path"
+        ).fetchall()
         items = db.execute("SELECT feed_key, status FROM items").fetchall()
     assert len(rows) == 2 and all(r[0].startswith("新闻/示例/头条/") for r in rows)
     assert all(s == "written" for _, s in rows)  # no pending row left for the failed feed
@@ -140,7 +142,12 @@ def test_folder_turned_symlink_after_posts_were_written(feeds: TwoFeeds, tmp_pat
     assert by_label[GOOD].status == "ok"
     assert {p.name: p.read_bytes() for p in outside.iterdir()} == before
     with sqlite3.connect(feeds.config_path.parent / ".feedsite/state.sqlite") as db:
-        owned = [r[0] for r in db.execute("SELECT path FROM posts WHERE state = 'written'")]
+        owned = [
+            r[0]
+            for r in db.execute(
+                "SELECT path FROM files WHERE target = 'hexo' AND state = 'written'"
+            )
+        ]
     assert sum("快讯" in p for p in owned) == 2
 
 

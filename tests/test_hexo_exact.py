@@ -559,6 +559,7 @@ def _paired(site: Site, hexo: HexoLoad) -> Iterator[tuple[Expected, HexoPost]]:
 # -- the tests ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # the corpus run and a Hexo load per zone: ~25 s each
 def test_feedsite_posted_every_entry(site: Site) -> None:
     """Every feed was read, references and feedsite agree on the entries, one file each."""
     report = Report("feedsite's run does not match the corpus")
@@ -572,6 +573,7 @@ def test_feedsite_posted_every_entry(site: Site) -> None:
     assert len(site.written) > 6500
 
 
+@pytest.mark.slow  # the corpus run and a Hexo load per zone: ~25 s each
 def test_written_body_keeps_the_cleaned_text(site: Site) -> None:
     """The written ``<div>`` body reads as the clean stage's HTML: same text, same ``<pre>``.
 
@@ -599,6 +601,7 @@ def test_written_body_keeps_the_cleaned_text(site: Site) -> None:
     report.check(checked)
 
 
+@pytest.mark.slow  # the corpus run and a Hexo load per zone: ~25 s each
 def test_every_written_file_is_a_hexo_post(site: Site, hexo: HexoLoad) -> None:
     """Hexo loads exactly the written files, as published posts, and logs nothing."""
     report = Report(f"Hexo (TZ={hexo.tz}) did not load the site as written")
@@ -615,6 +618,7 @@ def test_every_written_file_is_a_hexo_post(site: Site, hexo: HexoLoad) -> None:
     report.check(len(site.written))
 
 
+@pytest.mark.slow  # the corpus run and a Hexo load per zone: ~25 s each
 def test_titles_equal_feedparser(site: Site, hexo: HexoLoad) -> None:
     """Hexo's title is feedparser's reading of the entry's title."""
     report = Report(f"titles (TZ={hexo.tz})")
@@ -624,6 +628,7 @@ def test_titles_equal_feedparser(site: Site, hexo: HexoLoad) -> None:
     report.check(len(site.expected))
 
 
+@pytest.mark.slow  # the corpus run and a Hexo load per zone: ~25 s each
 def test_dates_equal_feedparser(site: Site, hexo: HexoLoad) -> None:
     """Hexo's instant is feedparser's published/updated (seconds), else the run's time."""
     report = Report(f"dates (TZ={hexo.tz}, Hexo timezone {SITE_TZ})")
@@ -636,6 +641,7 @@ def test_dates_equal_feedparser(site: Site, hexo: HexoLoad) -> None:
     report.check(len(site.expected))
 
 
+@pytest.mark.slow  # the corpus run and a Hexo load per zone: ~25 s each
 def test_categories_nest_category_site_feed(site: Site, hexo: HexoLoad) -> None:
     """Each post is in ``category``, ``category › site`` and ``category › site › feed``."""
     report = Report(f"categories (TZ={hexo.tz})")
@@ -648,6 +654,7 @@ def test_categories_nest_category_site_feed(site: Site, hexo: HexoLoad) -> None:
     report.check(len(site.expected))
 
 
+@pytest.mark.slow  # the corpus run and a Hexo load per zone: ~25 s each
 def test_rendered_text_equals_written_body(site: Site, hexo: HexoLoad) -> None:
     """Hexo's HTML has the written body's text, and every ``<pre>`` keeps its text exactly."""
     report = Report(f"rendered text (TZ={hexo.tz})")

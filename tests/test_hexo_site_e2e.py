@@ -42,9 +42,9 @@ from feedsite.config import load_config
 from tests.helpers.browser import Browser, SiteServer, require_cjk_font, wait_ready
 from tests.helpers.feeds import feeds_yaml
 from tests.helpers.feedserver import FeedServer
-from tests.helpers.hexo import cli_env, require_node
+from tests.helpers.hexo import cli_env, pins, require_node
 
-pytestmark = [pytest.mark.hexo]
+pytestmark = [pytest.mark.hexo, pytest.mark.slow]  # ~25 s: npm ci and hexo generate
 
 ROOT = Path(__file__).resolve().parents[1]
 RSSHUB_ZH = ROOT.parent / "shared" / "corpora" / "rsshub-zh"
@@ -108,8 +108,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     if not (RSSHUB_ZH / "MANIFEST.json").is_file():
         pytest.fail(f"the rsshub-zh corpus is missing ({RSSHUB_ZH})")
     folder = tmp_path_factory.mktemp("hexo-e2e") / "news"
-    env = cli_env(PINNED_NOW)
+    env = cli_env()
     cli = [sys.executable, "-m", "feedsite"]
+    limit = ("--max-time", "10m")
     init = subprocess.run(
         [*cli, "init", str(folder)], capture_output=True, text=True, env=env, check=False
     )
@@ -120,7 +121,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         server.serve_dir("/rsshub-zh", RSSHUB_ZH)
         _point_at(config, server.url("").rstrip("/"))
         proc = subprocess.run(
-            [*cli, "run", "-c", str(config), "--build", "--target", "hexo", "--max-time", "10m"],
+            [*cli, "run", "-c", str(config), *pins(PINNED_NOW), "--build", "--target=hexo", *limit],
             capture_output=True,
             text=True,
             env=env,
@@ -296,6 +297,7 @@ def assert_only_feed_images_left_the_site(tab: Any, server: SiteServer) -> None:
     assert any(p.startswith("/lib/@fortawesome/fontawesome-free/webfonts/") for p in paths)
 
 
+@pytest.mark.browser
 def test_home_page_in_chromium(built: Built, browser: tuple[SiteServer, Browser]) -> None:
     server, b = browser
     tab = b.open()
@@ -312,6 +314,7 @@ def test_home_page_in_chromium(built: Built, browser: tuple[SiteServer, Browser]
     save_screenshot(tab.page.screenshot(animations="disabled"), "hexo-home.png")
 
 
+@pytest.mark.browser
 def test_post_page_in_chromium(built: Built, browser: tuple[SiteServer, Browser]) -> None:
     server, b = browser
     post = max((p for p in built.posts if p.categories == POST_FEED), key=lambda p: p.date)

@@ -11,6 +11,7 @@ import pytest
 
 from feedsite._run import RunResult, remove_item, run
 from feedsite.config import load_config
+from feedsite.errors import FeedsiteError, UnknownItemError
 from tests.helpers.feeds import Entry, rss
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -78,7 +79,7 @@ def site(tmp_path: Path, project: Callable[[str], Path]) -> Site:
 def test_first_run_writes_one_post_per_item(site: Site) -> None:
     site.publish(entries(3))
     result = site.run()
-    assert result.counts()["posts_new"] == 3
+    assert result.counts().posts_new == 3
     files = site.files()
     assert len(files) == 3
     assert all(name.startswith("新闻/示例/头条/") and name.endswith(".md") for name in files)
@@ -91,7 +92,7 @@ def test_unchanged_rerun_writes_nothing(site: Site) -> None:
     before = site.mtimes()
     result = site.run(T0 + timedelta(hours=1))
     c = result.counts()
-    assert (c["posts_new"], c["posts_updated"], c["posts_unchanged"]) == (0, 0, 3)
+    assert (c.posts_new, c.posts_updated, c.posts_unchanged) == (0, 0, 3)
     assert site.mtimes() == before
 
 
@@ -103,7 +104,7 @@ def test_changed_item_is_rewritten_in_place(site: Site) -> None:
     items[0] = Entry("g0", "Title 0, corrected", day(0), "<p>new text</p>")
     site.publish(items)
     result = site.run()
-    assert result.counts()["posts_updated"] == 1
+    assert result.counts().posts_updated == 1
     second = site.files()
     assert second.keys() == first.keys()
     changed = [k for k in first if first[k] != second[k]]
@@ -119,7 +120,7 @@ def test_deleted_post_is_restored_from_state(site: Site) -> None:
     victim.unlink()
     site.publish([])  # the feed no longer lists it: restored from state alone
     result = site.run()
-    assert result.counts()["posts_restored"] == 1
+    assert result.counts().posts_restored == 1
     assert victim.read_bytes() == original
 
 
@@ -130,7 +131,7 @@ def test_restored_even_when_the_feed_fails(site: Site) -> None:
     victim.unlink()
     site.feed.unlink()  # the feed now fails
     result = site.run()
-    assert result.counts()["feeds_failed"] == 1
+    assert result.counts().feeds_failed == 1
     assert victim.exists()
 
 
@@ -144,9 +145,9 @@ def test_hand_edited_post_is_left_alone_and_reported(site: Site) -> None:
     site.publish(items)
     result = site.run()
     assert victim.read_bytes() == b"my own words"
-    reported = [p for r in result.decision.reports for p in r.edited]
+    reported = [p for r in result.decision.reports for p in r.posts.edited]
     assert reported == [str(victim.relative_to(site.posts))]
-    assert result.counts()["posts_updated"] == 1  # the other one
+    assert result.counts().posts_updated == 1  # the other one
 
 
 def test_files_feedsite_never_wrote_are_never_touched(site: Site) -> None:
@@ -172,12 +173,12 @@ def test_retention_prunes_and_does_not_churn(
     newer = Entry("new", "Newest", T0 + timedelta(hours=1))
     site.publish([newer, *entries(4)])
     result = site.run(T0 + timedelta(hours=2))
-    assert result.counts()["posts_pruned"] == 1
+    assert result.counts().posts_pruned == 1
     assert site.titles() == {"Newest", "Title 0"}
     before = site.mtimes()
     again = site.run(T0 + timedelta(hours=3))
     c = again.counts()
-    assert (c["posts_new"], c["posts_pruned"], c["posts_updated"]) == (0, 0, 0)
+    assert (c.posts_new, c.posts_pruned, c.posts_updated) == (0, 0, 0)
     assert site.mtimes() == before
 
 
@@ -189,7 +190,7 @@ def test_undated_items_do_not_churn(tmp_path: Path, project: Callable[[str], Pat
     assert first == {"Title 0", "Title 1", "Title 2"}
     for hour in range(1, 4):
         result = site.run(T0 + timedelta(hours=hour))
-        assert result.counts()["posts_new"] == 0
+        assert result.counts().posts_new == 0
         assert site.titles() == first
 
 
@@ -199,7 +200,7 @@ def test_max_age_prunes_old_posts(tmp_path: Path, project: Callable[[str], Path]
     site.run()
     assert site.titles() == {"Title 0", "Title 1", "Title 2"}
     result = site.run(T0 + timedelta(days=1))
-    assert result.counts()["posts_pruned"] == 1
+    assert result.counts().posts_pruned == 1
     assert site.titles() == {"Title 0", "Title 1"}
 
 
@@ -222,7 +223,7 @@ def test_failed_feed_is_never_pruned(tmp_path: Path, project: Callable[[str], Pa
     site.run()
     site.feed.write_text("not a feed at all")
     result = site.run(T0 + timedelta(days=30))
-    assert result.counts()["feeds_failed"] == 1
+    assert result.counts().feeds_failed == 1
     assert site.titles() == {"Title 0"}
 
 
@@ -252,7 +253,7 @@ def test_removed_feed_posts_go(tmp_path: Path, project: Callable[[str], Path]) -
         """
     )
     result = run(load_config(config), now=T0)
-    assert result.decision.removed_feeds == [("新闻 › 示例 › 其他", 1)]
+    assert result.removed_feeds == [("新闻 › 示例 › 其他", 1)]
     assert len(site.files()) == 2
     assert not (site.posts / "新闻/示例/其他").exists()
 
@@ -273,14 +274,17 @@ def test_remove_id_sticks(site: Site) -> None:
 def test_remove_unknown_id(site: Site) -> None:
     site.publish(entries(1))
     site.run()
-    with pytest.raises(KeyError):
-        remove_item(load_config(site.config_path), "ffffffffffffffff")
+    config = load_config(site.config_path)
+    with pytest.raises(UnknownItemError, match="no item 'ffffffffffffffff' in the state") as e:
+        remove_item(config, "ffffffffffffffff")
+    assert isinstance(e.value, FeedsiteError) and str(config.state_path) in str(e.value)
+    assert len(site.files()) == 1  # nothing was touched
 
 
 def test_dry_run_changes_nothing(tmp_path: Path, site: Site) -> None:
     site.publish(entries(3))
     result = site.run(dry_run=True)
-    assert result.counts()["posts_new"] == 3
+    assert result.counts().posts_new == 3
     assert not site.posts.exists()
     state = tmp_path / ".feedsite/state.sqlite"
     site.run()
@@ -288,7 +292,7 @@ def test_dry_run_changes_nothing(tmp_path: Path, site: Site) -> None:
     before = site.mtimes()
     site.publish([Entry("z", "Z", T0), *entries(3)])
     result = site.run(T0 + timedelta(hours=1), dry_run=True)
-    assert result.counts()["posts_new"] == 1
+    assert result.counts().posts_new == 1
     assert site.mtimes() == before
     assert dump(state) == before_state
 
@@ -299,5 +303,5 @@ def test_profile_change_rerenders_everything(tmp_path: Path, site: Site) -> None
     text = site.config_path.read_text().replace("timezone: UTC", "timezone: UTC\n  profile: legacy")
     site.config_path.write_text(text)
     result = site.run(T0 + timedelta(hours=1))
-    assert result.counts()["posts_updated"] == 2
+    assert result.counts().posts_updated == 2
     assert all(data.startswith(b"\n---\n") for data in site.files().values())

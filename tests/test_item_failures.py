@@ -16,7 +16,7 @@ import pytest
 import feedsite._run._apply as apply_module
 from feedsite._clean import clean_key
 from feedsite._plan import PlanInput, decide
-from feedsite._run import RunResult, feed_status, render_settings, run
+from feedsite._run import RunResult, feed_status, run
 from feedsite._run._apply import clean_items
 from feedsite._run._ingest import ingest
 from feedsite._store import State
@@ -60,8 +60,8 @@ def test_surrogates_in_a_json_feed_cost_nothing(
     result = run(config, now=NOW)
 
     counts = result.counts()
-    assert counts["feeds_ok"] == 2, result.to_json()
-    assert counts["posts_new"] == 2
+    assert counts.feeds_ok == 2, result.to_json()
+    assert counts.posts_new == 2
     assert result.item_errors == []
     texts = posts_of(config)
     assert any("Healthy one" in t for t in texts)
@@ -103,7 +103,7 @@ def test_an_item_that_cannot_be_cleaned_fails_alone_and_comes_back(
     monkeypatch.setattr(apply_module, "clean_html", failing)
     first = run(config, now=NOW)
 
-    assert first.counts()["posts_new"] == 2  # "Good" and the healthy feed's item
+    assert first.counts().posts_new == 2  # "Good" and the healthy feed's item
     [error] = first.item_errors
     assert "cat › site › f" in error and "cannot clean" in error and "UnicodeEncodeError" in error
     poison_id = error.split("item ")[1].split(":")[0]
@@ -116,12 +116,12 @@ def test_an_item_that_cannot_be_cleaned_fails_alone_and_comes_back(
     second = run(config, now=NOW)
 
     assert second.item_errors == []
-    assert second.counts()["posts_new"] == 1
+    assert second.counts().posts_new == 1
     assert any("POISON" in t for t in posts_of(config))
     assert feed_server.requests_for("/f")[-1].header("If-None-Match") is None
     third = run(config, now=NOW)
     assert feed_server.requests_for("/f")[-1].header("If-None-Match") == '"v1"'
-    assert third.counts()["feeds_not_modified"] == 2
+    assert third.counts().feeds_not_modified == 2
 
 
 def test_a_body_of_200000_nested_divs_is_cleaned_in_under_2_seconds(
@@ -138,7 +138,7 @@ def test_a_body_of_200000_nested_divs_is_cleaned_in_under_2_seconds(
     result = run(config, now=NOW)
     elapsed = time.monotonic() - started
 
-    assert result.counts()["posts_new"] == 1, result.to_json()
+    assert result.counts().posts_new == 1, result.to_json()
     assert elapsed < 2.0
     [post] = posts_of(config)
     assert post.count("<div>") <= 256 + 1  # the post wraps its body in one <div>
@@ -158,12 +158,9 @@ def _two_feed_decision(
     state = State.open(config.state_path)
     inp = PlanInput(
         feeds=config.feeds,
-        settings=render_settings(config),
         clean_key=clean_key(config.clean.iframe_hosts),
         stored_feeds={},
         stored_items={},
-        stored_posts={},
-        disk={},
         outcomes=got.outcomes,
         now=NOW,
     )
@@ -180,7 +177,7 @@ def test_max_time_stops_the_clean_stage_between_feeds(
     config, state, inp = _two_feed_decision(feed_server, project)
     with state:
         decision = decide(inp)
-        assert len(decision.renders) == 2
+        assert len(decision.changes) == 2
         result = RunResult(decision, dry_run=False)
         ckey = inp.clean_key
 
@@ -190,14 +187,14 @@ def test_max_time_stops_the_clean_stage_between_feeds(
 
     a_key, b_key = (f.key for f in config.feeds)
     assert {k[0] for k in data} == {a_key}
-    assert [j.feed_key for j in left.renders] == [a_key]
+    assert [c.feed_key for c in left.changes] == [a_key]
     assert {i.feed_key for i in left.item_intents} == {a_key}
     assert [f.key for f in left.feed_intents] == [a_key]
     report = {r.key: r for r in left.reports}[b_key]
-    assert (report.status, report.new) == ("skipped", 0)
+    assert report.status == "skipped"
     assert report.error is not None and "out of time" in report.error
     # The input decision is untouched (the function is pure on it).
-    assert len(decision.renders) == 2 and decision.reports[1].status == "ok"
+    assert len(decision.changes) == 2 and decision.reports[1].status == "ok"
 
 
 def test_no_deadline_cleans_everything(

@@ -70,7 +70,7 @@ class Site:
 
     def owned(self) -> dict[str, str]:
         with sqlite3.connect(self.state) as db:
-            return dict(db.execute("SELECT path, state FROM posts"))
+            return dict(db.execute("SELECT path, state FROM files WHERE target = 'hexo'"))
 
     def statuses(self) -> dict[str, str]:
         with sqlite3.connect(self.state) as db:
@@ -86,7 +86,7 @@ def test_lost_state_never_overwrites_and_adopt_takes_posts_back(
     site = Site(tmp_path, project, profile)
     # g1 is undated: its date line is the time feedsite first saw it.
     site.publish([entry(0), entry(1, dated=False), entry(2)])
-    assert site.run(T0).counts()["posts_new"] == 3
+    assert site.run(T0).counts().posts_new == 3
     g0, g1, g2 = (site.by_title(f"Title {n}") for n in range(3))
 
     site.lose_state(how)
@@ -107,7 +107,7 @@ def test_lost_state_never_overwrites_and_adopt_takes_posts_back(
     refused = [e for e in lost.item_errors if "not written" in e]
     assert len(refused) == 2
     assert any(str(g1) in e for e in refused) and any(str(g0) in e for e in refused)
-    assert lost.counts()["posts_new"] == 1
+    assert lost.counts().posts_new == 1
     statuses = site.statuses()
     assert statuses[g0.stem] == statuses[g1.stem] == "seen"  # not recorded as posted
     assert set(site.owned()) == {f"{FOLDER}/{n}" for n in after if n not in before}
@@ -121,17 +121,17 @@ def test_lost_state_never_overwrites_and_adopt_takes_posts_back(
     later = site.run(T0 + timedelta(hours=3))
 
     c = later.counts()
-    assert (c["posts_new"], c["posts_updated"], c["posts_restored"]) == (0, 0, 0)
-    assert c["posts_pruned"] == 1  # g2, no longer in the feed and the oldest: keep is 3
+    assert (c.posts_new, c.posts_updated, c.posts_restored) == (0, 0, 0)
+    assert c.posts_pruned == 1  # g2, no longer in the feed and the oldest: keep is 3
     assert not g2.exists()
     assert g1.read_text(encoding="utf-8") == edited
-    assert later.decision.reports[0].edited == [f"{FOLDER}/{g1.name}"]
+    assert later.decision.reports[0].posts.edited == [f"{FOLDER}/{g1.name}"]
     assert not later.warnings and not later.item_errors
     assert {k: v for k, v in site.mtimes().items()} == {
         k: v for k, v in mtimes.items() if k != g2.name
     }  # nothing written twice
     again = site.run(T0 + timedelta(hours=4)).counts()
-    assert (again["posts_new"], again["posts_updated"], again["posts_unchanged"]) == (0, 0, 2)
+    assert (again.posts_new, again.posts_updated, again.posts_unchanged) == (0, 0, 2)
 
 
 def test_adopt_leaves_a_released_edited_post_alone(
@@ -145,7 +145,7 @@ def test_adopt_leaves_a_released_edited_post_alone(
     g2.write_text(g2.read_text(encoding="utf-8") + "mine\n", encoding="utf-8")
     site.publish([entry(-1), entry(0), entry(1)])
     pruned = site.run(T0 + timedelta(hours=1))
-    assert pruned.decision.reports[0].edited == [f"{FOLDER}/{g2.name}"]
+    assert pruned.decision.reports[0].posts.edited == [f"{FOLDER}/{g2.name}"]
     result = adopt(load_config(site.config_path), now=T0 + timedelta(hours=2))
     assert result.adopted == ()
     assert [(lo.path, lo.kind) for lo in result.leftovers] == [(f"{FOLDER}/{g2.name}", "id_named")]

@@ -224,19 +224,19 @@ def test_backoff_across_runs_waits_retries_recovers_and_never_disables(
 def test_cli_run_honours_the_pinned_clock_and_seed(
     feed_server: FeedServer, project: Callable[[str], Path]
 ) -> None:
-    """FEEDSITE_TEST_NOW / FEEDSITE_TEST_SEED pin ``feedsite run``'s clock (cli.py docstring)."""
+    """``feedsite run --now/--seed`` pin the run's clock and jitter."""
     feed_server.route("/down", Response(500, "boom"))
     path = write_config(project, {"down": feed_server.url("/down")})
-    env = {"FEEDSITE_TEST_NOW": T0.isoformat(), "FEEDSITE_TEST_SEED": str(SEED)}
+    pinned = (f"--now={T0.isoformat()}", f"--seed={SEED}")
 
-    cli_json(path, env=env)
-    cli_json(path, env=env)
+    cli_json(path, *pinned)
+    cli_json(path, *pinned)
     row = status(path)[label("down")]
     assert row["consecutive_failures"] == 2
-    assert ts(row["last_attempt"]) == T0, "feedsite run ignored FEEDSITE_TEST_NOW"
+    assert ts(row["last_attempt"]) == T0, "feedsite run ignored --now"
     assert_backoff(row["next_attempt"], T0, BACKOFF)
     # Same pinned time: still before next_attempt, so the feed waits.
-    code, summary = cli_json(path, env=env)
+    code, summary = cli_json(path, *pinned)
     assert feed_server.hits("/down") == 2
     assert by_feed(summary)["down"]["status"] == "skipped"
     assert code == 0

@@ -22,9 +22,9 @@ def test_etag_304_across_runs(feed_server: FeedServer, project: Callable[[str], 
     feed_server.route("/f", Response.rss(FEED, etag='"v1"'))
     config = load_config(config_for(project, f"  a:\n    b:\n      c: {feed_server.url('/f')}\n"))
     first = run(config)
-    assert first.counts()["posts_new"] == 2
+    assert first.counts().posts_new == 2
     second = run(config)
-    assert second.counts()["feeds_not_modified"] == 1
+    assert second.counts().feeds_not_modified == 1
     assert feed_server.requests_for("/f")[-1].header("If-None-Match") == '"v1"'
 
 
@@ -33,7 +33,7 @@ def test_last_modified_304(feed_server: FeedServer, project: Callable[[str], Pat
     feed_server.route("/f", Response.rss(FEED, last_modified=stamp))
     config = load_config(config_for(project, f"  a:\n    b:\n      c: {feed_server.url('/f')}\n"))
     run(config)
-    assert run(config).counts()["feeds_not_modified"] == 1
+    assert run(config).counts().feeds_not_modified == 1
     assert feed_server.requests_for("/f")[-1].header("If-Modified-Since") == stamp
 
 
@@ -46,8 +46,8 @@ def test_304_still_restores_missing_posts(
     posts = sorted((tmp_path / "blog/source/_posts").rglob("*.md"))
     posts[0].unlink()
     result = run(config)
-    assert result.counts()["feeds_not_modified"] == 1
-    assert result.counts()["posts_restored"] == 1
+    assert result.counts().feeds_not_modified == 1
+    assert result.counts().posts_restored == 1
     assert posts[0].exists()
 
 
@@ -64,14 +64,14 @@ def test_instance_failover_and_preference(
     )
     config = load_config(path)
     result = run(config)
-    assert result.counts()["posts_new"] == 2
+    assert result.counts().posts_new == 2
     assert feed_server.requests_for("/two/guancha/headline")[0].query == "key=s3cret"
     # Next run asks the instance that answered first, with its validators.
     feed_server.reset()
     feed_server.route("/one/guancha/headline", Response(502))
     feed_server.route("/two/guancha/headline", Response.rss(FEED, etag='"x"'))
     again = run(config)
-    assert again.counts()["feeds_not_modified"] == 1
+    assert again.counts().feeds_not_modified == 1
     assert feed_server.hits("/one/guancha/headline") == 0
 
 
@@ -84,7 +84,7 @@ def test_failover_on_non_feed_200(feed_server: FeedServer, project: Callable[[st
         f"rsshub: {{instances: [{feed_server.url('/one')}, {feed_server.url('/two')}]}}",
     )
     result = run(load_config(path))
-    assert result.counts()["posts_new"] == 2
+    assert result.counts().posts_new == 2
 
 
 def test_broken_feeds_do_not_stop_good_ones(
@@ -129,7 +129,7 @@ def test_bad_encodings_in_a_run(
     feed_server.route("/good", Response.rss(FEED))
     feeds = "".join(f"      {n}: {feed_server.url('/' + n)}\n" for n in ("broken", "gb", "good"))
     result = run(load_config(config_for(project, "  c:\n    s:\n" + feeds)))
-    assert result.counts()["feeds_ok"] == 3
+    assert result.counts().feeds_ok == 3
     texts = [p.read_text("utf-8") for p in (tmp_path / "blog/source/_posts").rglob("*.md")]
     assert len(texts) == 4
     assert any('title: "简体中文标题"' in t for t in texts)

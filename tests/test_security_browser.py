@@ -48,7 +48,7 @@ from feedsite.config import load_config
 from tests.helpers.browser import Browser, SiteServer, Tab, wait_ready
 from tests.helpers.feeds import feeds_yaml
 from tests.helpers.feedserver import FeedServer
-from tests.helpers.hexo import cli_env, require_node
+from tests.helpers.hexo import cli_env, pins, require_node
 
 pytestmark = [pytest.mark.slow, pytest.mark.hexo, pytest.mark.browser]
 
@@ -105,7 +105,7 @@ def _point_at(config: Path, origin: str) -> None:
 def sites(tmp_path_factory: pytest.TempPathFactory) -> Sites:
     require_node()
     folder = tmp_path_factory.mktemp("security-browser") / "news"
-    env = cli_env(PINNED_NOW)
+    env = cli_env()
     cli = [sys.executable, "-m", "feedsite"]
 
     def call(*args: str) -> str:
@@ -121,7 +121,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Sites:
     with FeedServer() as server:
         server.serve_dir("/xss", CORPUS)
         _point_at(config, server.url("").rstrip("/"))
-        output = call("run", "-c", str(config), "--build", "--target", "hexo", "--max-time", "10m")
+        output = call("run", "-c", str(config), *pins(PINNED_NOW), "--build", "--target", "hexo")
     native = folder / "native-site"
     output += call("build", "-c", str(config), "--target", "native", "--out", str(native))
     loaded = load_config(config)

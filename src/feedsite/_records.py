@@ -1,15 +1,15 @@
-"""Records passed between the plan stage and the store/targets: what was read
-from the store (``Stored*``) and what is to be written (``*Intent``, ``PostWrite``,
-``PostDelete``). Plain frozen values; no behaviour.
+"""Records passed between the plan stage, the store and the targets: what was read
+from the store (``Stored*``, ``OwnedFile``), what was decided (``*Intent``, ``ItemChange``)
+and what is to be written (``FileWrite``, ``FileDelete``). Plain frozen values; no behaviour.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from feedsite.types import ParsedItem
+from feedsite.types import ParsedItem, Validators
 
 ItemStatus = Literal["seen", "live", "pruned", "removed"]
 """``seen``: known (keeps its first-seen time) but not posted; ``live``: has a post;
@@ -20,20 +20,12 @@ FeedStatus = Literal["ok", "not_modified", "failed", "deferred"]
 
 
 @dataclass(frozen=True, slots=True)
-class CachedValidators:
-    """HTTP validators of one source of one feed."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class StoredFeed:
     """A feed's row, read from the store."""
 
     key: str
     preferred_source: str | None
-    validators: dict[str, CachedValidators]
+    validators: dict[str, Validators]
     last_success: datetime | None
     consecutive_failures: int
     #: Not to be fetched before this (backoff after failures, or a Retry-After).
@@ -43,30 +35,25 @@ class StoredFeed:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredItem:
-    """An item's metadata, read from the store (bodies stay in the database)."""
+class ItemRow:
+    """An item's metadata row (bodies stay in the database)."""
 
     feed_key: str
     item_id: str
     status: ItemStatus
     first_seen: datetime
+    #: Position in the feed when last seen.
     seq: int
     date: datetime | None
     content_hash: str
-    clean_key: str
 
 
 @dataclass(frozen=True, slots=True)
-class StoredPost:
-    """A file feedsite wrote, read from the store."""
+class StoredItem(ItemRow):
+    """An item's metadata, read from the store."""
 
-    path: str
-    feed_key: str
-    item_id: str
-    sha256: str
-    render_key: str
-    size: int
-    mtime_ns: int
+    #: The cleaning options its stored body was made with.
+    clean_key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +66,9 @@ class ItemData:
 
 
 @dataclass(frozen=True, slots=True)
-class ItemIntent:
+class ItemIntent(ItemRow):
     """An item row to insert or update. ``data`` None keeps the stored data."""
 
-    feed_key: str
-    item_id: str
-    status: ItemStatus
-    first_seen: datetime
-    seq: int
-    date: datetime | None
-    content_hash: str
     data: ItemData | None
 
 
@@ -100,7 +80,7 @@ class FeedIntent:
     status: FeedStatus
     error: str | None
     source: str | None
-    validators: CachedValidators | None
+    validators: Validators | None
     at: datetime
     consecutive_failures: int = 0
     next_attempt: datetime | None = None
@@ -116,22 +96,111 @@ class InstanceIntent:
     at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class PostWrite:
-    """A post file to write (and record as ours)."""
+ChangeKind = Literal["new", "changed", "unchanged", "pruned"]
+"""What happened to a live item this run (see :class:`ItemChange`)."""
 
-    path: str
+
+@dataclass(frozen=True, slots=True)
+class ItemChange:
+    """What the decider decided about one item that has (or had) a post: the targets'
+    input. Says nothing of files; each target plans its own from it.
+
+    ``new``: enters the kept set; ``changed``: kept, and what it is built from changed
+    (``what``); ``unchanged``: kept as it was; ``pruned``: leaves the kept set.
+    """
+
     feed_key: str
     item_id: str
-    data: bytes
-    sha256: str
-    render_key: str
-    reason: Literal["new", "updated", "restored"]
+    kind: ChangeKind
+    first_seen: datetime
+    content_hash: str
+    #: Was the item live before this run (a ``new`` item was not; a kept one whose
+    #: output is missing is restored).
+    was_live: bool
+    #: For ``changed``: ``"content"`` (the feed changed it), ``"clean"`` (the cleaning
+    #: options changed), or both.
+    what: tuple[str, ...] = ()
+
+
+FileState = Literal["pending", "written", "deleting"]
 
 
 @dataclass(frozen=True, slots=True)
-class PostDelete:
-    """A post file to delete (only if it still holds the bytes we wrote)."""
+class OwnedFile:
+    """A file feedsite wrote and owns, read from the ledger (state ``written``)."""
+
+    target: str
+    #: Relative to the target's output root, ``/``-separated.
+    path: str
+    #: The bytes last written (None: not known, e.g. a file recorded by an old version).
+    sha256: str | None
+    #: The key of the inputs the file was made from (render key, page input key).
+    key: str
+    size: int
+    mtime_ns: int
+    #: The item the file is the post of (None: a page of many, an asset).
+    feed_key: str | None = None
+    item_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnfinishedFile:
+    """A ledger row a killed run left (state ``pending`` or ``deleting``)."""
+
+    target: str
+    path: str
+    state: FileState
+    #: The bytes recorded as written before (None: a new file).
+    sha256: str | None
+    #: The bytes being written (``pending``).
+    pending_sha256: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FileWrite:
+    """A file to write through the ledger (and own)."""
 
     path: str
-    reason: Literal["pruned", "feed_removed", "removed"]
+    data: bytes
+    sha256: str
+    #: The key of the inputs the bytes were made from.
+    key: str
+    feed_key: str | None = None
+    item_id: str | None = None
+    #: Only create: never replace an existing file (it is not known to be ours).
+    create_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FileDelete:
+    """A file to delete, only if it still holds the bytes the ledger recorded."""
+
+    path: str
+    reason: Literal["pruned", "feed_removed", "removed", "gone"] = "gone"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRow:
+    """A feed's health as the state records it (``feedsite status``)."""
+
+    key: str
+    preferred_source: str | None
+    last_attempt: str | None
+    last_success: str | None
+    last_status: str | None
+    last_error: str | None
+    consecutive_failures: int
+    next_attempt: str | None
+
+
+@dataclass(slots=True)
+class PostTally:
+    """What a run did to one feed's posts (the summary shows it; the Hexo plan counts it)."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    restored: int = 0
+    pruned: int = 0
+    #: Posts edited by hand: left alone.
+    edited: list[str] = field(default_factory=list)

@@ -3,8 +3,13 @@
 Every URL that feedsite takes from a feed or a server and puts into an output
 (an item's link, a cover, a body image, an iframe, an enclosure) passes
 :func:`safe_url`; every URL of the site owner's that could be shown or used as
-a base passes :func:`public_url` or :func:`redact`. Pure string functions.
-Contains no business logic.
+a base passes :func:`public_url` or :func:`redact`. The rules every stage and
+target share about URLs live here, once: which URL a feed's relative references
+resolve against (:func:`relative_base`, used by the XML and the JSON parser) and
+what the site owner's image proxy does to an image URL and to a body
+(:func:`proxied`, :func:`proxy_images`, used by both targets). *When* a target
+applies the proxy stays the target's (the ``legacy`` profile keeps the old
+script's test). Pure string functions.
 
 URLs are parsed as browsers parse them (the WHATWG URL standard, through
 ``ada-url``), so a value a browser would read differently from Python's
@@ -14,6 +19,7 @@ is judged by what the browser will load.
 
 from __future__ import annotations
 
+import html
 import re
 from functools import lru_cache
 
@@ -22,9 +28,12 @@ from ada_url import URL, join_url, normalize_url
 __all__ = [
     "MAX_URL_LENGTH",
     "SECRET_PARAMS",
+    "proxied",
+    "proxy_images",
     "public_base",
     "public_url",
     "redact",
+    "relative_base",
     "safe_url",
     "url_host",
 ]
@@ -139,6 +148,58 @@ def public_base(url: str | None) -> str | None:
     parsed.search = ""
     parsed.hash = ""
     return parsed.href.translate(_ATTR_UNSAFE)
+
+
+def relative_base(
+    *declared: str | None, fetch_url: str | None = None, fetch_url_first: bool = False
+) -> str | None:
+    """The URL a feed's relative references resolve against (docs/security.md).
+
+    The first of ``declared`` that is set, in the caller's order of precedence (an
+    ``xml:base`` in scope, the item's link, the channel link or JSON
+    ``home_page_url``; each already :func:`safe_url` output), else the public form
+    of ``fetch_url`` (:func:`public_base`): never the fetch URL itself, whose user
+    name, password and query (``?key=``) would otherwise be copied into every
+    relative link resolved against it (issue #10 row 5).
+
+    Args:
+        declared: the bases the document declares, most specific first.
+        fetch_url: the feed's URL as fetched (credentials and all), or None.
+        fetch_url_first: the fetch URL's public form comes before ``declared``
+            (Atom: RFC 4287 §1.1 / RFC 3986 resolve against the document's URL;
+            RSS and JSON Feed have no such rule, and their site link comes first).
+
+    Returns:
+        A safe absolute http(s) URL, or None when there is no base.
+    """
+    public = public_base(fetch_url) if fetch_url else None
+    if fetch_url_first and public:
+        return public
+    return next((url for url in declared if url), None) or public
+
+
+def proxied(url: str | None, proxy: str | None) -> str | None:
+    """An image URL as published behind the site owner's image proxy.
+
+    An ``http://`` image is fetched through ``proxy`` (the proxy URL, then the image
+    URL: the old script's rule), and the result passes :func:`safe_url` (None when
+    refused); any other URL, or no proxy, leaves ``url`` as it is.
+    """
+    if url and proxy and url.startswith("http://"):
+        return safe_url(proxy + url)
+    return url
+
+
+def proxy_images(body: str, proxy: str | None) -> str:
+    """``body`` with ``proxy`` in front of every ``src="http://`` (the old script's rule).
+
+    The proxy is the site owner's, but it lands inside an attribute: it is
+    attribute-escaped so that no value of it can end the attribute. No proxy:
+    ``body`` unchanged.
+    """
+    if not proxy:
+        return body
+    return body.replace('src="http://', f'src="{html.escape(proxy)}http://')
 
 
 def public_url(url: str | None) -> str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import re
 import sys
 from collections.abc import Sequence
@@ -26,6 +25,8 @@ from feedsite.errors import ConfigError, FeedsiteError, LockedError
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
+
+    from feedsite._run import RunResult
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
@@ -95,6 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
             help="config file (default: ./feedsite.yaml)",
         )
 
+    def with_pins(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--now",
+            type=_instant,
+            metavar="TIME",
+            help="the run's time, ISO 8601 with an offset (default: the clock);"
+            " with --seed, makes a run repeatable (replays, tests)",
+        )
+        p.add_argument("--seed", type=int, metavar="N", help="seed of the retry and backoff jitter")
+
     run = sub.add_parser("run", help="fetch every feed and write posts")
     with_config(run)
     run.add_argument("--dry-run", action="store_true", help="write neither files nor state")
@@ -106,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="start no new feed after this many seconds (e.g. 600, 10m); the rest wait",
     )
+    with_pins(run)
 
     run.add_argument(
         "--build", action="store_true", help="build the configured targets after ingesting"
@@ -158,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     adopt.add_argument("--dry-run", action="store_true", help="write neither files nor state")
     adopt.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    with_pins(adopt)
     return parser
 
 
@@ -191,16 +204,15 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _test_settings() -> tuple[datetime | None, int | None]:
-    """Settings meant for tests only: a pinned clock and jitter seed, from the environment.
-
-    ``FEEDSITE_TEST_NOW`` (ISO 8601, with offset) and ``FEEDSITE_TEST_SEED`` (an
-    integer) make runs repeatable, e.g. for the kill-and-rerun tests.
-    """
-    now_text = os.environ.get("FEEDSITE_TEST_NOW")
-    seed_text = os.environ.get("FEEDSITE_TEST_SEED")
-    now = datetime.fromisoformat(now_text).astimezone(UTC) if now_text else None
-    return now, int(seed_text) if seed_text else None
+def _instant(text: str) -> datetime:
+    """``--now`` values: ISO 8601 with an offset (``2026-12-04T08:00:00+08:00``)."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO 8601 time, got {text!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give the time's offset (+00:00, Z): {text!r}")
+    return value.astimezone(UTC)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -250,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Console) -> int:
     from feedsite._run import run
 
-    now, seed = _test_settings()
+    now, seed = args.now, args.seed
     if args.json or not sys.stderr.isatty():
         # No bar: cron and --json runs should not even import rich's progress.
         result = run(config, dry_run=args.dry_run, now=now, seed=seed, max_time=args.max_time)
@@ -290,18 +302,15 @@ def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Consol
         sys.stdout.write(json.dumps(_scrub(result.to_json()), ensure_ascii=False, indent=1) + "\n")
     else:
         _print_summary(result, out, err)
-    attempted = counts["feeds_ok"] + counts["feeds_not_modified"] + counts["feeds_failed"]
-    if counts["feeds_failed"] and (args.strict or counts["feeds_failed"] == attempted):
+    attempted = counts.feeds_ok + counts.feeds_not_modified + counts.feeds_failed
+    if counts.feeds_failed and (args.strict or counts.feeds_failed == attempted):
         return EXIT_FAILED
     return build_code
 
 
-def _print_summary(result: object, out: Console, err: Console) -> None:
+def _print_summary(result: RunResult, out: Console, err: Console) -> None:
     from rich.table import Table
 
-    from feedsite._run import RunResult
-
-    assert isinstance(result, RunResult)
     for w in result.warnings:
         _say(err, "warning: ", "yellow", w)
     for message in result.item_errors:
@@ -309,7 +318,7 @@ def _print_summary(result: object, out: Console, err: Console) -> None:
     for r in result.decision.reports:
         if r.status == "failed":
             _say(err, "failed: ", "red", r.label, ": ", r.error)
-        for path in r.edited:
+        for path in r.posts.edited:
             _say(err, "edited by hand, left alone: ", "yellow", path, f" ({r.label})")
     skipped = [r for r in result.decision.reports if r.status in ("skipped", "deferred")]
     for r in skipped:
@@ -320,7 +329,7 @@ def _print_summary(result: object, out: Console, err: Console) -> None:
             f" {len(skipped)} feed(s) left for the next run",
             highlight=False,
         )
-    for label, n in result.decision.removed_feeds:
+    for label, n in result.removed_feeds:
         _say(err, "feed removed from the config: ", "yellow", label, f": {n} post(s) deleted")
     c = result.counts()
     table = Table(title="feedsite run" + (" (dry run: nothing written)" if result.dry_run else ""))
@@ -329,17 +338,12 @@ def _print_summary(result: object, out: Console, err: Console) -> None:
     table.add_column("posts")
     table.add_column("", justify="right")
     rows = [
-        ("ok", c["feeds_ok"], "new", c["posts_new"]),
-        ("not modified", c["feeds_not_modified"], "updated", c["posts_updated"]),
-        ("failed", c["feeds_failed"], "unchanged", c["posts_unchanged"]),
-        (
-            "deferred / skipped",
-            c["feeds_deferred"] + c["feeds_skipped"],
-            "restored",
-            c["posts_restored"],
-        ),
-        ("", "", "pruned", c["posts_pruned"]),
-        ("", "", "edited (left alone)", c["posts_edited"]),
+        ("ok", c.feeds_ok, "new", c.posts_new),
+        ("not modified", c.feeds_not_modified, "updated", c.posts_updated),
+        ("failed", c.feeds_failed, "unchanged", c.posts_unchanged),
+        ("deferred / skipped", c.feeds_deferred + c.feeds_skipped, "restored", c.posts_restored),
+        ("", "", "pruned", c.posts_pruned),
+        ("", "", "edited (left alone)", c.posts_edited),
     ]
     for a, b, d, e in rows:
         table.add_row(a, str(b), d, str(e))
@@ -403,68 +407,46 @@ def _cmd_check(config: Config, args: argparse.Namespace, out: Console, err: Cons
 def _cmd_build(
     config: Config, targets: Sequence[str], out_dir: Path | None, out: Console, err: Console
 ) -> int:
-    """Build each target; the native site from the state, never from the posts folder."""
-    code = EXIT_OK
-    for target in targets:
-        if target == "hexo":
-            code = max(code, _build_hexo(config, out, err))
-            continue
-        from feedsite._targets.site import SiteOptions, build_site
+    """Build each target (``_run._build``) and print what it did; the worst exit code."""
+    from feedsite._run._build import BuildResult, HexoFailed, build
 
-        now, _seed = _test_settings()
-        options = SiteOptions.from_config(config, out_dir)
-        result = build_site(config, options, now=now or datetime.now(UTC))
-        for w in result.warnings:
-            _say(err, "warning: ", "yellow", w)
-        out.print(
-            _plain(
-                f"native site: {result.posts} posts; {result.written} pages written,"
-                f" {result.unchanged} unchanged, {result.deleted} deleted in"
-                f" {result.seconds:.2f} s (search index {result.search_seconds:.2f} s)"
-                f" -> {options.out}"
-            ),
-            highlight=False,
-        )
-    return code
-
-
-def _build_hexo(config: Config, out: Console, err: Console) -> int:
-    """Check the posts, run npm when needed and ``hexo generate``; Hexo's output streams."""
-    from feedsite._targets.hexo._build import build_hexo, is_hexo_site, owned_post_paths
-    from feedsite.errors import TargetError
-
-    root = config.site.hexo_root
-    if not is_hexo_site(root):
-        _say(
-            err,
-            "hexo: ",
-            "bold red",
-            f"{root} is not a Hexo site (no package.json and _config.yml);"
-            " `feedsite init --target hexo` makes one (the posts are in"
-            f" {root / 'source/_posts'})",
-        )
-        return EXIT_USAGE
-    try:
-        result = build_hexo(
-            root,
-            owned_post_paths(config.state_path),
-            # Hexo's lines hold post titles and paths: printed as plain, cleaned text.
-            on_line=lambda line: err.out(_clean(line), highlight=False),
-        )
-    except TargetError as e:
-        _say(err, "hexo build failed: ", "bold red", e)
-        return EXIT_FAILED
-    installed = ""
-    if result.installed:
-        installed = f"`{' '.join(result.installed)}` {result.npm_seconds:.1f} s, "
-    out.print(
-        _plain(
-            f"hexo site: {result.posts} posts checked; {installed}hexo generate"
-            f" {result.hexo_seconds:.1f} s -> {result.public}"
-        ),
-        highlight=False,
+    # Hexo's lines hold post titles and paths: printed as plain, cleaned text.
+    results = build(
+        config, targets, out_dir, on_line=lambda line: err.out(_clean(line), highlight=False)
     )
-    return EXIT_OK
+    code = EXIT_OK
+    for result in results:
+        if isinstance(result, HexoFailed):
+            if result.not_a_site:
+                _say(err, "hexo: ", "bold red", result.message)
+                code = max(code, EXIT_USAGE)
+            else:
+                _say(err, "hexo build failed: ", "bold red", result.message)
+                code = max(code, EXIT_FAILED)
+        elif isinstance(result, BuildResult):
+            for w in result.warnings:
+                _say(err, "warning: ", "yellow", w)
+            out.print(
+                _plain(
+                    f"native site: {result.posts} posts; {result.written} pages written,"
+                    f" {result.unchanged} unchanged, {result.deleted} deleted in"
+                    f" {result.seconds:.2f} s (search index {result.search_seconds:.2f} s)"
+                    f" -> {result.out}"
+                ),
+                highlight=False,
+            )
+        else:
+            installed = ""
+            if result.installed:
+                installed = f"`{' '.join(result.installed)}` {result.npm_seconds:.1f} s, "
+            out.print(
+                _plain(
+                    f"hexo site: {result.posts} posts checked; {installed}hexo generate"
+                    f" {result.hexo_seconds:.1f} s -> {result.public}"
+                ),
+                highlight=False,
+            )
+    return code
 
 
 def _cmd_init(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -551,11 +533,12 @@ def _short(timestamp: str | None) -> str:
 
 def _cmd_remove(config: Config, item_id: str, out: Console, err: Console) -> int:
     from feedsite._run import remove_item
+    from feedsite.errors import UnknownItemError
 
     try:
         result = remove_item(config, item_id)
-    except KeyError:
-        _say(err, "", "red", f"no item with id {item_id!r} in {config.state_path}")
+    except UnknownItemError as e:
+        _say(err, "error: ", "bold red", e)
         return EXIT_USAGE
     for path in result.deleted:
         out.print(_plain(f"deleted {path}"), highlight=False)
@@ -569,8 +552,7 @@ def _cmd_adopt(config: Config, args: argparse.Namespace, out: Console, err: Cons
     """Take the old script's posts over (docs/migration.md); exit 1 if a feed could not be read."""
     from feedsite._run._adopt import adopt
 
-    now, seed = _test_settings()
-    result = adopt(config, posts_dir=args.posts, dry_run=args.dry_run, now=now, seed=seed)
+    result = adopt(config, posts_dir=args.posts, dry_run=args.dry_run, now=args.now, seed=args.seed)
     if args.json:
         sys.stdout.write(json.dumps(_scrub(result.to_json()), ensure_ascii=False, indent=1) + "\n")
         return EXIT_FAILED if result.feeds_failed else EXIT_OK

@@ -49,29 +49,46 @@ Notes:
       ``/blog`` (issue #10 row 9). Elsewhere an unset variable is a warning and
       reads as "" (``access_key: ${RSSHUB_KEY}`` without the variable: no key).
     * Limits (issue #10 row 11): at most :data:`MAX_FEEDS` feeds, and at most
-      ``MAX_VALUES`` (1,000,000) values counted as if every YAML alias were
+      :data:`MAX_VALUES` (1,000,000) values counted as if every YAML alias were
       written out.
+
+Layout: this module is the whole schema, in one place: the frozen dataclasses
+(the shape and the defaults), the keys each section allows, the limits, and
+every rule of a valid value (feed tree, URLs, proxies, time zones, durations,
+cover templates). It is not split into a private ``_schema`` module because the
+rules fill exactly these dataclasses: adding a key is one edit here, and the
+dataclasses keep ``feedsite.config`` as their home. What is not feedsite's (the
+line-numbered YAML tree, ``${VAR}``, aliases, merge keys, generic typed readers)
+is :mod:`feedsite._config._tree`, which knows nothing of feedsite.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import string
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from feedsite._config_yaml import (
-    ACCEPTED_SOURCES,
+from feedsite._config._tree import (
     Entry,
     MapNode,
     Node,
     Reader,
     Scalar,
     describe,
+    has_control,
     is_null,
+    join,
+    quote,
+    suggest,
 )
 from feedsite.errors import ConfigError
 
@@ -79,6 +96,7 @@ __all__ = [
     "DEFAULT_IFRAME_HOSTS",
     "DEFAULT_PLACEHOLDER",
     "MAX_FEEDS",
+    "MAX_VALUES",
     "NO_TIMEZONE_WARNING",
     "CleanConfig",
     "Config",
@@ -87,6 +105,7 @@ __all__ = [
     "NativeConfig",
     "RsshubConfig",
     "SiteConfig",
+    "check_proxy",
     "load_config",
     "parse_config",
 ]
@@ -133,7 +152,25 @@ _PROFILES = ("default", "legacy")
 _MAX_ITEMS = 10000
 #: Feeds one config may list (the scale feedsite is built and benchmarked for is 10,000).
 MAX_FEEDS = 20_000
+#: Values (scalars, keys, mappings, lists) a config may hold, counted as if every alias were
+#: written out (issue #10 row 11: a 6 KB file of 100 × 100 × 100 aliases would otherwise be
+#: walked as a million feeds). A 20,000-feed config with per-feed options and merge keys is
+#: ~300,000.
+MAX_VALUES = 1_000_000
+#: The longest ``max_age``.
+_MAX_AGE = timedelta(days=36500)
 _SHAPE = "feeds are nested exactly three levels: feeds → category → site → feed name: route or URL"
+_ACCEPTED_SOURCES = (
+    'expected an RSSHub route starting with "/" or an http://, https:// or file:// URL'
+)
+_DURATION = re.compile(r"\s*(\d{1,9})\s*([smhdw]?)\s*\Z")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 86400}
+_NOT_IANA = frozenset({"localtime", "posixrules", "Factory"})
+_ZONE_SHAPE = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+){0,3}\Z")
+_BAD_ROUTE_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\Z")
+_FRONT_MATTER_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+_HOME = "https://github.com/feedsite/feedsite"
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,20 +237,88 @@ class RsshubConfig:
 
 @dataclass(frozen=True, slots=True)
 class FetchConfig:
-    """The ``fetch:`` section."""
+    """How the fetch stage behaves: the ``fetch:`` section plus its fixed knobs.
 
+    The one settings object of the fetch stage: ``_fetch.fetch_all`` takes it as
+    it is. Holds nothing that varies per run: the run deadline and the retry
+    jitter are arguments of ``fetch_all``.
+
+    Timeouts: ``connect_timeout`` bounds opening a connection, ``read_timeout``
+    bounds each wait for data (headers or the next body bytes), and ``timeout``
+    bounds one whole request (redirects and body included), so a server that
+    trickles bytes is cut at ``timeout``. Each is capped by ``timeout``: a phase
+    timeout not shorter than it is left to the total one.
+
+    Retries: a transient failure (timeout, connection error or reset, truncated
+    body, HTTP 408, 429 or 5xx) of one source is retried up to ``retries`` times
+    after a capped exponential backoff with jitter (``backoff_base`` doubling up
+    to ``backoff_cap``) before the next source is tried. A ``Retry-After`` on
+    429/503 is slept instead when it is at most ``backoff_cap`` and ends before
+    the run deadline; a longer one defers that source.
+
+    Usage::
+
+        FetchConfig()                               # the defaults of an empty fetch: section
+        FetchConfig(timeout=5.0, retries=0, proxy="http://127.0.0.1:3128")
+
+    Raises:
+        ValueError: a setting is out of range, or ``proxy`` is not an http(s) proxy URL.
+    """
+
+    #: Requests in flight at once, over all hosts.
     concurrency: int = 8
     #: Requests in flight to one host (one RSSHub instance is not hammered).
     per_host: int = 2
-    #: Seconds: total per request; connecting; waiting for data.
+    #: Seconds: total per request (and the cap of the two below); connecting; waiting for data.
     timeout: float = 30.0
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
     #: Retries of a timeout, connection error, 408, 429 or 5xx before failing over.
     retries: int = 2
+    #: The ``User-Agent`` header as configured; None: feedsite's (see ``user_agent_header``).
     user_agent: str | None = None
     #: http(s) proxy for every feed (a feed's own ``proxy`` overrides; "" = none).
     proxy: str | None = None
+    # The fixed knobs below are not YAML keys.
+    #: Fail a response once its decompressed body exceeds this many bytes.
+    max_body: int = 20 * 1024 * 1024
+    #: Redirects followed per request; a URL seen twice fails at once.
+    max_redirects: int = 10
+    #: Seconds before the first retry (before jitter).
+    backoff_base: float = 0.5
+    #: The longest backoff, and the longest ``Retry-After`` slept.
+    backoff_cap: float = 8.0
+
+    def __post_init__(self) -> None:
+        at_least_one = {
+            "concurrency": self.concurrency,
+            "per_host": self.per_host,
+            "max_body": self.max_body,
+        }
+        for name, value in at_least_one.items():
+            if value < 1:
+                raise ValueError(f"{name} must be at least 1, not {value}")
+        for name, number in (
+            ("timeout", self.timeout),
+            ("connect_timeout", self.connect_timeout),
+            ("read_timeout", self.read_timeout),
+        ):
+            if not number > 0:
+                raise ValueError(f"{name} must be positive, not {number}")
+        for name, count in (("retries", self.retries), ("max_redirects", self.max_redirects)):
+            if count < 0:
+                raise ValueError(f"{name} must not be negative, not {count}")
+        if not 0 <= self.backoff_base <= self.backoff_cap:
+            raise ValueError(
+                f"need 0 <= backoff_base <= backoff_cap, not {self.backoff_base} "
+                f"and {self.backoff_cap}"
+            )
+        check_proxy(self.proxy, "proxy")
+
+    @property
+    def user_agent_header(self) -> str:
+        """The ``User-Agent`` sent: ``user_agent``, or ``feedsite/<version> (+<home page>)``."""
+        return self.user_agent or _default_user_agent()
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +365,35 @@ class _Defaults:
     keep: int | None
     max_age: timedelta | None
     timezone: str | None
+
+
+def check_proxy(proxy: str | None, where: str) -> None:
+    """Reject a proxy URL that is not ``http(s)://host[:port]``.
+
+    ``None`` and ``""`` are accepted (no proxy / a direct connection). The same rule
+    as a ``proxy:`` key of the file, for values built in code.
+
+    Args:
+        proxy: the proxy URL to check.
+        where: the setting's name, for the error message.
+
+    Raises:
+        ValueError: the URL has another scheme, no host or a bad port.
+    """
+    if proxy and _url_problem(proxy, ("http", "https")):
+        raise ValueError(f"{where} must be an http:// or https:// proxy URL with a host")
+
+
+@cache
+def _default_user_agent() -> str:
+    """Return ``feedsite/<version> (+<home page>)``; version ``0`` when not installed."""
+    try:
+        import importlib.metadata  # only when a request needs the header: 25 ms at start
+
+        version = importlib.metadata.version("feedsite")
+    except importlib.metadata.PackageNotFoundError:
+        version = "0"
+    return f"feedsite/{version} (+{_HOME})"
 
 
 def load_config(
@@ -311,7 +445,7 @@ def parse_config(text: str, *, file: Path, environ: Mapping[str, str] | None = N
 
 
 def _build(text: str, file: Path, label: str, environ: Mapping[str, str] | None) -> Config:
-    r = Reader(label, os.environ if environ is None else environ)
+    r = Reader(label, os.environ if environ is None else environ, max_values=MAX_VALUES)
     tree = r.parse(text)
     if tree is None:
         r.fail("the file is empty: expected a mapping with at least a feeds: section", "", None)
@@ -320,7 +454,7 @@ def _build(text: str, file: Path, label: str, environ: Mapping[str, str] | None)
     site = _site(r, r.keys(_value(top, "site"), "site", _SITE_KEYS), root)
     rs = r.keys(_value(top, "rsshub"), "rsshub", _RSSHUB_KEYS)
     rsshub = RsshubConfig(
-        instances=tuple(r.instances(rs.get("instances"), "rsshub.instances")),
+        instances=tuple(_instances(r, rs.get("instances"), "rsshub.instances")),
         access_key=r.text(rs.get("access_key"), "rsshub.access_key") or None,
     )
     fetch = _fetch(r, r.keys(_value(top, "fetch"), "fetch", _FETCH_KEYS))
@@ -328,7 +462,7 @@ def _build(text: str, file: Path, label: str, environ: Mapping[str, str] | None)
     clean = (
         CleanConfig()
         if hosts is None or is_null(hosts.value)
-        else CleanConfig(tuple(r.hosts(hosts, "clean.iframe_hosts")))
+        else CleanConfig(tuple(_hosts(r, hosts, "clean.iframe_hosts")))
     )
     state_path = _state(r, r.keys(_value(top, "state"), "state", ("path",)), root, site.hexo_root)
     d = r.keys(_value(top, "defaults"), "defaults", _OPTION_KEYS)
@@ -336,8 +470,8 @@ def _build(text: str, file: Path, label: str, environ: Mapping[str, str] | None)
         items_per_feed=r.integer(d.get("items_per_feed"), "defaults.items_per_feed", 1, _MAX_ITEMS)
         or 15,
         keep=r.integer(d.get("keep"), "defaults.keep", 1, _MAX_ITEMS),
-        max_age=r.duration(d.get("max_age"), "defaults.max_age"),
-        timezone=r.timezone(d.get("timezone"), "defaults.timezone"),
+        max_age=_duration(r, d.get("max_age"), "defaults.max_age"),
+        timezone=_timezone(r, d.get("timezone"), "defaults.timezone"),
     )
     feeds = _feeds(r, top.get("feeds"), root, bool(rsshub.instances), defaults)
     if site.timezone is None and all(f.timezone is None for f in feeds):
@@ -352,7 +486,9 @@ def _native(r: Reader, s: dict[str, Entry], root: Path) -> NativeConfig:
     base_entry = s.get("base_url")
     base_url = r.one_line(base_entry, "native.base_url") or ""
     if base_url and base_entry is not None:
-        base_url = r.http_url(base_url, "native.base_url", base_entry.value.line, "the site's URL")
+        base_url = _http_url(
+            r, base_url, "native.base_url", base_entry.value.line, "the site's URL"
+        )
     search = r.choice(s.get("search"), "native.search", ("true", "false"))
     return NativeConfig(
         out=r.path(s.get("out"), "native.out", root) or root / "_site",
@@ -374,14 +510,15 @@ def _site(r: Reader, s: dict[str, Entry], root: Path) -> SiteConfig:
     proxy_entry = s.get("image_proxy")
     proxy = r.text(proxy_entry, "site.image_proxy") or None
     if proxy is not None and proxy_entry is not None:
-        proxy = r.http_url(proxy, "site.image_proxy", proxy_entry.value.line, "a URL prefix")
+        proxy = _http_url(r, proxy, "site.image_proxy", proxy_entry.value.line, "a URL prefix")
     return SiteConfig(
         hexo_root=r.path(s.get("hexo_root"), "site.hexo_root", root) or root / "blog",
         profile="legacy" if profile == "legacy" else "default",
-        timezone=r.timezone(s.get("timezone"), "site.timezone"),
+        timezone=_timezone(r, s.get("timezone"), "site.timezone"),
         image_proxy=proxy,
-        placeholder=r.placeholder(s.get("placeholder"), "site.placeholder") or DEFAULT_PLACEHOLDER,
-        source_key=r.front_matter_key(s.get("source_key"), "site.source_key") or "source_url",
+        placeholder=_placeholder(r, s.get("placeholder"), "site.placeholder")
+        or DEFAULT_PLACEHOLDER,
+        source_key=_front_matter_key(r, s.get("source_key"), "site.source_key") or "source_url",
         targets=_targets(r, s.get("targets")),
     )
 
@@ -401,9 +538,10 @@ def _fetch(r: Reader, s: dict[str, Entry]) -> FetchConfig:
     concurrency = r.integer(s.get("concurrency"), "fetch.concurrency", 1, 64)
     per_host = r.integer(s.get("per_host"), "fetch.per_host", 1, 64)
     retries = r.integer(s.get("retries"), "fetch.retries", 0, 10)
-    timeout = r.number(s.get("timeout"), "fetch.timeout")
-    connect = r.number(s.get("connect_timeout"), "fetch.connect_timeout")
-    read = r.number(s.get("read_timeout"), "fetch.read_timeout")
+    seconds = "a number of seconds > 0"
+    timeout = r.number(s.get("timeout"), "fetch.timeout", what=seconds)
+    connect = r.number(s.get("connect_timeout"), "fetch.connect_timeout", what=seconds)
+    read = r.number(s.get("read_timeout"), "fetch.read_timeout", what=seconds)
     return FetchConfig(
         concurrency=d.concurrency if concurrency is None else concurrency,
         per_host=d.per_host if per_host is None else per_host,
@@ -423,7 +561,7 @@ def _proxy(r: Reader, entry: Entry | None, path: str) -> str | None:
         return ""
     if text is None or entry is None:
         return None
-    return r.http_url(text, path, entry.value.line, "a proxy URL")
+    return _http_url(r, text, path, entry.value.line, "a proxy URL")
 
 
 def _state(r: Reader, s: dict[str, Entry], root: Path, hexo_root: Path) -> Path:
@@ -465,7 +603,7 @@ def _feeds(
     specs: list[FeedSpec] = []
     categories: dict[str, int] = {}
     for cat in entry.value.entries:
-        category = r.name(cat, "feeds", "category", categories)
+        category = _name(r, cat, "feeds", "category", categories)
         cat_path = f"feeds.{category}"
         if is_null(cat.value):
             r.warn(f"category {category} has no sites", cat_path, cat.line)
@@ -478,7 +616,7 @@ def _feeds(
             )
         sites: dict[str, int] = {}
         for site_entry in cat.value.entries:
-            site = r.name(site_entry, cat_path, "site", sites)
+            site = _name(r, site_entry, cat_path, "site", sites)
             site_path = f"{cat_path}.{site}"
             if is_null(site_entry.value):
                 r.warn(f"site {site} has no feeds", site_path, site_entry.line)
@@ -492,7 +630,7 @@ def _feeds(
                 )
             names: dict[str, int] = {}
             for feed in site_entry.value.entries:
-                name = r.name(feed, site_path, "feed", names)
+                name = _name(r, feed, site_path, "feed", names)
                 specs.append(_feed(r, category, site, name, feed, root, has_instances, d))
     if not specs:
         r.fail(f"expected at least one feed; {_SHAPE}", "feeds", entry.line)
@@ -531,7 +669,7 @@ def _feed(
     value = entry.value
     options: dict[str, Entry] = {}
     if isinstance(value, Scalar) and isinstance(value.value, str):
-        route, url = r.feed_source(value.text, key_path, value.line)
+        route, url = _feed_source(r, value.text, key_path, value.line)
         if url is not None and url[:5].lower() == "file:":
             r.require_set(value, key_path, "a file")
     elif isinstance(value, MapNode):
@@ -551,7 +689,7 @@ def _feed(
             file_path = r.path(source, source_path, root)
             route, url = None, None if file_path is None else file_path.as_uri()
         else:
-            route, url = r.feed_source(text, source_path, source.value.line)
+            route, url = _feed_source(r, text, source_path, source.value.line)
             if url is not None and url[:5].lower() == "file:":
                 r.require_set(source.value, source_path, "a file")
             if (route is not None) != (kind == "route"):
@@ -563,7 +701,7 @@ def _feed(
                 )
     else:
         r.fail(
-            f"{ACCEPTED_SOURCES}, or a mapping with route, url or path; got {describe(value)}",
+            f"{_ACCEPTED_SOURCES}, or a mapping with route, url or path; got {describe(value)}",
             key_path,
             entry.line,
         )
@@ -573,10 +711,214 @@ def _feed(
     items = d.items_per_feed if items is None else items
     keep = r.integer(options.get("keep"), f"{key_path}.keep", 1, _MAX_ITEMS) or d.keep or items
     max_age = (
-        r.duration(options["max_age"], f"{key_path}.max_age") if "max_age" in options else d.max_age
+        _duration(r, options["max_age"], f"{key_path}.max_age")
+        if "max_age" in options
+        else d.max_age
     )
-    timezone = r.timezone(options.get("timezone"), f"{key_path}.timezone") or d.timezone
+    timezone = _timezone(r, options.get("timezone"), f"{key_path}.timezone") or d.timezone
     proxy = _proxy(r, options.get("proxy"), f"{key_path}.proxy")
     return FeedSpec(
         category, site, name, route, url, items, keep, max_age, timezone, entry.line, proxy
     )
+
+
+# -- the rules of values --------------------------------------------------------
+
+
+def _duration(r: Reader, entry: Entry | None, path: str) -> timedelta | None:
+    """Read ``<n><unit>`` (unit s, m, h, d or w) or a bare whole number of days."""
+    if entry is None or is_null(entry.value):
+        return None
+    value = entry.value
+    raw = value.value if isinstance(value, Scalar) else None
+    result: timedelta | None = None
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw <= _MAX_AGE.days:
+        result = timedelta(days=raw)
+    elif isinstance(raw, str) and (match := _DURATION.match(raw)):
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        if 0 < seconds <= _MAX_AGE.total_seconds():
+            result = timedelta(seconds=seconds)
+    if result is None:
+        r.fail(
+            'expected a duration like "30d" or "12h" (a whole number > 0 with unit s, m, h, '
+            f"d or w; a bare number means days; at most 100 years), got {describe(value)}",
+            path,
+            value.line,
+        )
+    return result
+
+
+def _timezone(r: Reader, entry: Entry | None, path: str) -> str | None:
+    """Read an IANA time zone name; None when missing or null."""
+    name = r.text(entry, path, what="an IANA time zone name")
+    if name is None or entry is None:
+        return None
+    if not _check_timezone(name):
+        hint = suggest(name, _zone_names())
+        r.fail(
+            f'expected an IANA time zone name like "Asia/Shanghai", got {describe(entry.value)}'
+            + hint,
+            path,
+            entry.value.line,
+        )
+    return name
+
+
+def _name(r: Reader, entry: Entry, parent: str, kind: str, seen: dict[str, int]) -> str:
+    """Read a category / site / feed name: stripped, non-empty, unique in ``seen``."""
+    name = entry.key.strip()
+    if not name:
+        r.fail(f"a {kind} name must not be empty", join(parent, entry.key), entry.line)
+    if has_control(name):
+        r.fail(f"a {kind} name must not contain control characters", join(parent, name), entry.line)
+    if name in seen:
+        r.fail(
+            f'{kind} "{name}" appears twice: first at line {seen[name]}, '
+            f"again at line {entry.line}",
+            join(parent, name),
+            entry.line,
+        )
+    seen[name] = entry.line
+    return name
+
+
+def _http_url(r: Reader, text: str, path: str, line: int, what: str) -> str:
+    """Check an http(s) URL with a host; returns it unchanged."""
+    if _url_problem(text, ("http", "https")):
+        r.fail(f"expected {what} (an http:// or https:// URL), got {quote(text)}", path, line)
+    return text
+
+
+def _instances(r: Reader, entry: Entry | None, path: str) -> list[str]:
+    """Read RSSHub base URLs: http(s), trailing "/" stripped, no query, deduplicated."""
+    out: list[str] = []
+    for text, item_path, line in r.text_list(entry, path, "a URL", "URLs"):
+        base = _http_url(r, text, item_path, line, "an RSSHub instance URL").rstrip("/")
+        if "?" in base or "#" in base:
+            r.fail(
+                f"expected an RSSHub base URL without ?query or #fragment, got {quote(text)}",
+                item_path,
+                line,
+            )
+        if base not in out:
+            out.append(base)
+    return out
+
+
+def _hosts(r: Reader, entry: Entry | None, path: str) -> list[str]:
+    """Read host names: lower-cased, deduplicated."""
+    out: list[str] = []
+    for text, item_path, line in r.text_list(entry, path, "a host name", "host names"):
+        host = text.strip().lower()
+        if not _HOST.match(host):
+            r.fail(
+                f'expected a host name like "player.bilibili.com", got {quote(text)}',
+                item_path,
+                line,
+            )
+        if host not in out:
+            out.append(host)
+    return out
+
+
+def _placeholder(r: Reader, entry: Entry | None, path: str) -> str | None:
+    """Read a cover URL template whose only fields are ``{n}`` and ``{id}``."""
+    text = r.text(entry, path, what="a URL template")
+    if text is None or entry is None:
+        return None
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+        bad = next((f for f in fields if f not in ("n", "id")), None)
+        if bad is None:
+            text.format(n=1, id="0")
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        bad = "?"  # unbalanced braces, or a format spec that fails
+    if bad is not None or not text.strip():
+        found = f"{{{bad}}} in " if bad not in (None, "?") else ""
+        r.fail(
+            "expected a cover URL whose only fields are {n} (1..1000) and {id} "
+            f"(write {{{{ and }}}} for literal braces), got {found}{quote(text)}",
+            path,
+            entry.value.line,
+        )
+    return text
+
+
+def _front_matter_key(r: Reader, entry: Entry | None, path: str) -> str | None:
+    """Read a front-matter key (letters, digits, ``_``, ``-``)."""
+    text = r.text(entry, path)
+    if text is not None and entry is not None and not _FRONT_MATTER_KEY.match(text):
+        r.fail(
+            "expected a front-matter key (letters, digits, _ and -, not starting "
+            f"with a digit), got {quote(text)}",
+            path,
+            entry.value.line,
+        )
+    return text
+
+
+def _feed_source(r: Reader, text: str, path: str, line: int) -> tuple[str | None, str | None]:
+    """Classify a feed string as ``(route, None)`` or ``(None, url)``.
+
+    A string starting with "/" is always an RSSHub route; otherwise it must be an
+    http(s) URL with a host or a file URL with an absolute path.
+    """
+    if text.startswith("/"):
+        if text.startswith("//") or len(text) < 2 or _BAD_ROUTE_CHAR.search(text):
+            r.fail(
+                f'expected an RSSHub route like "/guancha/headline", got {quote(text)}',
+                path,
+                line,
+            )
+        return text, None
+    if _url_problem(text, ("http", "https", "file")):
+        hint = ""
+        if text.strip() and not _scheme(text):
+            hint = f' (did you mean "/{text.strip()}"?)'
+        r.fail(f"{_ACCEPTED_SOURCES}, got {quote(text)}{hint}", path, line)
+    return None, text
+
+
+@cache
+def _zone_names() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def _check_timezone(name: str) -> bool:
+    """Return True when ``name`` is an IANA time zone ZoneInfo can load."""
+    # The shape check first: ZoneInfo falls back to importing tzdata.zoneinfo.<parts>,
+    # which recurses without bound on names with many "/" parts.
+    if name in _NOT_IANA or len(name) > 64 or not _ZONE_SHAPE.match(name):
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, OSError, KeyError, ImportError, RecursionError):
+        return False  # ZoneInfoNotFoundError is a KeyError
+    return True
+
+
+def _url_problem(text: str, schemes: tuple[str, ...]) -> bool:
+    """Return True unless ``text`` is a URL with one of ``schemes``.
+
+    http(s) URLs need a host; file URLs need an absolute path (the host may be empty).
+    """
+    if not text or _BAD_ROUTE_CHAR.search(text):
+        return True
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises ValueError on a bad port
+    except ValueError:
+        return True
+    scheme = parts.scheme.lower()
+    if scheme not in schemes:
+        return True
+    if scheme == "file":
+        return not parts.path.startswith("/")
+    return not parts.hostname
+
+
+def _scheme(text: str) -> str:
+    try:
+        return urlsplit(text).scheme
+    except ValueError:
+        return ""

@@ -14,6 +14,7 @@
     │   ├── PostCheckError   a written post would not load in Hexo (names its path)
     │   └── HexoBuildError   npm or ``hexo generate`` failed (carries their error lines)
     ├── InitError          ``feedsite init`` would overwrite files or cannot write
+    ├── UnknownItemError   ``feedsite remove``: no item has this id
     └── AdoptError         ``feedsite adopt`` cannot take an old site over
         └── OldPostError   one old post cannot be read (names its path)
 
@@ -82,6 +83,17 @@ class StateError(FeedsiteError):
 
 class LockedError(StateError):
     """Another ``feedsite run`` holds the lock on this state."""
+
+
+class UnknownItemError(FeedsiteError):
+    """``feedsite remove``: the state knows no item with this id."""
+
+    def __init__(self, item_id: str, state_path: object) -> None:
+        super().__init__(
+            f"no item {item_id!r} in the state {state_path}: item ids are the 16 hex digits"
+            " of a post's file name"
+        )
+        self.item_id = item_id
 
 
 class TargetError(FeedsiteError):

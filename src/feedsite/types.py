@@ -22,6 +22,17 @@ FeedFormat = Literal[
 
 
 @dataclass(frozen=True, slots=True)
+class Validators:
+    """HTTP caching validators of one source of a feed, as its last 200 response gave
+    them (fetched, stored, sent back). The one validators type of every stage."""
+
+    #: The ``ETag`` header, sent back as ``If-None-Match``.
+    etag: str | None = None
+    #: The ``Last-Modified`` header, sent back as ``If-Modified-Since``.
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedItem:
     """One entry of a feed, as the feed said it (no cleaning, no decisions)."""
 

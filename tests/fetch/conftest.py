@@ -14,12 +14,12 @@ import pytest
 from feedsite._fetch import (
     FetchOutcome,
     FetchRequest,
-    FetchSettings,
     Source,
-    Validators,
     fetch_all_sync,
 )
-from tests.fetch.support import quick
+from feedsite.config import FetchConfig
+from feedsite.types import Validators
+from tests.fetch.support import pinned_jitter, quick
 from tests.helpers.feedserver import FeedServer
 
 
@@ -36,7 +36,7 @@ def is_rss(body: bytes) -> bool:
 
 
 class Fetcher:
-    """Calls ``fetch_all_sync`` for one feed with the tests' defaults."""
+    """Calls ``fetch_all_sync`` with the tests' defaults (``quick()``, ``pinned_jitter``)."""
 
     is_feed = staticmethod(is_rss)
 
@@ -46,17 +46,26 @@ class Fetcher:
     def many(
         self,
         requests: Sequence[FetchRequest],
-        settings: FetchSettings | None = None,
+        settings: FetchConfig | None = None,
         on_done: Callable[[str, FetchOutcome], None] | None = None,
+        *,
+        deadline: float | None = None,
     ) -> dict[str, FetchOutcome]:
         """Fetch several feeds."""
-        return fetch_all_sync(requests, settings or self.settings, is_rss, on_done)
+        return fetch_all_sync(
+            requests,
+            settings or self.settings,
+            is_rss,
+            on_done,
+            deadline=deadline,
+            jitter=pinned_jitter,
+        )
 
     def one(
         self,
         *urls: str,
         validators: Mapping[str, Validators] | None = None,
-        settings: FetchSettings | None = None,
+        settings: FetchConfig | None = None,
     ) -> FetchOutcome:
         """Fetch one feed whose sources are ``urls`` (each URL is its own label)."""
         request = FetchRequest(
@@ -64,7 +73,7 @@ class Fetcher:
             sources=tuple(Source(label=url, url=url) for url in urls),
             validators=validators or {},
         )
-        return fetch_all_sync([request], settings or self.settings, is_rss)["feed"]
+        return self.many([request], settings)["feed"]
 
 
 @pytest.fixture

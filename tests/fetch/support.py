@@ -1,8 +1,9 @@
-"""Shared helpers of the fetch tests: quick settings and measuring a case.
+"""Shared helpers of the fetch tests: quick settings, a pinned jitter, measuring a case.
 
 Test support only. ``quick()`` gives settings with tiny backoffs so retries
-cost milliseconds; ``measured()`` records wall time and the tracemalloc peak
-of a block.
+cost milliseconds, and ``pinned_jitter`` makes their waits exact (pass it as
+``fetch_all``'s ``jitter``); ``measured()`` records wall time and the
+tracemalloc peak of a block.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from feedsite._fetch import FetchSettings
+from feedsite.config import FetchConfig
 
 
-def quick(**overrides: Any) -> FetchSettings:
-    """Settings for tests: short timeouts, millisecond backoffs, a pinned jitter."""
+def quick(**overrides: Any) -> FetchConfig:
+    """Settings for tests: short timeouts, millisecond backoffs (with ``pinned_jitter``)."""
     values: dict[str, Any] = {
         "concurrency": 4,
         "per_host": 4,
@@ -26,10 +27,14 @@ def quick(**overrides: Any) -> FetchSettings:
         "retries": 2,
         "backoff_base": 0.01,
         "backoff_cap": 0.05,
-        "jitter": lambda: 0.5,
     }
     values.update(overrides)
-    return FetchSettings(**values)
+    return FetchConfig(**values)
+
+
+def pinned_jitter() -> float:
+    """The tests' jitter: every retry waits 3/4 of its capped backoff."""
+    return 0.5
 
 
 @dataclass

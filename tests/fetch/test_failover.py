@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from feedsite._fetch import Fetched, FetchFailure, FetchRequest, NotModified, Source, Validators
+from feedsite._fetch import Fetched, FetchFailure, FetchRequest, NotModified, Source
+from feedsite.types import Validators
 from tests.fetch.support import quick
 from tests.helpers.feedserver import FeedServer, Response, rss
 

@@ -13,14 +13,13 @@ outcome, message, seconds, peak MiB) to that file.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import os
 import random
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -32,14 +31,14 @@ from feedsite._fetch import (
     FetchFailure,
     FetchOutcome,
     FetchRequest,
-    FetchSettings,
     Skipped,
     Source,
     fetch_all_sync,
 )
 from feedsite._fetch._policy import retry_delay
+from feedsite.config import FetchConfig
 from tests.fetch.conftest import is_rss
-from tests.fetch.support import Measure, measured, quick
+from tests.fetch.support import Measure, measured, pinned_jitter, quick
 from tests.helpers.feedserver import (
     GB,
     MB,
@@ -62,7 +61,7 @@ FAULTS = quick(
     backoff_base=0.05,
     backoff_cap=2.0,
 )
-DEFAULT_MAX_BODY = FetchSettings().max_body
+DEFAULT_MAX_BODY = FetchConfig().max_body
 
 
 @pytest.fixture
@@ -110,7 +109,10 @@ def run_case(
     case: str,
     bad_urls: Sequence[str],
     healthy: FeedServer,
-    settings: FetchSettings = FAULTS,
+    settings: FetchConfig = FAULTS,
+    *,
+    deadline: float | None = None,
+    jitter: Callable[[], float] = pinned_jitter,
 ) -> tuple[FetchOutcome, Measure]:
     """Fetch the faulty feed with the healthy ones; check the healthy ones and memory."""
     requests = [FetchRequest("bad", tuple(Source(url, url) for url in bad_urls))]
@@ -119,7 +121,7 @@ def run_case(
         for n in range(HEALTHY)
     ]
     with measured() as measure:
-        outcomes = fetch_all_sync(requests, settings, is_rss)
+        outcomes = fetch_all_sync(requests, settings, is_rss, deadline=deadline, jitter=jitter)
     for n in range(HEALTHY):
         good = outcomes[f"ok{n}"]
         assert isinstance(good, Fetched), (n, good)
@@ -210,9 +212,11 @@ def test_long_retry_after_defers_the_feed(
 
 def test_retry_after_past_the_run_deadline_defers(bad: FeedServer, healthy: FeedServer) -> None:
     url = bad.route("/feed", Response(503, headers={"Retry-After": "2"}))
-    settings = dataclasses.replace(FAULTS, deadline=time.monotonic() + 1.0)
+    deadline = time.monotonic() + 1.0
 
-    outcome, measure = run_case("503, Retry-After 2 s with 1 s of budget", [url], healthy, settings)
+    outcome, measure = run_case(
+        "503, Retry-After 2 s with 1 s of budget", [url], healthy, deadline=deadline
+    )
 
     assert isinstance(outcome, Deferred)
     assert outcome.message.startswith(
@@ -393,9 +397,11 @@ def test_retry_waits_grow_are_capped_and_follow_the_pinned_jitter(
     bad: FeedServer, healthy: FeedServer
 ) -> None:
     url = bad.route("/feed", [Response(503)] * 5 + [Response.rss(rss())])
-    settings = quick(retries=5, backoff_base=0.1, backoff_cap=0.3, jitter=lambda: 0.5)
+    settings = quick(retries=5, backoff_base=0.1, backoff_cap=0.3)
 
-    outcome, _ = run_case("retry schedule, pinned jitter", [url], healthy, settings)
+    outcome, _ = run_case(
+        "retry schedule, pinned jitter", [url], healthy, settings, jitter=lambda: 0.5
+    )
 
     assert isinstance(outcome, Fetched)
     waits = [attempt.wait for attempt in outcome.attempts[:-1]]
@@ -406,11 +412,13 @@ def test_retry_waits_grow_are_capped_and_follow_the_pinned_jitter(
 
 def test_retry_waits_follow_a_seeded_random_jitter(bad: FeedServer, healthy: FeedServer) -> None:
     url = bad.route("/feed", [Response(502)] * 4 + [Response.rss(rss())])
-    settings = quick(retries=4, backoff_base=0.1, backoff_cap=0.2, jitter=random.Random(7).random)
+    settings = quick(retries=4, backoff_base=0.1, backoff_cap=0.2)
     replay = random.Random(7)
     expected = [retry_delay(n, settings, replay.random()) for n in range(1, 5)]
 
-    outcome, _ = run_case("retry schedule, seeded jitter", [url], healthy, settings)
+    outcome, _ = run_case(
+        "retry schedule, seeded jitter", [url], healthy, settings, jitter=random.Random(7).random
+    )
 
     assert isinstance(outcome, Fetched)
     waits = [attempt.wait for attempt in outcome.attempts[:-1]]
@@ -436,7 +444,7 @@ def test_per_host_limit_is_respected_on_each_host(per_host: int) -> None:
         settings = quick(concurrency=8, per_host=per_host)
 
         started = time.monotonic()
-        outcomes = fetch_all_sync(requests, settings, is_rss)
+        outcomes = fetch_all_sync(requests, settings, is_rss, jitter=pinned_jitter)
         elapsed = time.monotonic() - started
 
         assert all(isinstance(outcome, Fetched) for outcome in outcomes.values())
@@ -451,10 +459,12 @@ def test_feeds_not_started_by_the_deadline_are_skipped(bad: FeedServer) -> None:
         FetchRequest(f"f{n}", (Source(bad.base_url, bad.url(f"/feed?n={n}")),)) for n in range(6)
     ]
     started = time.monotonic()
-    settings = quick(concurrency=1, per_host=1, deadline=started + 1.0)
+    settings = quick(concurrency=1, per_host=1)
 
     with measured() as measure:
-        outcomes = fetch_all_sync(requests, settings, is_rss)
+        outcomes = fetch_all_sync(
+            requests, settings, is_rss, deadline=started + 1.0, jitter=pinned_jitter
+        )
     done_at = time.monotonic()
 
     kinds = [type(outcomes[f"f{n}"]).__name__ for n in range(6)]
@@ -472,7 +482,7 @@ def test_deadline_already_passed_fetches_nothing(bad: FeedServer) -> None:
     requests = [FetchRequest(f"f{n}", (Source("s", bad.url("/feed")),)) for n in range(20)]
 
     started = time.monotonic()
-    outcomes = fetch_all_sync(requests, quick(deadline=started - 1), is_rss)
+    outcomes = fetch_all_sync(requests, quick(), is_rss, deadline=started - 1, jitter=pinned_jitter)
 
     assert all(isinstance(outcome, Skipped) for outcome in outcomes.values())
     assert bad.hits("/feed") == 0
@@ -481,9 +491,12 @@ def test_deadline_already_passed_fetches_nothing(bad: FeedServer) -> None:
 
 def test_no_retry_that_would_end_after_the_deadline(bad: FeedServer, healthy: FeedServer) -> None:
     url = bad.route("/feed", Response(503))
-    settings = quick(backoff_base=0.5, backoff_cap=1.0, deadline=time.monotonic() + 0.3)
+    settings = quick(backoff_base=0.5, backoff_cap=1.0)
+    deadline = time.monotonic() + 0.3
 
-    outcome, measure = run_case("503 with 0.3 s of budget left", [url], healthy, settings)
+    outcome, measure = run_case(
+        "503 with 0.3 s of budget left", [url], healthy, settings, deadline=deadline
+    )
 
     assert isinstance(outcome, FetchFailure)
     assert outcome.message == f"{url}: HTTP 503; no time left to retry before the run deadline"

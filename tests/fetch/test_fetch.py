@@ -13,8 +13,8 @@ from feedsite._fetch import (
     FetchRequest,
     NotModified,
     Source,
-    Validators,
 )
+from feedsite.types import Validators
 from tests.fetch.support import quick
 from tests.helpers.feedserver import FeedServer, Response, rss
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from feedsite._fetch import Fetched, FetchFailure, FetchSettings, Validators
+from feedsite._fetch import Fetched, FetchFailure
+from feedsite.config import FetchConfig
+from feedsite.types import Validators
 from tests.helpers.feedserver import FeedServer, Response, rss
 
 if TYPE_CHECKING:
@@ -89,7 +91,7 @@ def test_file_over_max_body_is_a_failure(tmp_path: Path, fetch: Fetcher) -> None
     path = tmp_path / "big.xml"
     path.write_text("<rss>" + "x" * 2000 + "</rss>", encoding="utf-8")
 
-    outcome = fetch.one(path.as_uri(), settings=FetchSettings(max_body=1000))
+    outcome = fetch.one(path.as_uri(), settings=FetchConfig(max_body=1000))
 
     assert isinstance(outcome, FetchFailure)
     assert outcome.message == f"{path}: file larger than 1000 bytes"

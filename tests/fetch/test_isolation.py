@@ -11,10 +11,10 @@ from feedsite._fetch import (
     Fetched,
     FetchFailure,
     FetchRequest,
-    FetchSettings,
     Source,
     fetch_all,
 )
+from feedsite.config import FetchConfig
 from tests.fetch.support import quick
 from tests.helpers.feedserver import FeedServer, Response, closed_port_url, rss
 
@@ -88,13 +88,13 @@ def test_is_feed_bug_propagates(feed_server: FeedServer) -> None:
         raise RuntimeError("bug in is_feed")
 
     with pytest.raises(RuntimeError, match="bug in is_feed"):
-        asyncio.run(fetch_all([_request("feed", url)], FetchSettings(), broken))
+        asyncio.run(fetch_all([_request("feed", url)], FetchConfig(), broken))
 
 
 def test_fetch_all_runs_inside_an_existing_loop(feed_server: FeedServer, fetch: Fetcher) -> None:
     url = feed_server.route("/feed", Response.rss(rss()))
 
     async def main() -> dict[str, object]:
-        return dict(await fetch_all([_request("feed", url)], FetchSettings(), fetch.is_feed))
+        return dict(await fetch_all([_request("feed", url)], FetchConfig(), fetch.is_feed))
 
     assert isinstance(asyncio.run(main())["feed"], Fetched)

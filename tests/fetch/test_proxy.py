@@ -8,7 +8,7 @@ import pytest
 
 from feedsite._fetch import Fetched, FetchFailure, FetchRequest, Source, fetch_all_sync
 from tests.fetch.conftest import is_rss
-from tests.fetch.support import quick
+from tests.fetch.support import pinned_jitter, quick
 from tests.helpers.feedserver import FeedServer, ForwardProxy, Response, closed_port_url, rss
 
 
@@ -26,7 +26,9 @@ def _request(key: str, url: str, proxy: str | None = None) -> FetchRequest:
 def test_global_proxy_carries_the_request(feed_server: FeedServer, proxy: ForwardProxy) -> None:
     url = feed_server.route("/feed?limit=5", Response.rss(rss("via proxy"), etag='"p1"'))
 
-    outcomes = fetch_all_sync([_request("feed", url)], quick(proxy=proxy.url), is_rss)
+    outcomes = fetch_all_sync(
+        [_request("feed", url)], quick(proxy=proxy.url), is_rss, jitter=pinned_jitter
+    )
 
     outcome = outcomes["feed"]
     assert isinstance(outcome, Fetched)
@@ -52,6 +54,7 @@ def test_feed_proxy_overrides_the_global_one(feed_server: FeedServer, proxy: For
         ],
         quick(proxy=dead_proxy, retries=0),
         is_rss,
+        jitter=pinned_jitter,
     )
 
     assert isinstance(outcomes["direct"], Fetched)
@@ -70,7 +73,7 @@ def test_each_distinct_proxy_gets_its_requests(feed_server: FeedServer) -> None:
             _request(f"f{n}", url, proxy=(first, second)[n % 2].url) for n, url in enumerate(urls)
         ]
 
-        outcomes = fetch_all_sync(requests, quick(), is_rss)
+        outcomes = fetch_all_sync(requests, quick(), is_rss, jitter=pinned_jitter)
 
         assert all(isinstance(outcome, Fetched) for outcome in outcomes.values())
         assert sorted(first.targets) == [urls[0], urls[2]]
@@ -82,7 +85,8 @@ def test_proxy_credentials_never_appear_in_messages(feed_server: FeedServer) -> 
     port = closed_port_url("").rsplit(":", 1)[1].rstrip("/")
     secret_proxy = f"http://user:pa55word@127.0.0.1:{port}"
 
-    outcome = fetch_all_sync([_request("feed", url)], quick(proxy=secret_proxy, retries=0), is_rss)[
+    settings = quick(proxy=secret_proxy, retries=0)
+    outcome = fetch_all_sync([_request("feed", url)], settings, is_rss, jitter=pinned_jitter)[
         "feed"
     ]
 
@@ -99,7 +103,7 @@ def test_proxy_errors_are_retried_then_fail_over(
     good = feed_server.route("/good", Response.rss(rss()))
     request = FetchRequest("feed", (Source("a", unreachable), Source("b", good)), proxy=proxy.url)
 
-    outcome = fetch_all_sync([request], quick(), is_rss)["feed"]
+    outcome = fetch_all_sync([request], quick(), is_rss, jitter=pinned_jitter)["feed"]
 
     assert isinstance(outcome, Fetched)
     assert outcome.failures == (f"{unreachable}: HTTP 502 (3 tries)",)

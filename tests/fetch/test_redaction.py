@@ -109,7 +109,7 @@ def test_key_is_redacted_in_skipped_reasons(feed_server: FeedServer, fetch: Fetc
     later = feed_server.route(f"/b?key={SECRET}", Response.rss(rss()))
     request = FetchRequest("feed", (Source("a", bad), Source("b", later)))
 
-    outcome = fetch.many([request], settings=quick(deadline=time.monotonic() + 0.1))["feed"]
+    outcome = fetch.many([request], settings=quick(), deadline=time.monotonic() + 0.1)["feed"]
 
     assert isinstance(outcome, Skipped)
     assert outcome.reason == (

@@ -36,7 +36,7 @@ import re
 import shutil
 import subprocess
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -129,14 +129,14 @@ def _require_corpora() -> None:
         pytest.fail(f"../shared/corpora is missing ({missing[0]}): these tests render it")
 
 
-def _import_site() -> tuple[Any, Any]:
+def _import_site() -> Any:
     try:
-        from feedsite._targets.site import SiteOptions, build_site
+        from feedsite._run._build import build_native
     except ImportError as e:
         pytest.fail(
-            f"the native site renderer is missing (feedsite._targets.site: {e})", pytrace=False
+            f"the native site renderer is missing (feedsite._run._build: {e})", pytrace=False
         )
-    return SiteOptions, build_site
+    return build_native
 
 
 # -- the corpus and the site built from it ----------------------------------------------------
@@ -237,7 +237,7 @@ def corpus_site(tmp_path_factory: pytest.TempPathFactory) -> CorpusSite:
     if "site" in _BUILT:
         return _BUILT["site"]
     _require_corpora()
-    site_options, build_site = _import_site()
+    build_native = _import_site()
     from feedsite._run import run
     from feedsite.config import load_config
 
@@ -247,12 +247,11 @@ def corpus_site(tmp_path_factory: pytest.TempPathFactory) -> CorpusSite:
     config = load_config(config_path)
     ran = run(config, now=PINNED_NOW)
     counts = ran.counts()
-    assert counts["feeds_failed"] == 0 and not ran.item_errors, f"the feedsite run failed: {ran}"
+    assert counts.feeds_failed == 0 and not ran.item_errors, f"the feedsite run failed: {ran}"
     out = folder / "out"
-    result = build_site(
-        config,
-        site_options(out=out, title=SITE_TITLE, base_url=BASE_URL, search=True),
-        now=PINNED_NOW,
+    native = replace(config.native, title=SITE_TITLE, base_url=BASE_URL, search=True)
+    result = build_native(
+        replace(config, native=native, site=replace(config.site, timezone=None)), out
     )
     assert (out / "index.html").is_file(), f"build_site wrote no index.html into {out}"
     _BUILT["site"] = CorpusSite(out, config_path, _entries(feeds), result)

@@ -83,16 +83,15 @@ def require_node() -> None:
             pytest.fail(f"`{tool}` is not on PATH: this test builds a Hexo site (Node >= 20.19)")
 
 
-def cli_env(now: str) -> dict[str, str]:
-    """The environment of a ``feedsite`` subprocess with the run's clock pinned to ``now``
-    (ISO 8601), a fixed jitter seed, no colour and wide lines."""
-    return {
-        **os.environ,
-        "NO_COLOR": "1",
-        "COLUMNS": "200",
-        "FEEDSITE_TEST_NOW": now,
-        "FEEDSITE_TEST_SEED": "1",
-    }
+def cli_env() -> dict[str, str]:
+    """The environment of a ``feedsite`` subprocess: no colour and wide lines."""
+    return {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+
+
+def pins(now: str) -> tuple[str, ...]:
+    """``feedsite run`` options that pin the run's clock to ``now`` (ISO 8601) and the
+    jitter seed."""
+    return ("--now", now, "--seed", "1")
 
 
 def require_hexo() -> None:

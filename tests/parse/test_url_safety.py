@@ -211,3 +211,24 @@ def test_parse_error_messages_redact_the_fetch_url(document: bytes) -> None:
     assert "127.0.0.1:1200/guancha/headline" in message
     for secret in SECRETS:
         assert secret not in message
+
+
+def test_relative_base_is_one_rule() -> None:
+    """issue #11 item 7: the XML and JSON mappers share ``_url.relative_base``: the
+    declared bases in order, else the public fetch URL (Atom: the fetch URL first)."""
+    from feedsite._url import relative_base
+
+    assert relative_base(fetch_url=SECRET_URL) == "http://127.0.0.1:1200/guancha/headline"
+    assert relative_base(None, "https://site.example/", fetch_url=SECRET_URL) == (
+        "https://site.example/"
+    )
+    assert relative_base("https://a.example/", "https://b.example/") == "https://a.example/"
+    assert relative_base("https://site.example/", fetch_url=SECRET_URL, fetch_url_first=True) == (
+        "http://127.0.0.1:1200/guancha/headline"
+    )
+    # No public form (a local file): the declared base, else none.
+    assert relative_base("https://site.example/", fetch_url="file:///tmp/f.xml") == (
+        "https://site.example/"
+    )
+    assert relative_base(None, fetch_url="file:///tmp/f.xml", fetch_url_first=True) is None
+    assert relative_base() is None

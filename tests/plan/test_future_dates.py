@@ -17,15 +17,14 @@ from feedsite._plan import (
     without_feeds,
     without_items,
 )
-from feedsite._records import CachedValidators, StoredItem
+from feedsite._records import StoredItem
 from feedsite._run import run
 from feedsite.config import load_config, parse_config
-from feedsite.types import ParsedFeed, ParsedItem, RenderSettings
+from feedsite.types import ParsedFeed, ParsedItem, Validators
 from tests.helpers.feeds import Entry, rss
 from tests.helpers.feedserver import FeedServer, Response
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
-SETTINGS = RenderSettings("default", "UTC", None, "p{n}", "source_url")
 CONFIG = parse_config(
     "feeds:\n  c:\n    s:\n      f: {url: 'https://e.org/f', keep: 2, max_age: 30d}\n"
     "      g: {url: 'https://e.org/g'}\n",
@@ -45,12 +44,9 @@ def plan(
 ) -> PlanInput:
     return PlanInput(
         feeds=CONFIG.feeds,
-        settings=SETTINGS,
         clean_key="k",
         stored_feeds={},
         stored_items=stored or {},
-        stored_posts={},
-        disk={},
         outcomes=dict(outcomes),
         now=NOW,
     )
@@ -58,7 +54,7 @@ def plan(
 
 def parsed(*items: ParsedItem) -> FeedOutcome:
     return FeedOutcome(
-        "parsed", ParsedFeed("rss20", "t", None, items), validators=CachedValidators('"e"', None)
+        "parsed", ParsedFeed("rss20", "t", None, items), validators=Validators('"e"', None)
     )
 
 
@@ -122,23 +118,22 @@ def test_without_items_keeps_the_rest_and_drops_the_feeds_validators() -> None:
     out = without_items(d, [gone])
     assert gone not in out.to_clean and len(out.to_clean) == 1
     assert [i.item_id for i in out.item_intents] == [item_id(item("b", NOW))]
-    assert [j.item_id for j in out.renders] == [item_id(item("b", NOW))]
+    assert [c.item_id for c in out.changes] == [item_id(item("b", NOW))]
     validators = {f.key: f.validators for f in out.feed_intents}
-    assert validators == {FEED.key: None, OTHER.key: CachedValidators('"e"', None)}
-    assert out.reports[0].new == 1
-    assert d.reports[0].new == 2  # the input is not changed
+    assert validators == {FEED.key: None, OTHER.key: Validators('"e"', None)}
+    assert len(d.changes) == 2  # the input is not changed
     assert without_items(d, []) is d
 
 
 def test_without_feeds_takes_a_feed_out_whole() -> None:
     d = decide(plan((FEED.key, parsed(item("a", NOW))), (OTHER.key, parsed(item("b", NOW)))))
-    out = without_feeds(d, CONFIG.feeds, [OTHER.key], "out of time")
+    out = without_feeds(d, [OTHER.key], "out of time")
     assert {f.key for f in out.feed_intents} == {FEED.key}
     assert {i.feed_key for i in out.item_intents} == {FEED.key}
     assert {k[0] for k in out.to_clean} == {FEED.key}
-    assert {j.feed_key for j in out.renders} == {FEED.key}
+    assert {c.feed_key for c in out.changes} == {FEED.key}
     report = out.reports[1]
-    assert (report.status, report.error, report.new) == ("skipped", "out of time", 0)
+    assert (report.status, report.error) == ("skipped", "out of time")
     assert d.reports[1].status == "ok"
 
 
@@ -160,10 +155,10 @@ def test_run_a_9999_item_is_pruned_by_max_age(
         )
     )
     first = run(config, now=NOW - timedelta(days=2))
-    assert first.counts()["posts_new"] == 2
+    assert first.counts().posts_new == 2
     posts = config.site.hexo_root / "source" / "_posts"
     [future] = [p for p in posts.rglob("*.md") if "Future" in p.read_text(encoding="utf-8")]
     assert "9999" not in future.read_text(encoding="utf-8")
     later = run(config, now=NOW + timedelta(days=40))
-    assert later.counts()["posts_pruned"] == 2  # both are older than 30 days now
+    assert later.counts().posts_pruned == 2  # both are older than 30 days now
     assert not future.exists()

@@ -2,21 +2,24 @@
 
 The state is produced by feedsite itself: a config of ``path:`` feeds (the
 rsshub-zh corpus laid out by its MANIFEST, plus generated feeds under 本地 ›
-样例), ``feedsite._run.run``, then ``build_site``.
+样例), ``feedsite._run.run``, then ``feedsite._run._build.build_native``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from feedsite._run import run
-from feedsite._targets.site import BuildResult, SiteOptions, build_site
+from feedsite._run._build import build_native
+from feedsite._targets.site import BuildResult
 from feedsite.config import Config, load_config
 from tests.helpers.browser import CorpusSite, SiteServer, corpus_site
 from tests.helpers.feeds import Entry, rss
@@ -98,9 +101,19 @@ class Project:
     def run(self, now: datetime = T0) -> None:
         run(self.config(), now=now, seed=1)
 
-    def build(self, **kw: object) -> BuildResult:
-        options = SiteOptions(out=self.out, **kw)  # type: ignore[arg-type]
-        return build_site(self.config(), options, now=T0)
+    def build(self, **options: Any) -> BuildResult:
+        """Build into :attr:`out` with these options (:func:`with_options`)."""
+        return build_native(with_options(self.config(), **options), self.out)
+
+
+def with_options(config: Config, *, timezone: str | None = None, **native: Any) -> Config:
+    """``config`` with the given ``native:`` options (title, base_url, per_page, templates,
+    search) and ``site.timezone`` (None: UTC)."""
+    return dataclasses.replace(
+        config,
+        site=dataclasses.replace(config.site, timezone=timezone),
+        native=dataclasses.replace(config.native, **native),
+    )
 
 
 @pytest.fixture

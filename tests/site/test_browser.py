@@ -39,6 +39,8 @@ try:
 except ImportError:  # each test then fails in Browser() with the install command
     PlaywrightError = Exception
 
+pytestmark = pytest.mark.browser
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 

@@ -15,6 +15,7 @@ import pytest
 from lxml import etree
 from lxml import html as lhtml
 
+from feedsite._store import State
 from feedsite._targets._paths import safe_component
 from feedsite._targets.site import _render
 from feedsite._targets.site._plan import ATOM_ENTRIES
@@ -277,8 +278,9 @@ def test_pruned_posts_vanish(built: Project) -> None:
         if f.suffix in (".html", ".xml"):
             text = f.read_text(encoding="utf-8")
             assert not any(i in text for i in pruned), f
-    with sqlite3.connect(built.config().state_path) as c:
-        paths = {r[0] for r in c.execute("SELECT path FROM site_pages")}
+    with State.open(built.config().state_path, create=False) as state:
+        paths = set(state.files("native"))
+        assert not state.unfinished_files("native")
     assert not any(i in p for p in paths for i in pruned)
 
 
@@ -394,7 +396,6 @@ def test_search_index_rebuilt_when_a_file_is_lost(built: Project) -> None:
 
 def test_cards_are_cached_and_redone_when_stale(built: Project) -> None:
     """A rebuild lists posts from the card cache without reading bodies; stale cards are redone."""
-    from feedsite._store import State
     from feedsite._targets.site._plan import CARD_VERSION
 
     state_path = built.config().state_path

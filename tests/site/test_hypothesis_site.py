@@ -50,7 +50,7 @@ from feedsite._clean import _ATTRIBUTES, _TAGS, url_host
 from feedsite._parse import parse_feed
 from feedsite._plan import item_id
 from feedsite._run import run
-from feedsite._targets.site import SiteOptions, build_site
+from feedsite._run._build import build_native
 from feedsite._targets.site._model import cap_title, feed_dir
 from feedsite.config import DEFAULT_IFRAME_HOSTS, load_config
 from tests.test_hypothesis_outputs import DANGEROUS, URLS, body_html
@@ -346,7 +346,7 @@ def build(
     if stale is not None:
         store_as_older_runs(config.state_path, stale)
     out = root / "public"
-    result = build_site(config, SiteOptions(out=out, base_url=base, timezone="UTC"), now=T0)
+    result = build_native(config, out)  # the config's base URL, timezone UTC
     assert not [w for w in result.warnings if "search" in w], result.warnings
     return out
 

@@ -80,6 +80,7 @@ def _node_tokens(texts: list[str]) -> list[set[tuple[str, int]]]:
     return [{(t, s) for t, s in row} for row in json.loads(done.stdout)]
 
 
+@pytest.mark.hexo  # runs static/search.js under node
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.text(_ALPHABET, max_size=25), min_size=20, max_size=20))
 def test_browser_tokenizer_matches_the_builder(texts: list[str]) -> None:

@@ -12,6 +12,8 @@ import pytest
 
 from feedsite._targets.site import _render
 
+pytestmark = pytest.mark.hexo  # runs static/search.js under node
+
 _RUNNER = """
 const cases = JSON.parse(require("fs").readFileSync(0, "utf8"));
 %s

@@ -16,7 +16,8 @@ import pytest
 from lxml import etree, html
 
 from feedsite._run import run
-from feedsite._targets.site import SiteOptions, build_site, feed_refs
+from feedsite._run._build import build_native
+from feedsite._targets.site import feed_refs
 from feedsite.config import load_config
 from tests.helpers.feeds import Entry, rss
 
@@ -75,7 +76,7 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
             assert done.rowcount == 1, guid
     db.close()
     site = root / "public"
-    build_site(config, SiteOptions.from_config(config, site), now=T0)
+    build_native(config, site)
     return site
 
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from feedsite._clean import first_img_src
 from feedsite._run import run
 from feedsite._targets.hexo import render_post
-from feedsite._targets.hexo._cover import apply_image_proxy, first_img_src
+from feedsite._url import proxied, proxy_images
 from feedsite.config import load_config
 from feedsite.types import PostSource, RenderSettings
 from tests.helpers.feedserver import FeedServer, Response
@@ -126,8 +127,26 @@ def test_image_proxy_keeps_the_cover_safe() -> None:
 
 
 def test_image_proxy_is_attribute_escaped() -> None:
-    assert apply_image_proxy('<img src="http://a/b">', 'https://p/?a=1&b="') == (
+    assert proxy_images('<img src="http://a/b">', 'https://p/?a=1&b="') == (
         '<img src="https://p/?a=1&amp;b=&quot;http://a/b">'
+    )
+
+
+def test_image_proxy_rule_is_one_rule() -> None:
+    """``_url.proxied``/``proxy_images`` (issue #11 item 7): only ``http://`` images go
+    through the proxy; the result is a safe URL; no proxy changes nothing."""
+    proxy = "https://proxy.example/?u="
+    assert proxied("http://i.example/a b.jpg", proxy) == (
+        "https://proxy.example/?u=http://i.example/a%20b.jpg"
+    )
+    assert proxied("https://i.example/a.jpg", proxy) == "https://i.example/a.jpg"
+    assert proxied("http://i.example/a.jpg", None) == "http://i.example/a.jpg"
+    assert proxied(None, proxy) is None
+    assert proxied("http://i.example/a.jpg", "javascript:") is None
+    body = '<img src="http://a/b"><img src="https://c/d">'
+    assert proxy_images(body, None) == body
+    assert proxy_images(body, proxy) == (
+        '<img src="https://proxy.example/?u=http://a/b"><img src="https://c/d">'
     )
 
 
@@ -161,7 +180,7 @@ def test_run_publishes_no_instance_credentials_or_key(
         )
     )
     result = run(config)
-    assert result.counts()["posts_new"] == 3
+    assert result.counts().posts_new == 3
     assert feed_server.requests_for("/guancha/headline")[0].query == "key=SECRETKEY"
     posts = sorted((tmp_path / "blog/source/_posts").rglob("*.md"))
     assert len(posts) == 3

@@ -56,7 +56,7 @@ def written(tmp_path: Path, shared: Path) -> Callable[[str], Config]:
         init_project(tmp_path, target="hexo")
         config = load_config(write_config(tmp_path, profile))
         result = run(config)
-        assert result.counts()["feeds_ok"] == 12 and not result.item_errors
+        assert result.counts().feeds_ok == 12 and not result.item_errors
         return config
 
     return make

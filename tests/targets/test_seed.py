@@ -26,6 +26,6 @@ def test_seed_post_is_byte_identical(
         """
     )
     result = run(load_config(config))
-    assert result.counts()["posts_new"] == 1
+    assert result.counts().posts_new == 1
     (post,) = (tmp_path / "blog/source/_posts/新媒体/观察者网/头条").glob("*.md")
     assert post.read_bytes() == (seed / "expected-legacy-post.md").read_bytes()

@@ -25,6 +25,9 @@ Steps 2-5 run on nh3's output, which is canonical HTML (double-quoted
 attributes, ``<`` escaped in text), so matching whole tags there is exact. The
 lazy URL is checked like any other: a ``data-src="javascript:…"`` cannot reach
 ``src`` (issue #10 row 3).
+
+:func:`first_img_src` (``_images.py``) is the first-image rule both targets use
+on the bodies this stage makes.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ from functools import lru_cache
 import nh3
 
 from feedsite._url import public_base, safe_url, url_host
+
+from ._images import first_img_src
+
+__all__ = ["CLEAN_VERSION", "clean_html", "clean_key", "first_img_src"]
 
 #: Bumped whenever cleaning output changes for the same input and options.
 #: 2: URL attributes rebuilt by ``safe_url`` after lazy images, iframe hosts read as

@@ -8,6 +8,10 @@ failure of a source is retried with capped, jittered backoff first (see
 back as values: ``FetchFailure``, ``Deferred`` (a server asked for a long
 pause) or ``Skipped`` (the run deadline passed). Every outcome carries the
 ``Attempt`` records of its tries.
+
+It takes its settings as :class:`feedsite.config.FetchConfig` (built once from
+the config) and the validators as :class:`feedsite.types.Validators`; what
+varies per run (the deadline, the jitter) are arguments of ``fetch_all``.
 """
 
 from ._model import (
@@ -20,11 +24,9 @@ from ._model import (
     NotModified,
     Skipped,
     Source,
-    Validators,
     Verdict,
 )
 from ._runner import fetch_all, fetch_all_sync
-from ._settings import FetchSettings
 
 __all__ = [
     "Attempt",
@@ -32,12 +34,10 @@ __all__ = [
     "FetchFailure",
     "FetchOutcome",
     "FetchRequest",
-    "FetchSettings",
     "Fetched",
     "NotModified",
     "Skipped",
     "Source",
-    "Validators",
     "Verdict",
     "fetch_all",
     "fetch_all_sync",

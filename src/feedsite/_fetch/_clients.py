@@ -11,8 +11,9 @@ from types import TracebackType
 
 import httpx
 
+from feedsite.config import FetchConfig
+
 from ._decode import ACCEPT_ENCODING
-from ._settings import FetchSettings
 
 #: Preferred media types: the feed formats first, then XML, then anything.
 ACCEPT = (
@@ -21,12 +22,14 @@ ACCEPT = (
 )
 
 
-def client_timeout(settings: FetchSettings) -> httpx.Timeout:
+def client_timeout(settings: FetchConfig) -> httpx.Timeout:
     """The connect and read timeouts of httpx.
 
     A phase timeout not shorter than the total ``timeout`` is left out (None),
     as are write and pool waits: the total timeout of ``_http`` bounds them,
-    so the cause of a timeout is never a race between two equal clocks.
+    so the cause of a timeout is never a race between two equal clocks. This is
+    where ``connect_timeout`` and ``read_timeout`` are capped by ``timeout``
+    (``fetch: {timeout: 7}`` keeps the default ``connect_timeout: 10``).
     """
 
     def shorter(seconds: float) -> float | None:
@@ -37,7 +40,7 @@ def client_timeout(settings: FetchSettings) -> httpx.Timeout:
     )
 
 
-def build_client(settings: FetchSettings, proxy: str | None) -> httpx.AsyncClient:
+def build_client(settings: FetchConfig, proxy: str | None) -> httpx.AsyncClient:
     """Create one client (the caller closes it).
 
     Redirects are not followed by httpx: ``_http`` follows them itself, to
@@ -53,7 +56,7 @@ def build_client(settings: FetchSettings, proxy: str | None) -> httpx.AsyncClien
     """
     return httpx.AsyncClient(
         headers={
-            "User-Agent": settings.user_agent,
+            "User-Agent": settings.user_agent_header,
             "Accept": ACCEPT,
             "Accept-Encoding": ACCEPT_ENCODING,
         },
@@ -77,7 +80,7 @@ class Clients:
         settings: passed to ``build_client``.
     """
 
-    def __init__(self, settings: FetchSettings) -> None:
+    def __init__(self, settings: FetchConfig) -> None:
         self._settings = settings
         self._clients: dict[str | None, httpx.AsyncClient] = {}
 

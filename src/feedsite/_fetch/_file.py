@@ -14,7 +14,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from ._model import Fetched, Source, Validators
+from feedsite.types import Validators
+
+from ._model import Fetched, Source
 from ._redact import redact
 from ._try import Failed, Problem, Success, TryResult
 

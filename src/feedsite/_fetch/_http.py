@@ -19,11 +19,13 @@ from typing import Literal
 
 import httpx
 
+from feedsite.config import FetchConfig
+from feedsite.types import Validators
+
 from ._decode import BadEncoding, BodyTooLarge, BoundedBody, TruncatedEncoding
-from ._model import Fetched, NotModified, Source, Validators
+from ._model import Fetched, NotModified, Source
 from ._policy import RETRY_AFTER_STATUSES, parse_retry_after
 from ._redact import proxy_label, redact
-from ._settings import FetchSettings
 from ._try import Failed, Problem, ProblemKind, Success, TryResult
 
 _TITLE = re.compile(rb"<title[^>]*>\s*([^<]{1,300})", re.IGNORECASE)
@@ -74,7 +76,7 @@ def _os_cause(exc: BaseException) -> str | None:
 
 
 def describe_error(
-    exc: Exception, settings: FetchSettings, progress: _Progress
+    exc: Exception, settings: FetchConfig, progress: _Progress
 ) -> tuple[ProblemKind, str]:
     """Turn a network-level exception into its kind and a short, precise cause.
 
@@ -171,7 +173,7 @@ async def _judge(
     response: httpx.Response,
     source: Source,
     conditional: bool,
-    settings: FetchSettings,
+    settings: FetchConfig,
     is_feed: Callable[[bytes], bool],
     progress: _Progress,
 ) -> TryResult:
@@ -220,7 +222,7 @@ async def _get(
     client: httpx.AsyncClient,
     source: Source,
     validators: Validators | None,
-    settings: FetchSettings,
+    settings: FetchConfig,
     is_feed: Callable[[bytes], bool],
     progress: _Progress,
 ) -> TryResult:
@@ -251,7 +253,7 @@ async def attempt_http(
     client: httpx.AsyncClient,
     source: Source,
     validators: Validators | None,
-    settings: FetchSettings,
+    settings: FetchConfig,
     is_feed: Callable[[bytes], bool],
     proxy: str | None = None,
 ) -> TryResult:

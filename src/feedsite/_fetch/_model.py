@@ -1,8 +1,8 @@
 """Values the fetch stage takes and returns.
 
 Scope: plain frozen dataclasses (requests, per-try records, outcomes) and their
-validation. Contains no I/O and no fetching logic. ``FetchSettings`` lives in
-``_settings``.
+validation. Contains no I/O and no fetching logic. The settings are
+``feedsite.config.FetchConfig``; the validators ``feedsite.types.Validators``.
 """
 
 from __future__ import annotations
@@ -12,20 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from ._settings import check_proxy
-
-
-@dataclass(frozen=True, slots=True)
-class Validators:
-    """HTTP caching validators of one source, as its last 200 response gave them.
-
-    Attributes:
-        etag: the ``ETag`` header, sent back as ``If-None-Match``.
-        last_modified: the ``Last-Modified`` header, sent back as ``If-Modified-Since``.
-    """
-
-    etag: str | None = None
-    last_modified: str | None = None
+from feedsite.config import check_proxy
+from feedsite.types import Validators
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +40,7 @@ class FetchRequest:
         sources: tried in order; the caller puts the preferred instance first.
         validators: by ``Source.label``; sent as ``If-None-Match`` / ``If-Modified-Since``.
         proxy: ``http(s)://host:port`` proxy for this feed, overriding
-            ``FetchSettings.proxy``; ``""`` connects directly; None uses the setting.
+            ``FetchConfig.proxy``; ``""`` connects directly; None uses the setting.
 
     Raises:
         ValueError: ``proxy`` is not an http(s) proxy URL.

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from ._settings import FetchSettings
+from feedsite.config import FetchConfig
+
 from ._try import Problem
 
 #: Statuses whose ``Retry-After`` is honoured.
@@ -82,7 +83,7 @@ def is_retryable(problem: Problem) -> bool:
     return problem.kind in ("timeout", "connect", "network", "protocol")
 
 
-def retry_delay(retry: int, settings: FetchSettings, jitter: float) -> float:
+def retry_delay(retry: int, settings: FetchConfig, jitter: float) -> float:
     """Seconds to wait before retry number ``retry``: capped exponential backoff, jittered.
 
     ``d = min(backoff_cap, backoff_base * 2 ** (retry - 1))``, then
@@ -92,7 +93,7 @@ def retry_delay(retry: int, settings: FetchSettings, jitter: float) -> float:
     Args:
         retry: 1 for the first retry, 2 for the second...
         settings: ``backoff_base`` and ``backoff_cap``.
-        jitter: a number in ``[0, 1]`` (clamped), e.g. ``settings.jitter()``.
+        jitter: a number in ``[0, 1]`` (clamped), e.g. a call of ``fetch_all``'s ``jitter``.
 
     Returns:
         The delay in seconds, in ``[d / 2, d]``.
@@ -131,7 +132,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
 def decide(
     problem: Problem,
     tries: int,
-    settings: FetchSettings,
+    settings: FetchConfig,
     jitter: float,
     remaining: float | None,
 ) -> Decision:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+
+from feedsite.config import FetchConfig
 
 from ._clients import Clients
 from ._file import attempt_file, display_name, is_file_url
@@ -31,7 +34,6 @@ from ._model import (
 )
 from ._policy import Decision, Defer, Retry, decide
 from ._redact import redact
-from ._settings import FetchSettings
 from ._try import Failed, Success, TryResult
 
 
@@ -44,18 +46,22 @@ class Run:
         is_feed: the cheap "does this look like a feed" check.
         clients: the httpx clients, by proxy.
         slots: the global and per-host request slots.
+        deadline: the run deadline (``time.monotonic()``); None: no run budget.
+        jitter: the retry jitter, a number in ``[0, 1)`` per call.
     """
 
-    settings: FetchSettings
+    settings: FetchConfig
     is_feed: Callable[[bytes], bool]
     clients: Clients
     slots: Slots
+    deadline: float | None
+    jitter: Callable[[], float]
 
     def remaining(self) -> float | None:
         """Seconds left before the run deadline (negative once past); None without one."""
-        if self.settings.deadline is None:
+        if self.deadline is None:
             return None
-        return self.settings.deadline - time.monotonic()
+        return self.deadline - time.monotonic()
 
     def past_deadline(self) -> bool:
         """Whether the run deadline has passed (no new request may start)."""
@@ -195,7 +201,7 @@ async def fetch_one(request: FetchRequest, run: Run) -> FetchOutcome:
                 trail.append(_success_record(source, tries, result, elapsed))
                 return dataclasses.replace(result.outcome, attempts=tuple(trail))
             settings, now = run.settings, datetime.now(UTC)
-            decision = decide(result.problem, tries, settings, settings.jitter(), run.remaining())
+            decision = decide(result.problem, tries, settings, run.jitter(), run.remaining())
             trail.append(_record(source, tries, result, elapsed, decision, now))
             if isinstance(decision, Defer):
                 comebacks.append(comeback_time(now, decision.delay))
@@ -215,9 +221,12 @@ def _check_unique_keys(requests: Sequence[FetchRequest]) -> None:
 
 async def fetch_all(
     requests: Sequence[FetchRequest],
-    settings: FetchSettings,
+    settings: FetchConfig,
     is_feed: Callable[[bytes], bool],
     on_done: Callable[[str, FetchOutcome], None] | None = None,
+    *,
+    deadline: float | None = None,
+    jitter: Callable[[], float] = random.random,
 ) -> dict[str, FetchOutcome]:
     """Fetch every request: at most ``concurrency`` requests in flight, ``per_host`` per host.
 
@@ -227,17 +236,23 @@ async def fetch_all(
     from ``is_feed`` or ``on_done`` are bugs and propagate (the other fetches
     are cancelled).
 
-    With ``settings.deadline``, no request starts after it and no retry wait
-    passes it; requests already in flight finish (each within ``timeout``), so
-    this returns at most about ``timeout`` seconds after the deadline.
+    With a ``deadline``, no request starts after it and no retry wait passes
+    it; requests already in flight finish (each within ``timeout``), so this
+    returns at most about ``timeout`` seconds after the deadline.
 
     Args:
         requests: the feeds; their keys must be unique.
-        settings: limits, timeouts, retries, deadline, proxy, User-Agent, body cap.
+        settings: limits, timeouts, retries and backoff, proxy, User-Agent, body cap.
         is_feed: cheap check that a 200 body is a feed; a body that fails it
             fails over to the next source (it is not retried).
         on_done: called with ``(key, outcome)`` as each feed finishes, in the
             event loop's thread.
+        deadline: a ``time.monotonic()`` value: no request starts after it (feeds
+            not started come back ``Skipped``), and no retry wait passes it.
+            None means no run budget.
+        jitter: returns a number in ``[0, 1)``; a retry waits ``d/2 + d/2 * jitter()``
+            for the capped backoff ``d``. Pin it in tests (``lambda: 0.5``,
+            ``random.Random(7).random``).
 
     Returns:
         The outcome of every request, by key, in the order of ``requests``.
@@ -249,7 +264,8 @@ async def fetch_all(
     outcomes: dict[str, FetchOutcome] = {}
 
     async with Clients(settings) as clients:
-        run = Run(settings, is_feed, clients, Slots(settings.concurrency, settings.per_host))
+        slots = Slots(settings.concurrency, settings.per_host)
+        run = Run(settings, is_feed, clients, slots, deadline, jitter)
 
         async def one(request: FetchRequest) -> None:
             outcome = await fetch_one(request, run)
@@ -270,9 +286,12 @@ async def fetch_all(
 
 def fetch_all_sync(
     requests: Sequence[FetchRequest],
-    settings: FetchSettings,
+    settings: FetchConfig,
     is_feed: Callable[[bytes], bool],
     on_done: Callable[[str, FetchOutcome], None] | None = None,
+    *,
+    deadline: float | None = None,
+    jitter: Callable[[], float] = random.random,
 ) -> dict[str, FetchOutcome]:
     """Run ``fetch_all`` in a fresh event loop (not from inside a running loop).
 
@@ -281,8 +300,12 @@ def fetch_all_sync(
         settings: see ``fetch_all``.
         is_feed: cheap check that a 200 body is a feed.
         on_done: called with ``(key, outcome)`` as each feed finishes.
+        deadline: the run deadline; see ``fetch_all``.
+        jitter: the retry jitter; see ``fetch_all``.
 
     Returns:
         The outcome of every request, by key, in the order of ``requests``.
     """
-    return asyncio.run(fetch_all(requests, settings, is_feed, on_done))
+    return asyncio.run(
+        fetch_all(requests, settings, is_feed, on_done, deadline=deadline, jitter=jitter)
+    )

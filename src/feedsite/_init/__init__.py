@@ -63,13 +63,6 @@ class InitResult:
     replaced: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Settings:
-    title: str
-    timezone: str
-    per_page: int
-
-
 def planned_files(target: Target) -> dict[str, Traversable]:
     """Project-relative path → packaged template, for ``target``."""
     root = files("feedsite._init") / "templates"
@@ -119,7 +112,14 @@ def init_project(
             f"{folder} already has {', '.join(existing)}: nothing was written;"
             " use --force to overwrite them"
         )
-    settings = _Settings(title=title, timezone=timezone, per_page=per_page)
+    # What the templates fill in (``[[ title ]]``...): the arguments as given.
+    variables = {
+        "target": target,
+        "title": title,
+        "timezone": timezone,
+        "per_page": per_page,
+        "version": __version__,
+    }
     written: list[str] = []
     try:
         for rel, template in plan.items():
@@ -127,7 +127,7 @@ def init_project(
             dest.parent.mkdir(parents=True, exist_ok=True)
             data = template.read_bytes()
             if rel.endswith(_TEMPLATED):
-                data = _render(data.decode("utf-8"), target, settings).encode("utf-8")
+                data = _render(data.decode("utf-8"), variables).encode("utf-8")
             dest.write_bytes(data)
             written.append(rel)
     except OSError as e:
@@ -146,7 +146,7 @@ def _walk(node: Traversable, prefix: str) -> Iterator[tuple[str, Traversable]]:
             yield rel, child
 
 
-def _render(text: str, target: Target, settings: _Settings) -> str:
+def _render(text: str, variables: dict[str, object]) -> str:
     import jinja2
 
     env = jinja2.Environment(
@@ -162,10 +162,4 @@ def _render(text: str, target: Target, settings: _Settings) -> str:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
-    return env.from_string(text).render(
-        target=target,
-        title=settings.title,
-        timezone=settings.timezone,
-        per_page=settings.per_page,
-        version=__version__,
-    )
+    return env.from_string(text).render(variables)

@@ -8,7 +8,8 @@ turned into strings.
 Contains no business logic: values are mapped as the feed states them, but for
 URLs: every URL returned passed :func:`feedsite._url.safe_url` (absolute
 ``http(s)`` only; others are None or dropped), and relative ones resolve against
-``home_page_url``, else the *public* form of the fetch URL (issue #10 row 5).
+``home_page_url``, else the *public* form of the fetch URL (issue #10 row 5):
+:func:`feedsite._url.relative_base`, the rule the XML mapper shares.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import json
 from datetime import datetime, tzinfo
 from typing import Any
 
-from feedsite._url import public_base, redact, safe_url
+from feedsite._url import redact, relative_base, safe_url
 from feedsite.errors import ParseError
 from feedsite.types import FeedFormat, ParsedFeed, ParsedItem
 
@@ -65,9 +66,8 @@ def parse_json(utf8: bytes, *, url: str, default_tz: tzinfo) -> ParsedFeed:
     is_10 = version.rstrip("/").endswith("/version/1") or version in ("1", "1.0")
     fmt: FeedFormat = "json10" if is_10 else "json11"
     home = _string(document, "home_page_url")
-    public = public_base(url)  # never the fetch URL itself (issue #10 row 5)
-    link = safe_url(home, public) if home else None
-    base = link or public
+    link = safe_url(home, relative_base(fetch_url=url)) if home else None
+    base = relative_base(link, fetch_url=url)
     feed_author = _author(document)
     warnings: list[str] = []
     items = document.get("items")
@@ -121,7 +121,7 @@ def _map_item(
         description_raw=content_html,
         images=tuple(dict.fromkeys(images)),
         author=_author(item) or feed_author,
-        base_url=link or base,
+        base_url=relative_base(link, base),
     )
 
 

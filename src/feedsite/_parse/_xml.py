@@ -27,7 +27,8 @@ URLs: every URL returned (feed and item links, cover candidates, base URLs) is
 absolute ``http(s)`` and passed :func:`feedsite._url.safe_url`; others are None
 or dropped. Relative URLs resolve against xml:base, the channel link and, last,
 the *public* form of the fetch URL (no credentials, query or fragment: issue #10
-row 5), never against the fetch URL itself.
+row 5), never against the fetch URL itself (:func:`feedsite._url.relative_base`,
+the rule the JSON Feed mapper shares).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from typing import cast
 from lxml import etree
 from lxml import html as lxml_html
 
-from feedsite._url import public_base, redact, safe_url
+from feedsite._url import redact, relative_base, safe_url
 from feedsite.errors import ParseError
 from feedsite.types import FeedFormat, ParsedFeed, ParsedItem
 
@@ -423,16 +424,14 @@ def _map_feed(
         items = [e for e in root.iter() if _key(e.tag) in ("item", "entry")]
 
     is_atom = fmt.startswith("atom")
-    # Never the fetch URL itself: its user, password and ?key= would be copied into
-    # every relative link resolved against it (issue #10 row 5).
-    public = public_base(url)
+    # The channel link itself resolves against xml:base, then the public fetch URL.
+    public = relative_base(fetch_url=url)
     document = _Context(public, has_xml_base, default_tz, loose, feed_author=None)
     feed_link = _channel_link(meta, document)
-    # Atom resolves against xml:base, then the document URL (RFC 4287 §1.1 / RFC 3986);
-    # RSS has no rule, and the channel link is the conventional base.
-    base = (public or feed_link) if is_atom else (feed_link or public)
     context = _Context(
-        base=base,
+        # Atom resolves against xml:base, then the document URL (RFC 4287 §1.1 / RFC 3986);
+        # RSS has no rule, and the channel link is the conventional base.
+        base=relative_base(feed_link, fetch_url=url, fetch_url_first=is_atom),
         has_xml_base=has_xml_base,
         default_tz=default_tz,
         loose=loose,
@@ -662,11 +661,8 @@ def _image_like(url: str) -> bool:
 
 def _item_base(body: _Element | None, link: str | None, ctx: _Context) -> str | None:
     """xml:base in scope of the body, else the item's link, else the channel link / feed URL."""
-    if body is not None and ctx.has_xml_base:
-        base = body.base
-        if base:
-            return _resolve(base, ctx.base) or link or ctx.base
-    return link or ctx.base
+    declared = body.base if body is not None and ctx.has_xml_base else None
+    return relative_base(_resolve(declared, ctx.base) if declared else None, link, ctx.base)
 
 
 # -- text ----------------------------------------------------------------------------------

@@ -1,10 +1,16 @@
 """Plan stage: the pure decider.
 
-Given what the state holds, what this run fetched and parsed, what the disk
-looks like and the current time (passed in), decide which items to record,
-which posts to write, update, restore, prune or delete, and what to report.
-Does not interact with any dependency (network, database, files, clock);
-only processes data.
+Given what the state holds, what this run fetched and parsed and the current
+time (passed in), decide what happens to each item: recorded, kept (new,
+changed, unchanged), pruned, forgotten; what to record about each feed; and
+what to report. The decision is about items, never files: each target plans
+its own files from the :class:`~feedsite._records.ItemChange` values
+(``_targets.hexo.plan_posts``, the native site's page plan). Does not interact
+with any dependency (network, database, files, clock); only processes data.
+
+:func:`decide_feed` decides one feed from that feed's stored rows and outcome
+alone, so a run can go feed by feed; :func:`decide` does every configured feed
+and what is tree-wide (feeds gone from the config).
 
 Selection rules (docs/retention.md):
 
@@ -17,31 +23,28 @@ Selection rules (docs/retention.md):
 * of those and the feed's live posts, the newest ``keep`` stay, minus any
   older than ``max_age``; the rest are pruned and tombstoned;
 * a feed that failed (or was not fetched) this run is never pruned;
-* a feed no longer in the config has all its posts deleted.
+* a feed no longer in the config is forgotten (its targets delete its files).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
 from feedsite._records import (
-    CachedValidators,
-    DiskState,
     FeedIntent,
     FeedStatus,
+    ItemChange,
     ItemIntent,
-    PostDelete,
+    PostTally,
     StoredFeed,
     StoredItem,
-    StoredPost,
 )
-from feedsite._targets._paths import post_relpath
-from feedsite._targets.hexo import render_key
 from feedsite.config import FeedSpec
-from feedsite.types import ParsedFeed, ParsedItem, RenderSettings
+from feedsite.types import ParsedFeed, ParsedItem, Validators
 
 from ._identity import content_hash, item_id
 from ._schedule import next_attempt_after, not_due, source_order
@@ -52,9 +55,11 @@ __all__ = [
     "FeedOutcome",
     "FeedReport",
     "PlanInput",
-    "RenderJob",
     "content_hash",
     "decide",
+    "decide_feed",
+    "fail_feeds",
+    "feed_label",
     "item_id",
     "not_due",
     "source_order",
@@ -77,7 +82,7 @@ class FeedOutcome:
     parsed: ParsedFeed | None = None
     error: str | None = None
     source: str | None = None
-    validators: CachedValidators | None = None
+    validators: Validators | None = None
     #: For ``deferred``: not before this time.
     until: datetime | None = None
 
@@ -87,65 +92,47 @@ class PlanInput:
     """Everything the decider looks at."""
 
     feeds: Sequence[FeedSpec]
-    settings: RenderSettings
+    #: The cleaning options of this run (an item cleaned with others is cleaned again).
     clean_key: str
     stored_feeds: Mapping[str, StoredFeed]
     stored_items: Mapping[str, Sequence[StoredItem]]
-    stored_posts: Mapping[str, StoredPost]
-    disk: Mapping[str, DiskState]
     outcomes: Mapping[str, FeedOutcome]
     now: datetime
     #: Seed of the backoff jitter (random per run; tests pin it).
     jitter_seed: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class RenderJob:
-    """A post to render from an item's data and write."""
-
-    path: str
-    feed_key: str
-    item_id: str
-    render_key: str
-    reason: Literal["new", "updated", "restored"]
-    first_seen: datetime
-
-
 @dataclass(slots=True)
 class FeedReport:
-    """Per-feed outcome and tallies for the summary."""
+    """Per-feed outcome for the summary.
+
+    The decider sets the status and error; ``posts`` is filled in by the run from the
+    Hexo target's post plan.
+    """
 
     key: str
     label: str
     status: Literal["ok", "not_modified", "failed", "deferred", "skipped"]
     error: str | None = None
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    restored: int = 0
-    pruned: int = 0
-    edited: list[str] = field(default_factory=list)
+    posts: PostTally = field(default_factory=PostTally)
 
 
 @dataclass(slots=True)
 class Decision:
-    """The decider's output: intents for the store and jobs for the targets."""
+    """The decider's output: intents for the store, item changes for the targets."""
 
     feed_intents: list[FeedIntent] = field(default_factory=list)
     item_intents: list[ItemIntent] = field(default_factory=list)
+    #: What happened to every item that has or had a post (the targets' input).
+    changes: list[ItemChange] = field(default_factory=list)
     #: Items whose data must be (re)built from what the feed just said.
     to_clean: dict[tuple[str, str], ParsedItem] = field(default_factory=dict)
     #: Live items whose stored cleaned body is stale (cleaning options changed).
     to_reclean: list[tuple[str, str]] = field(default_factory=list)
     forget_items: list[tuple[str, str]] = field(default_factory=list)
+    #: Feeds gone from the config: their rows go, and each target deletes their files.
     forget_feeds: list[str] = field(default_factory=list)
-    renders: list[RenderJob] = field(default_factory=list)
-    deletes: list[PostDelete] = field(default_factory=list)
-    #: Paths feedsite stops owning (edited by hand, then pruned).
-    releases: list[str] = field(default_factory=list)
     reports: list[FeedReport] = field(default_factory=list)
-    #: Labels of feeds removed from the config, with how many posts they lose.
-    removed_feeds: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -166,31 +153,51 @@ class _Candidate:
 def decide(inp: PlanInput) -> Decision:
     """Decide this run's changes. Pure: same input, same decision."""
     out = Decision()
-    configured = {f.key for f in inp.feeds}
-    posts_by_item: dict[tuple[str, str], StoredPost] = {
-        (p.feed_key, p.item_id): p for p in inp.stored_posts.values()
-    }
     for feed in inp.feeds:
-        _decide_feed(inp, feed, posts_by_item, out)
-    _remove_unconfigured(inp, configured, out)
+        part = decide_feed(
+            feed,
+            inp.stored_feeds.get(feed.key),
+            inp.stored_items.get(feed.key, ()),
+            inp.outcomes.get(feed.key),
+            clean_key=inp.clean_key,
+            now=inp.now,
+            jitter_seed=inp.jitter_seed,
+        )
+        out.feed_intents += part.feed_intents
+        out.item_intents += part.item_intents
+        out.changes += part.changes
+        out.to_clean.update(part.to_clean)
+        out.to_reclean += part.to_reclean
+        out.forget_items += part.forget_items
+        out.reports += part.reports
+    configured = {f.key for f in inp.feeds}
+    out.forget_feeds = sorted((set(inp.stored_feeds) | set(inp.stored_items)) - configured)
     return out
 
 
-def _decide_feed(
-    inp: PlanInput,
+def decide_feed(
     feed: FeedSpec,
-    posts_by_item: Mapping[tuple[str, str], StoredPost],
-    out: Decision,
-) -> None:
-    key, now = feed.key, inp.now
-    outcome = inp.outcomes.get(feed.key)
-    stored = {i.item_id: i for i in inp.stored_items.get(key, ())}
+    stored_feed: StoredFeed | None,
+    stored_items: Sequence[StoredItem],
+    outcome: FeedOutcome | None,
+    *,
+    clean_key: str,
+    now: datetime,
+    jitter_seed: int = 0,
+) -> Decision:
+    """Decide one feed from its own stored rows and this run's outcome. Pure.
+
+    ``outcome`` None: the feed was not fetched this run (``skipped``).
+    """
+    out = Decision()
+    key = feed.key
+    stored = {i.item_id: i for i in stored_items}
     kind = "skipped" if outcome is None else outcome.kind
     report = FeedReport(key, feed.label, "ok" if kind == "parsed" else kind)
     out.reports.append(report)
     if outcome is not None:
         report.error = outcome.error
-        intent = _feed_intent(inp, feed, outcome)
+        intent = _feed_intent(feed, stored_feed, outcome, now, jitter_seed)
         if intent is not None:
             out.feed_intents.append(intent)
 
@@ -214,9 +221,9 @@ def _decide_feed(
 
     for cand in pool.values():
         if cand.iid in kept:
-            _keep(inp, feed, cand, stored.get(cand.iid), posts_by_item, report, out)
+            _keep(key, cand, stored.get(cand.iid), clean_key, out)
         elif cand.was_live:
-            _prune(inp, feed, cand, posts_by_item, report, out)
+            _prune(key, cand, out)
         else:
             _record(
                 out,
@@ -226,20 +233,26 @@ def _decide_feed(
                 ),
             )
             out.to_clean.pop((key, cand.iid), None)
+    return out
 
 
-def _feed_intent(inp: PlanInput, feed: FeedSpec, outcome: FeedOutcome) -> FeedIntent | None:
+def _feed_intent(
+    feed: FeedSpec,
+    stored: StoredFeed | None,
+    outcome: FeedOutcome,
+    now: datetime,
+    jitter_seed: int,
+) -> FeedIntent | None:
     """What to record about the feed; None when this run learnt nothing about it."""
-    stored = inp.stored_feeds.get(feed.key)
     failures = stored.consecutive_failures if stored else 0
-    common = (outcome.error, outcome.source, outcome.validators, inp.now)
+    common = (outcome.error, outcome.source, outcome.validators, now)
     if outcome.kind == "skipped":
         return None
     if outcome.kind == "deferred":
         return FeedIntent(feed.key, "deferred", *common, failures, outcome.until)
     if outcome.kind == "failed":
         failures += 1
-        later = next_attempt_after(failures, feed.key, inp.now, inp.jitter_seed)
+        later = next_attempt_after(failures, feed.key, now, jitter_seed)
         return FeedIntent(feed.key, "failed", *common, failures, later)
     status: FeedStatus = "ok" if outcome.kind == "parsed" else "not_modified"
     return FeedIntent(feed.key, status, *common, 0, None)
@@ -321,109 +334,43 @@ def _merge_document(
 
 
 def _keep(
-    inp: PlanInput,
-    feed: FeedSpec,
-    cand: _Candidate,
-    stored: StoredItem | None,
-    posts_by_item: Mapping[tuple[str, str], StoredPost],
-    report: FeedReport,
-    out: Decision,
+    key: str, cand: _Candidate, stored: StoredItem | None, clean_key: str, out: Decision
 ) -> None:
-    key = feed.key
     intent = ItemIntent(
         key, cand.iid, "live", cand.first_seen, cand.seq, cand.date, cand.chash, None
     )
+    what: tuple[str, ...] = ()
     if cand.parsed is not None:
         out.to_clean[(key, cand.iid)] = cand.parsed
         out.item_intents.append(intent)
-    elif stored is not None and stored.clean_key != inp.clean_key:
+        what = ("content",)
+    elif stored is not None and stored.clean_key != clean_key:
         out.to_reclean.append((key, cand.iid))
         out.item_intents.append(intent)
+        what = ("clean",)
     else:
         _record(out, stored, intent)
-    path = post_relpath(feed.category, feed.site, feed.name, cand.iid)
-    rkey = render_key(
-        cand.chash,
-        cand.first_seen.isoformat(),
-        inp.settings,
-        (feed.category, feed.site, feed.name, inp.clean_key),
-    )
-    post = inp.stored_posts.get(path)
-    old = posts_by_item.get((key, cand.iid))
-    if old is not None and old.path != path:  # the item's post moved: the old file goes
-        old_disk = inp.disk.get(old.path, "missing")
-        if old_disk == "ok":
-            out.deletes.append(PostDelete(old.path, "pruned"))
-        else:  # edited by hand (kept, reported) or already gone: only forgotten
-            if old_disk == "edited":
-                report.edited.append(old.path)
-            out.releases.append(old.path)
-    disk = inp.disk.get(path, "missing") if post is not None else "missing"
-    if post is not None and disk == "edited":
-        report.edited.append(path)
-        return
-    if post is None:
-        reason: Literal["new", "updated", "restored"] = "restored" if cand.was_live else "new"
-    elif disk == "missing":
-        reason = "restored"
-    elif post.render_key != rkey:
-        reason = "updated"
+    if not cand.was_live:
+        kind: Literal["new", "changed", "unchanged"] = "new"
     else:
-        report.unchanged += 1
-        return
-    setattr(report, reason, getattr(report, reason) + 1)
-    out.renders.append(RenderJob(path, key, cand.iid, rkey, reason, cand.first_seen))
+        kind = "changed" if what else "unchanged"
+    out.changes.append(
+        ItemChange(key, cand.iid, kind, cand.first_seen, cand.chash, cand.was_live, what)
+    )
 
 
-def _prune(
-    inp: PlanInput,
-    feed: FeedSpec,
-    cand: _Candidate,
-    posts_by_item: Mapping[tuple[str, str], StoredPost],
-    report: FeedReport,
-    out: Decision,
-) -> None:
+def _prune(key: str, cand: _Candidate, out: Decision) -> None:
     out.item_intents.append(
-        ItemIntent(
-            feed.key, cand.iid, "pruned", cand.first_seen, cand.seq, cand.date, cand.chash, None
-        )
+        ItemIntent(key, cand.iid, "pruned", cand.first_seen, cand.seq, cand.date, cand.chash, None)
     )
-    out.to_clean.pop((feed.key, cand.iid), None)
-    report.pruned += 1
-    post = posts_by_item.get((feed.key, cand.iid))
-    if post is None:
-        return
-    disk = inp.disk.get(post.path, "missing")
-    if disk == "edited":
-        report.edited.append(post.path)
-        out.releases.append(post.path)
-    elif disk == "missing":
-        out.releases.append(post.path)
-    else:
-        out.deletes.append(PostDelete(post.path, "pruned"))
+    out.to_clean.pop((key, cand.iid), None)
+    out.changes.append(
+        ItemChange(key, cand.iid, "pruned", cand.first_seen, cand.chash, cand.was_live)
+    )
 
 
-def _remove_unconfigured(inp: PlanInput, configured: set[str], out: Decision) -> None:
-    gone = (set(inp.stored_feeds) | set(inp.stored_items)) - configured
-    by_feed: dict[str, list[StoredPost]] = {}
-    for post in inp.stored_posts.values():
-        if post.feed_key not in configured:
-            by_feed.setdefault(post.feed_key, []).append(post)
-            gone.add(post.feed_key)
-    for key in sorted(gone):
-        posts = by_feed.get(key, [])
-        for post in posts:
-            if inp.disk.get(post.path, "missing") == "ok":
-                out.deletes.append(PostDelete(post.path, "feed_removed"))
-            else:
-                out.releases.append(post.path)
-        out.forget_feeds.append(key)
-        out.removed_feeds.append((_label(key), len(posts)))
-
-
-def _label(key: str) -> str:
-    import json
-
+def feed_label(key: str) -> str:
+    """A feed key (JSON ``[category, site, feed]``) as the summary shows it."""
     try:
         return " › ".join(json.loads(key))
     except (ValueError, TypeError):
@@ -433,75 +380,94 @@ def _label(key: str) -> str:
 def without_items(decision: Decision, keys: Collection[tuple[str, str]]) -> Decision:
     """The decision less the items whose data could not be built (``(feed_key, item_id)``).
 
-    Pure. Each such item is left as the state holds it: no item intent, no post
-    written (its report tally goes down). Its feed's validators are not saved
-    (``validators=None`` keeps the stored ones), so the next run fetches the
-    whole document again and meets the item again instead of a 304.
+    Pure. Each such item is left as the state holds it: no item intent, no change
+    for the targets. Its feed's validators are not saved (``validators=None``
+    keeps the stored ones), so the next run fetches the whole document again and
+    meets the item again instead of a 304.
     """
     if not keys:
         return decision
     gone = set(keys)
     feeds = {k for k, _ in gone}
-    reports = [replace(r, edited=list(r.edited)) for r in decision.reports]
-    by_key = {r.key: r for r in reports}
-    renders = []
-    for job in decision.renders:
-        if (job.feed_key, job.item_id) in gone:
-            report = by_key.get(job.feed_key)
-            if report is not None:
-                setattr(report, job.reason, max(0, getattr(report, job.reason) - 1))
-        else:
-            renders.append(job)
     return replace(
         decision,
         feed_intents=[
             replace(f, validators=None) if f.key in feeds else f for f in decision.feed_intents
         ],
         item_intents=[i for i in decision.item_intents if (i.feed_key, i.item_id) not in gone],
+        changes=[c for c in decision.changes if (c.feed_key, c.item_id) not in gone],
         to_clean={k: v for k, v in decision.to_clean.items() if k not in gone},
         to_reclean=[k for k in decision.to_reclean if k not in gone],
-        renders=renders,
-        reports=reports,
     )
 
 
-def without_feeds(
-    decision: Decision, feeds: Sequence[FeedSpec], keys: Collection[str], why: str
-) -> Decision:
+def without_feeds(decision: Decision, keys: Collection[str], why: str) -> Decision:
     """The decision less every change to the feeds ``keys``: as if they were not fetched.
 
     Pure. For feeds whose items could not all be cleaned in time (``--max-time``):
     their feed intents (so their validators are not saved and the next run
-    fetches them whole), item intents, renders, prunes (deletes and releases in
-    their post folders) and forgettings go; their reports say ``skipped`` with
-    ``why``. Nothing of theirs is lost: the next run decides them again.
+    fetches them whole), item intents, item changes (so no target writes or
+    deletes a file of theirs) and forgettings go; their reports say ``skipped``
+    with ``why``. Nothing of theirs is lost: the next run decides them again.
     """
     if not keys:
         return decision
     skipped = set(keys)
-    folders = {
-        post_relpath(f.category, f.site, f.name, "0" * 16).rpartition("/")[0]
-        for f in feeds
-        if f.key in skipped
-    }
+    reports = [
+        FeedReport(r.key, r.label, "skipped", why) if r.key in skipped else r
+        for r in decision.reports
+    ]
+    return _less(
+        decision,
+        skipped,
+        feed_intents=[f for f in decision.feed_intents if f.key not in skipped],
+        reports=reports,
+    )
 
-    def theirs(path: str) -> bool:
-        return path.rpartition("/")[0] in folders
 
-    reports = []
-    for r in decision.reports:
-        if r.key in skipped:
-            r = FeedReport(r.key, r.label, "skipped", why)
-        reports.append(r)
+def fail_feeds(decision: Decision, errors: Mapping[str, str]) -> Decision:
+    """The decision with the feeds ``errors`` (key → message) failed: none of their
+    items or files change, and they are recorded and reported as failed (their
+    validators not saved, so the next run fetches them whole). Pure.
+
+    For a feed a target cannot write (its folder is a symlink out, a file, read-only).
+    """
+    if not errors:
+        return decision
+    reports = [
+        FeedReport(r.key, r.label, "failed", errors[r.key]) if r.key in errors else r
+        for r in decision.reports
+    ]
+    intents = [
+        replace(
+            f,
+            status="failed",
+            error=errors[f.key],
+            validators=None,
+            consecutive_failures=max(f.consecutive_failures, 1),
+        )
+        if f.key in errors
+        else f
+        for f in decision.feed_intents
+    ]
+    return _less(decision, set(errors), feed_intents=intents, reports=reports)
+
+
+def _less(
+    decision: Decision,
+    feeds: set[str],
+    *,
+    feed_intents: list[FeedIntent],
+    reports: list[FeedReport],
+) -> Decision:
+    """``decision`` without the item-level work of ``feeds``."""
     return replace(
         decision,
-        feed_intents=[f for f in decision.feed_intents if f.key not in skipped],
-        item_intents=[i for i in decision.item_intents if i.feed_key not in skipped],
-        to_clean={k: v for k, v in decision.to_clean.items() if k[0] not in skipped},
-        to_reclean=[k for k in decision.to_reclean if k[0] not in skipped],
-        forget_items=[k for k in decision.forget_items if k[0] not in skipped],
-        renders=[j for j in decision.renders if j.feed_key not in skipped],
-        deletes=[d for d in decision.deletes if not theirs(d.path)],
-        releases=[p for p in decision.releases if not theirs(p)],
+        feed_intents=feed_intents,
+        item_intents=[i for i in decision.item_intents if i.feed_key not in feeds],
+        changes=[c for c in decision.changes if c.feed_key not in feeds],
+        to_clean={k: v for k, v in decision.to_clean.items() if k[0] not in feeds},
+        to_reclean=[k for k in decision.to_reclean if k[0] not in feeds],
+        forget_items=[k for k in decision.forget_items if k[0] not in feeds],
         reports=reports,
     )

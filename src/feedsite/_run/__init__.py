@@ -2,8 +2,9 @@
 
 ``run`` locks the state, settles what a killed run left, looks at the disk,
 fetches and parses every due feed (``_ingest``), asks
-:func:`feedsite._plan.decide`, then cleans, renders and writes what it decided
-(``_apply``). It decides nothing itself.
+:func:`feedsite._plan.decide`, then cleans, plans the Hexo posts and writes
+them through the one ledger (``_apply``). ``_build`` builds the targets,
+``_adopt`` takes an old site's posts in. It decides nothing itself.
 """
 
 from __future__ import annotations
@@ -14,25 +15,40 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
-from feedsite._clean import clean_key
-from feedsite._plan import Decision, PlanInput, decide
+from feedsite._plan import Decision, FeedReport, PlanInput, decide, feed_label
+from feedsite._records import FeedRow
 from feedsite._store import State
 from feedsite._store._lock import locked
+from feedsite._targets._ledger import Ledger
 from feedsite._targets._writer import Writer
-from feedsite._targets.hexo import POSTS_DIR
+from feedsite._targets.hexo import POSTS_DIR, TARGET, PostPlan
+from feedsite._url import redact
 from feedsite.config import NO_TIMEZONE_WARNING, Config
+from feedsite.errors import UnknownItemError
 from feedsite.types import RenderSettings
 
-from ._apply import TARGET, apply, clean_items, observe, settle
-from ._ingest import ingest
+
+@dataclass(frozen=True, slots=True)
+class RunCounts:
+    """A run's totals, for the summary and ``--json``."""
+
+    feeds_ok: int = 0
+    feeds_not_modified: int = 0
+    feeds_failed: int = 0
+    feeds_deferred: int = 0
+    feeds_skipped: int = 0
+    posts_new: int = 0
+    posts_updated: int = 0
+    posts_unchanged: int = 0
+    posts_restored: int = 0
+    posts_pruned: int = 0
+    posts_edited: int = 0
 
 
 @dataclass(slots=True)
@@ -41,56 +57,64 @@ class RunResult:
 
     decision: Decision
     dry_run: bool
+    #: The Hexo posts planned (and, unless a dry run, written).
+    posts: PostPlan = field(default_factory=PostPlan)
     seconds: float = 0.0
     deleted: int = 0
     warnings: list[str] = field(default_factory=list)
-    #: Items that could not be rendered (each names its feed and item id).
+    #: Items that could not be cleaned or rendered (each names its feed and item id).
     item_errors: list[str] = field(default_factory=list)
     #: SIGINT/SIGTERM that stopped the run early (feeds in flight were skipped).
     stopped_by: str | None = None
 
-    def counts(self) -> dict[str, int]:
+    @property
+    def reports(self) -> list[FeedReport]:
+        """Each configured feed's status, with its posts' tallies."""
+        return self.decision.reports
+
+    @property
+    def removed_feeds(self) -> list[tuple[str, int]]:
+        """Feeds gone from the config: their labels, with how many posts they lose."""
+        return [(feed_label(key), n) for key, n in sorted(self.posts.removed.items())]
+
+    def counts(self) -> RunCounts:
         reports = self.decision.reports
-        return {
-            "feeds_ok": sum(r.status == "ok" for r in reports),
-            "feeds_not_modified": sum(r.status == "not_modified" for r in reports),
-            "feeds_failed": sum(r.status == "failed" for r in reports),
-            "feeds_deferred": sum(r.status == "deferred" for r in reports),
-            "feeds_skipped": sum(r.status == "skipped" for r in reports),
-            "posts_new": sum(r.new for r in reports),
-            "posts_updated": sum(r.updated for r in reports),
-            "posts_unchanged": sum(r.unchanged for r in reports),
-            "posts_restored": sum(r.restored for r in reports),
-            "posts_pruned": sum(r.pruned for r in reports),
-            "posts_edited": sum(len(r.edited) for r in reports),
-        }
+        return RunCounts(
+            feeds_ok=sum(r.status == "ok" for r in reports),
+            feeds_not_modified=sum(r.status == "not_modified" for r in reports),
+            feeds_failed=sum(r.status == "failed" for r in reports),
+            feeds_deferred=sum(r.status == "deferred" for r in reports),
+            feeds_skipped=sum(r.status == "skipped" for r in reports),
+            posts_new=sum(r.posts.new for r in reports),
+            posts_updated=sum(r.posts.updated for r in reports),
+            posts_unchanged=sum(r.posts.unchanged for r in reports),
+            posts_restored=sum(r.posts.restored for r in reports),
+            posts_pruned=sum(r.posts.pruned for r in reports),
+            posts_edited=sum(len(r.posts.edited) for r in reports),
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The summary as JSON; every message is redacted (issue #10 row 12): a parse error
         names the fetch URL, which may hold the instance's password or access key."""
-        from feedsite._url import redact
-
         return {
             "dry_run": self.dry_run,
             "seconds": round(self.seconds, 3),
-            **self.counts(),
+            **asdict(self.counts()),
             "feeds": [
                 {
                     "feed": r.label,
                     "status": r.status,
                     "error": redact(r.error) if r.error else r.error,
-                    "new": r.new,
-                    "updated": r.updated,
-                    "unchanged": r.unchanged,
-                    "restored": r.restored,
-                    "pruned": r.pruned,
-                    "edited": r.edited,
+                    "new": r.posts.new,
+                    "updated": r.posts.updated,
+                    "unchanged": r.posts.unchanged,
+                    "restored": r.posts.restored,
+                    "pruned": r.posts.pruned,
+                    "edited": r.posts.edited,
                 }
                 for r in self.decision.reports
             ],
-            "removed_feeds": [
-                {"feed": label, "posts": n} for label, n in self.decision.removed_feeds
-            ],
+            "removed_feeds": [{"feed": label, "posts": n} for label, n in self.removed_feeds],
             "warnings": [redact(w) for w in self.warnings],
             "item_errors": [redact(e) for e in self.item_errors],
             "stopped_by": self.stopped_by,
@@ -118,6 +142,8 @@ def config_warnings(config: Config) -> list[str]:
 def hexo_timezone(hexo_root: Path) -> str | None:
     """The ``timezone`` of ``<hexo_root>/_config.yml``, if set and valid."""
     try:
+        import yaml
+
         data = yaml.safe_load((hexo_root / "_config.yml").read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
         return None
@@ -150,6 +176,13 @@ def run(
         seed: seed of the retry and backoff jitter (default: random; tests pin it).
         on_feed_done: called with each feed's key as its fetch finishes.
     """
+    # The fetch, parse and clean stacks (httpx, lxml, nh3) load here, not with the package:
+    # `feedsite build` and `status` import `_run` too and should not pay for them.
+    from feedsite._clean import clean_key
+
+    from ._apply import apply, clean_items, plan_hexo
+    from ._ingest import ingest
+
     started = time.monotonic()
     now = now or datetime.now(UTC)
     deadline = None if max_time is None else started + max_time
@@ -157,11 +190,10 @@ def run(
     lock = nullcontext() if dry_run else locked(config.state_path)
     opened = State.snapshot if dry_run else State.open
     with lock, opened(config.state_path) as state:
-        writer = Writer(config.site.hexo_root / POSTS_DIR)
+        ledger = Ledger(state, Writer(config.site.hexo_root / POSTS_DIR), TARGET)
         if not dry_run:
-            settle(state, writer)
-        posts = state.posts(TARGET)
-        disk = observe(posts, writer, state, dry_run)
+            ledger.settle()
+        disk = ledger.observe(refresh=not dry_run)
         stored_feeds = state.feeds()
         got = ingest(
             config,
@@ -172,17 +204,13 @@ def run(
             seed=seed,
             on_feed_done=on_feed_done,
         )
-        settings = render_settings(config)
         ckey = clean_key(config.clean.iframe_hosts)
         decision = decide(
             PlanInput(
                 feeds=config.feeds,
-                settings=settings,
                 clean_key=ckey,
                 stored_feeds=stored_feeds,
                 stored_items=state.items(),
-                stored_posts=posts,
-                disk=disk,
                 outcomes=got.outcomes,
                 now=now,
                 jitter_seed=random.Random(seed).getrandbits(32),
@@ -192,13 +220,24 @@ def run(
             decision, dry_run, warnings=config_warnings(config), stopped_by=got.stopped_by
         )
         decision, data = clean_items(decision, state, config, ckey, result, deadline)
-        result.decision = decision
+        settings = render_settings(config)
+        decision, posts = plan_hexo(decision, ledger, disk, config, settings, ckey, result)
+        result.decision, result.posts = decision, posts
         if not dry_run:
             with _signals_deferred() as caught:
-                apply(decision, data, state, writer, config, settings, result, got.instances)
+                apply(decision, posts, data, state, ledger, config, settings, result, got.instances)
             result.stopped_by = result.stopped_by or (caught[0] if caught else None)
+        _add_tallies(decision.reports, posts)
         result.seconds = time.monotonic() - started
         return result
+
+
+def _add_tallies(reports: list[FeedReport], posts: PostPlan) -> None:
+    """Put the Hexo posts' tallies into the feeds' reports."""
+    for report in reports:
+        tally = posts.tallies.get(report.key)
+        if tally is not None:
+            report.posts = tally
 
 
 @contextmanager
@@ -237,29 +276,29 @@ def remove_item(config: Config, item_id: str) -> RemoveResult:
     """Take an item's posts down and tombstone it so it never comes back.
 
     Raises:
-        KeyError: no item with this id is known.
+        UnknownItemError: no item with this id is known.
     """
     with locked(config.state_path), State.open(config.state_path, create=False) as state:
-        writer = Writer(config.site.hexo_root / POSTS_DIR)
-        settle(state, writer)
+        ledger = Ledger(state, Writer(config.site.hexo_root / POSTS_DIR), TARGET)
+        ledger.settle()
         matches = state.items_by_id(item_id)
         if not matches:
-            raise KeyError(item_id)
-        posts = state.posts(TARGET)
-        disk = observe(posts, writer, state, dry_run=False)
+            raise UnknownItemError(item_id, config.state_path)
+        feeds = {m.feed_key for m in matches}
+        disk = ledger.observe()
+        theirs = sorted(p for key in feeds for p in state.files_of(TARGET, key, item_id))
         deleted, left = [], []
-        for feed_key, _status in matches:
-            for post in posts.values():
-                if post.feed_key != feed_key or post.item_id != item_id:
-                    continue
-                if disk[post.path] == "edited":
-                    left.append(post.path)
-                elif writer.delete(post.path):
-                    deleted.append(post.path)
-                writer.sync()
-                state.release_post(TARGET, post.path)
-            state.set_item_status(feed_key, item_id, "removed")
-        return RemoveResult(tuple(deleted), tuple(left), tuple(k for k, _ in matches))
+        with ledger.session() as session:
+            ours = [p for p in theirs if disk[p] == "ok"]
+            session.stage([], ours)
+            for path in ours:
+                if session.delete(path) == "deleted":
+                    deleted.append(path)
+            left = [p for p in theirs if disk[p] == "edited"]
+            session.release([p for p in theirs if p not in ours])
+        for m in matches:
+            state.set_item_status(m.feed_key, item_id, "removed")
+        return RemoveResult(tuple(deleted), tuple(left), tuple(m.feed_key for m in matches))
 
 
 def feed_status(config: Config) -> list[dict[str, Any]]:
@@ -267,26 +306,24 @@ def feed_status(config: Config) -> list[dict[str, Any]]:
 
     URLs and stored errors are redacted (issue #10 row 12): the state of an older run may
     hold an error that names a fetch URL with its password or access key."""
-    from feedsite._url import redact
-
-    stored: dict[str, dict[str, Any]] = {}
+    stored: dict[str, FeedRow] = {}
     if config.state_path.exists():
         with State.open(config.state_path) as state:
-            stored = {row["key"]: row for row in state.feed_rows()}
+            stored = {row.key: row for row in state.feed_rows()}
     rows = []
     for feed in config.feeds:
-        row = stored.get(feed.key, {})
+        row = stored.get(feed.key)
         rows.append(
             {
                 "feed": feed.label,
                 "source": redact(feed.route or feed.url or ""),
-                "last_success": row.get("last_success"),
-                "last_attempt": row.get("last_attempt"),
-                "last_status": row.get("last_status"),
-                "last_error": redact(row.get("last_error") or "") or None,
-                "consecutive_failures": row.get("consecutive_failures") or 0,
-                "next_attempt": row.get("next_attempt"),
-                "instance": redact(row.get("preferred_source") or "") or None,
+                "last_success": row.last_success if row else None,
+                "last_attempt": row.last_attempt if row else None,
+                "last_status": row.last_status if row else None,
+                "last_error": redact(row.last_error or "") or None if row else None,
+                "consecutive_failures": row.consecutive_failures if row else 0,
+                "next_attempt": row.next_attempt if row else None,
+                "instance": redact(row.preferred_source or "") or None if row else None,
             }
         )
     return rows

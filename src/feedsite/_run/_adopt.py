@@ -1,7 +1,7 @@
 """``feedsite adopt``: the I/O shell that takes an old-script site over.
 
 Lists and reads the old posts, fetches and parses their feeds (the run's own
-fetch and parse stages), asks :func:`feedsite._plan._adopt.plan_adoption`, and
+fetch and parse stages), asks :func:`feedsite._targets.hexo._adopt.plan_adoption`, and
 carries the plan out the way a run writes posts (docs/retention.md): items and
 posts are recorded ``pending`` → each post's bytes are written atomically at
 the item's path by the one :class:`~feedsite._targets._writer.Writer` → sync →
@@ -24,7 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from feedsite._clean import clean_key
-from feedsite._plan._adopt import (
+from feedsite._plan._identity import content_hash
+from feedsite._records import DiskState, FileWrite, ItemData, ItemIntent, OwnedFile, StoredItem
+from feedsite._store import State
+from feedsite._store._lock import locked
+from feedsite._targets._ledger import Ledger
+from feedsite._targets._paths import post_relpath
+from feedsite._targets._writer import Writer
+from feedsite._targets.hexo import POSTS_DIR, TARGET, render_key, render_post
+from feedsite._targets.hexo._adopt import (
     ADOPTED_RENDER_KEY,
     LEFTOVER_KINDS,
     AdoptInput,
@@ -39,20 +47,13 @@ from feedsite._plan._adopt import (
     plan_adoption,
     post_times,
 )
-from feedsite._plan._identity import content_hash
-from feedsite._records import DiskState, ItemData, ItemIntent, StoredItem, StoredPost
-from feedsite._store import State
-from feedsite._store._lock import locked
-from feedsite._targets._paths import post_relpath
-from feedsite._targets._writer import Writer
-from feedsite._targets.hexo import POSTS_DIR, render_key, render_post
 from feedsite._targets.hexo._cover import placeholder
 from feedsite.config import Config, FeedSpec
 from feedsite.errors import AdoptError, OldPostError
 from feedsite.types import ParsedFeed, RenderSettings
 
 from . import _signals_deferred, render_settings
-from ._apply import TARGET, item_data, observe, post_source, settle
+from ._apply import item_data, post_source
 from ._ingest import ingest
 
 
@@ -164,12 +165,13 @@ def adopt(
     lock = contextlib.nullcontext() if no_state else locked(config.state_path)
     with lock, _state(config, dry_run) as state:
         writer = Writer(hexo_posts)
-        if state is not None and not dry_run:
-            settle(state, writer)
-        stored_posts: dict[str, StoredPost] = state.posts(TARGET) if state else {}
+        ledger = Ledger(state, writer, TARGET) if state is not None else None
+        if ledger is not None and not dry_run:
+            ledger.settle()
+        stored_posts: dict[str, OwnedFile] = ledger.owned() if ledger else {}
         stored_items: dict[str, list[StoredItem]] = state.items() if state else {}
         disk: dict[str, DiskState] = (
-            observe(stored_posts, writer, state, dry_run) if state is not None else {}
+            ledger.observe(refresh=not dry_run) if ledger is not None else {}
         )
         found = _markdown_files(source)
         existing = found if move else _markdown_files(hexo_posts)
@@ -199,8 +201,9 @@ def adopt(
         removed: tuple[str, ...] = ()
         if not dry_run and state is not None:
             with _signals_deferred():
+                assert ledger is not None  # a state exists when not a dry run
                 adopted, changed, removed = _apply(
-                    plan, state, writer, source, move, config, records
+                    plan, state, ledger, source, move, config, records
                 )
             leftovers += changed
     return AdoptResult(
@@ -412,13 +415,15 @@ def _fetch(
 def _apply(
     plan: AdoptPlan,
     state: State,
-    writer: Writer,
+    ledger: Ledger,
     source: Path,
     move: bool,
     config: Config,
     records: dict[str, _Record],
 ) -> tuple[tuple[Adoption, ...], list[Leftover], tuple[str, ...]]:
-    """Record, write, sync, mark written, then delete the old files (when moving)."""
+    """Record (pending, with the items), write, sync, mark written — through the one
+    ledger — then delete the old files (when moving)."""
+    writer = ledger.writer
     blobs: dict[str, bytes] = {}
     ready: list[Adoption] = []
     changed: list[Leftover] = []
@@ -435,46 +440,37 @@ def _apply(
         ready.append(a)
     ckey = clean_key(config.clean.iframe_hosts)
     hosts = config.clean.iframe_hosts
-    state.begin_apply(
-        TARGET,
-        feeds=(),
-        items=[
-            ItemIntent(
-                a.feed_key,
-                a.item_id,
-                "live",
-                a.first_seen,
-                a.seq,
-                a.item.date,
-                a.content_hash,
-                records[a.old_path].data
-                if a.old_path in records
-                else item_data(a.item, hosts, ckey),
-            )
-            for a in ready
-        ],
-        forget_items=(),
-        forget_feeds=(),
-        writes=[
-            (a.new_path, a.feed_key, a.item_id, rec.sha256, rec.render_key)
-            if (rec := records.get(a.old_path)) is not None
-            else (a.new_path, a.feed_key, a.item_id, a.sha256, ADOPTED_RENDER_KEY)
-            for a in ready
-        ],
-        deletes=(),
-    )
-    written = []
-    for a in ready:
-        rec = records.get(a.old_path)
-        if rec is not None and rec.edited:
-            # Recorded with what feedsite would have written: the file differs, so every
-            # run sees a hand edit and leaves it alone (no stat matches: mtime 0).
-            written.append((a.new_path, rec.size, 0))
-            continue
-        done = writer.write(a.new_path, blobs[a.old_path])
-        written.append((a.new_path, done.size, done.mtime_ns))
-    writer.sync()
-    state.finish_apply(TARGET, written=written, deleted=())
+    items = [
+        ItemIntent(
+            a.feed_key,
+            a.item_id,
+            "live",
+            a.first_seen,
+            a.seq,
+            a.item.date,
+            a.content_hash,
+            records[a.old_path].data if a.old_path in records else item_data(a.item, hosts, ckey),
+        )
+        for a in ready
+    ]
+    writes = [
+        FileWrite(a.new_path, blobs[a.old_path], rec.sha256, rec.render_key, a.feed_key, a.item_id)
+        if (rec := records.get(a.old_path)) is not None
+        else FileWrite(
+            a.new_path, blobs[a.old_path], a.sha256, ADOPTED_RENDER_KEY, a.feed_key, a.item_id
+        )
+        for a in ready
+    ]
+    with ledger.session() as session:
+        session.stage(writes, also=lambda tx: state.record_items(tx, items))
+        for a, w in zip(ready, writes, strict=True):
+            rec = records.get(a.old_path)
+            if rec is not None and rec.edited:
+                # Recorded with what feedsite would have written: the file differs, so every
+                # run sees a hand edit and leaves it alone (no stat matches: mtime 0).
+                session.keep(w.path, rec.size, 0)
+            else:
+                session.write(w)
     removed: list[str] = []
     if move:
         # The owned copies are durable and recorded: only now do the old files go.

@@ -15,16 +15,16 @@ import asyncio
 import random
 import signal
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from feedsite import _fetch
 from feedsite._parse import looks_like_feed, parse_feed
 from feedsite._plan import FeedOutcome, not_due, source_order
-from feedsite._records import CachedValidators, InstanceIntent, StoredFeed
+from feedsite._records import InstanceIntent, StoredFeed
 from feedsite._url import redact
-from feedsite.config import Config, FeedSpec
+from feedsite.config import Config, FeedSpec, FetchConfig
 from feedsite.errors import ParseError
 
 
@@ -59,26 +59,6 @@ def feed_sources(
     return tuple(sources)
 
 
-def fetch_settings(
-    config: Config, deadline: float | None, seed: int | None
-) -> _fetch.FetchSettings:
-    """The fetch stage's settings from the config (and the run's budget)."""
-    f = config.fetch
-    jitter = random.Random(seed).random if seed is not None else random.random
-    settings = _fetch.FetchSettings(
-        concurrency=f.concurrency,
-        per_host=f.per_host,
-        timeout=f.timeout,
-        connect_timeout=min(f.connect_timeout, f.timeout),
-        read_timeout=min(f.read_timeout, f.timeout),
-        retries=f.retries,
-        deadline=deadline,
-        proxy=f.proxy,
-        jitter=jitter,
-    )
-    return replace(settings, user_agent=f.user_agent) if f.user_agent else settings
-
-
 def ingest(
     config: Config,
     stored_feeds: Mapping[str, StoredFeed],
@@ -98,10 +78,7 @@ def ingest(
         if waiting is not None:
             result.outcomes[feed.key] = FeedOutcome("skipped", error=waiting)
             continue
-        validators = {
-            label: _fetch.Validators(v.etag, v.last_modified)
-            for label, v in (stored.validators.items() if stored else ())
-        }
+        validators = stored.validators if stored else {}
         preferred = stored.preferred_source if stored else None
         sources = feed_sources(feed, config, preferred, instance_failures)
         requests.append(_fetch.FetchRequest(feed.key, sources, validators, proxy=feed.proxy))
@@ -118,8 +95,10 @@ def ingest(
         if on_feed_done is not None:
             on_feed_done(key)
 
-    settings = fetch_settings(config, deadline, seed)
-    result.stopped_by = _fetch_with_signals(requests, settings, done)
+    jitter = random.Random(seed).random if seed is not None else random.random
+    result.stopped_by = _fetch_with_signals(
+        requests, config.fetch, done, deadline=deadline, jitter=jitter
+    )
     for request in requests:
         if request.key not in result.outcomes:
             why = f"stopped by {result.stopped_by}" if result.stopped_by else "not fetched"
@@ -159,21 +138,28 @@ def _outcome(
         "parsed",
         parsed=parsed,
         source=fetched.source.label,
-        validators=CachedValidators(fetched.validators.etag, fetched.validators.last_modified),
+        validators=fetched.validators,
     )
 
 
 def _fetch_with_signals(
     requests: list[_fetch.FetchRequest],
-    settings: _fetch.FetchSettings,
+    settings: FetchConfig,
     done: Callable[[str, _fetch.FetchOutcome], None],
+    *,
+    deadline: float | None,
+    jitter: Callable[[], float],
 ) -> str | None:
     """Run the fetches; SIGINT/SIGTERM cancel what is in flight. Returns the signal's name."""
     stopped: list[str] = []
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        task = asyncio.ensure_future(_fetch.fetch_all(requests, settings, looks_like_feed, done))
+        task = asyncio.ensure_future(
+            _fetch.fetch_all(
+                requests, settings, looks_like_feed, done, deadline=deadline, jitter=jitter
+            )
+        )
         installed = []
 
         def stop(name: str) -> None:

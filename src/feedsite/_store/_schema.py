@@ -91,6 +91,37 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """CREATE INDEX items_live ON items (status, feed_key, item_id, first_seen, seq, date,
             content_hash, clean_key, link, title, author, images)""",
     ),
+    # 5: one ledger of the files feedsite owns, for every target (Hexo posts, site pages,
+    # ...): ``posts`` and ``site_pages`` move into ``files`` and go.
+    (
+        """CREATE TABLE files (
+            target TEXT NOT NULL,                 -- hexo | native | ...
+            path TEXT NOT NULL,                   -- relative to the target's root, /-separated
+            feed_key TEXT,                        -- the item the file is the post of
+            item_id TEXT,                         --   (NULL: a page of many, an asset)
+            state TEXT NOT NULL                   -- pending | written | deleting
+                CHECK (state IN ('pending', 'written', 'deleting')),
+            sha256 TEXT,                          -- bytes last known written (NULL: none known)
+            key TEXT,                             -- key of the inputs of those bytes
+            size INTEGER, mtime_ns INTEGER,       -- their stat (NULL or 0: unknown)
+            pending_sha256 TEXT,                  -- bytes being written (state pending)
+            pending_key TEXT,
+            PRIMARY KEY (target, path)
+        ) WITHOUT ROWID""",
+        # The files of one feed or item (a target's per-feed and per-item lookups).
+        "CREATE INDEX files_by_item ON files (target, feed_key, item_id)",
+        """INSERT INTO files (target, path, feed_key, item_id, state, sha256, key, size,
+            mtime_ns, pending_sha256, pending_key)
+            SELECT target, path, feed_key, item_id, state, sha256, render_key, size, mtime_ns,
+            pending_sha256, pending_render_key FROM posts""",
+        # A site page with input_key '' was recorded before its first write (pending);
+        # the native target does not use size and mtime.
+        """INSERT INTO files (target, path, state, sha256, key, size, mtime_ns)
+            SELECT 'native', path, CASE WHEN input_key = '' THEN 'pending' ELSE 'written' END,
+            NULLIF(sha256, ''), NULLIF(input_key, ''), 0, 0 FROM site_pages""",
+        "DROP TABLE posts",
+        "DROP TABLE site_pages",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -201,6 +201,18 @@ class Writer:
                 removed += 1
         return removed
 
+    def remove_empty_folders(self, relpath: str) -> None:
+        """Remove the folders of ``relpath`` that hold nothing (left by a killed write)."""
+        parent = self.resolve(relpath).parent
+        while parent != self.root and parent.is_relative_to(self.root):
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+            self._safe_dirs.clear()  # a removed folder must be checked again if re-made
+            self._dirty_dirs.add(parent.parent)
+            parent = parent.parent
+
     def delete(self, relpath: str) -> bool:
         """Delete a file (and folders it leaves empty); False if it was not there."""
         path = self.resolve(relpath)
@@ -211,15 +223,7 @@ class Writer:
         except OSError as e:
             raise TargetError(f"cannot delete {path}: {e.strerror or e}") from e
         self._dirty_dirs.add(path.parent)
-        parent = path.parent
-        while parent != self.root and parent.is_relative_to(self.root):
-            try:
-                parent.rmdir()
-            except OSError:
-                break
-            self._safe_dirs.clear()  # a removed folder must be checked again if re-made
-            self._dirty_dirs.add(parent.parent)
-            parent = parent.parent
+        self.remove_empty_folders(relpath)
         return True
 
     def sync(self) -> None:

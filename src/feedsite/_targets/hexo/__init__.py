@@ -1,49 +1,29 @@
-"""Hexo target: one Markdown post per kept item. Rendering is pure.
+"""Hexo target: one Markdown post per kept item.
 
-``render_post`` turns a :class:`~feedsite.types.PostSource` into the post's
-bytes for the configured profile; ``render_key`` says when a stored post must
-be rendered again (profile, options, feedsite's rendering version, the item).
+``plan_posts`` (pure) turns the decider's item changes into the posts to write,
+delete or let go; ``render_post`` (pure) turns a :class:`~feedsite.types.PostSource`
+into the post's bytes for the configured profile; ``render_key`` says when a stored
+post must be rendered again. The run writes the plan through the one ledger.
 """
 
 from __future__ import annotations
 
-import hashlib
+from ._plan import PostJob, PostPlan, plan_posts, post_folder
+from ._render import RENDER_VERSION, render_key, render_post
 
-from feedsite.types import PostSource, RenderSettings
-
-from . import _default, _legacy
-
-#: Bumped whenever a profile's output changes for the same inputs.
-RENDER_VERSION = "1"
-
+#: The posts folder under the Hexo root.
 POSTS_DIR = "source/_posts"
+#: The target's name in the ledger.
+TARGET = "hexo"
 
-
-def render_post(post: PostSource, settings: RenderSettings) -> bytes:
-    """The post file's bytes."""
-    if settings.profile == "legacy":
-        return _legacy.render(post, settings).encode("utf-8")
-    return _default.render(post, settings).encode("utf-8")
-
-
-def render_key(
-    content_hash: str, first_seen: str, settings: RenderSettings, names: tuple[str, ...]
-) -> str:
-    """Key of every input that changes a post's bytes (not the bytes themselves)."""
-    raw = "\x1f".join(
-        (
-            RENDER_VERSION,
-            settings.profile,
-            settings.timezone or "",
-            settings.image_proxy or "",
-            settings.placeholder,
-            settings.source_key,
-            content_hash,
-            first_seen,
-            *names,
-        )
-    )
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
-
-
-__all__ = ["POSTS_DIR", "RENDER_VERSION", "render_key", "render_post"]
+__all__ = [
+    "POSTS_DIR",
+    "RENDER_VERSION",
+    "TARGET",
+    "PostJob",
+    "PostPlan",
+    "plan_posts",
+    "post_folder",
+    "render_key",
+    "render_post",
+]

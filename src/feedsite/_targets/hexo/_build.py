@@ -201,4 +201,4 @@ def owned_post_paths(state_path: Path) -> list[str]:
     if not state_path.exists():
         return []
     with State.open(state_path, create=False) as state:
-        return sorted(state.posts("hexo"))
+        return sorted(state.files("hexo"))

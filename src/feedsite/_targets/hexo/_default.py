@@ -17,11 +17,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from feedsite._url import safe_url
+from feedsite._clean import first_img_src
+from feedsite._url import proxied, proxy_images, safe_url
 from feedsite.types import PostSource, RenderSettings
 
 from ._body import hexo_safe
-from ._cover import apply_image_proxy, first_img_src, placeholder
+from ._cover import placeholder
 from ._yaml import double_quoted
 
 
@@ -37,8 +38,8 @@ def render(post: PostSource, settings: RenderSettings) -> str:
     body = post.body_clean or _escape(post.title)
     cover = first_img_src(body) or next(filter(None, map(safe_url, post.images)), None)
     if cover is not None and not cover.startswith("https://") and settings.image_proxy:
-        body = apply_image_proxy(body, settings.image_proxy)
-        cover = safe_url(settings.image_proxy + cover)
+        body = proxy_images(body, settings.image_proxy)
+        cover = proxied(cover, settings.image_proxy)
     if not cover:
         cover = placeholder(settings.placeholder, post.item_id)
     link = safe_url(post.link)

@@ -9,6 +9,10 @@ brace in the file turned into ``&#123;``/``&#125;``.
 Where those rules would give invalid YAML or change a value's type (a title
 with both quote kinds, a newline, a site called ``yes`` or ``123``), that one
 value is written as a properly escaped double-quoted scalar instead.
+
+The old script's title and file-name rules (:func:`legacy_title`,
+:func:`legacy_stem`) live here, once: this writer uses the first, and
+``feedsite adopt`` (``_adopt.py``) both, to find which old post is which item.
 """
 
 from __future__ import annotations
@@ -19,14 +23,32 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from feedsite._clean import first_img_src
+from feedsite._url import proxy_images
 from feedsite.types import PostSource, RenderSettings
 
-from ._cover import apply_image_proxy, first_img_src, placeholder
+from ._cover import placeholder
 from ._yaml import UNSAFE_IN_QUOTES, double_quoted
 
+__all__ = ["legacy_stem", "legacy_title", "render"]
+
+#: The characters the old script replaced by ``_`` in a title (and so in its file name).
 _MANGLE = str.maketrans(dict.fromkeys(":/\\?*“”<>|[]", "_"))
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def legacy_title(title: str) -> str:
+    """The title the old script wrote in the front matter: ``: / \\ ? * “ ” < > | [ ]``
+    replaced by ``_`` (``re.sub(r'[:/\\\\?*“”<>|\\[\\]]', '_', title)``)."""
+    return title.translate(_MANGLE)
+
+
+def legacy_stem(title: str) -> str:
+    """The file name (without ``.md``) the old script gave an item titled ``title``:
+    :func:`legacy_title`, then newlines, ``#`` and ``.`` removed (the front matter
+    title keeps them)."""
+    return legacy_title(title).replace("\n", "").replace("#", "").replace(".", "")
 
 
 def render(post: PostSource, settings: RenderSettings) -> str:
@@ -34,12 +56,12 @@ def render(post: PostSource, settings: RenderSettings) -> str:
     body = post.description_raw or ""
     cover = first_img_src(body)
     if cover is not None and "https://" not in cover and settings.image_proxy:
-        body = apply_image_proxy(body, settings.image_proxy)
-        cover = first_img_src(body)
+        body = proxy_images(body, settings.image_proxy)
+        cover = first_img_src(body)  # not proxied(cover): the old script's exact bytes
     if not cover:
         cover = placeholder(settings.placeholder, post.item_id)
 
-    title = post.title.translate(_MANGLE)
+    title = legacy_title(post.title)
     quote = '"' if "'" in title else "'"
     lines = [
         "",

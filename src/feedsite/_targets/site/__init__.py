@@ -5,11 +5,13 @@ posts): a home page of the newest posts, a page per category, site and feed, a
 page per post, archives by month, Atom feeds, an OPML file, a sitemap and a
 search index (``_search``). See ``_plan`` for the page set and the manifest.
 
-The shell here reads the state, asks :func:`plan_pages` (pure) what to render,
-renders only pages whose input key changed, writes through the one guarded
-writer, deletes pages it recorded that no longer exist, and records the manifest
-(table ``site_pages``). Pages are recorded (key "") before they are first
-written, so a killed build never leaves a file feedsite does not own.
+The shell here reads the open state (the caller, :func:`feedsite._run._build.build`,
+opens it and holds the run lock), asks :func:`plan_pages` (pure) what to render,
+renders only pages whose input key changed, and changes files only through the one
+ledger (:mod:`feedsite._targets._ledger`, target ``native``): a killed build is
+settled at the start of the next one, pages are recorded pending before their bytes
+change, pages no longer planned are deleted only while they hold feedsite's bytes,
+so a killed build never leaves a file feedsite does not own.
 """
 
 from __future__ import annotations
@@ -18,16 +20,17 @@ import dataclasses
 import hashlib
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
 
-from feedsite._store import State
-from feedsite._store._lock import locked
+from feedsite._records import FileWrite
+from feedsite._store import SiteCard, State
+from feedsite._targets._ledger import Ledger, Session
 from feedsite._targets._writer import Writer
 from feedsite._url import SECRET_PARAMS, public_url
 from feedsite.config import Config, FeedSpec
@@ -40,9 +43,10 @@ from ._plan import CARD_VERSION, plan_pages, site_posts
 from ._render import Renderer, environment, static_files, templates_key
 
 __all__ = [
+    "TARGET",
     "BuildResult",
     "PagePlan",
-    "SiteOptions",
+    "Settings",
     "SitePost",
     "build_site",
     "feed_refs",
@@ -50,51 +54,36 @@ __all__ = [
     "site_posts",
 ]
 
+#: The target's name in the ledger.
+TARGET = "native"
 NO_BASE_URL_WARNING = (
     "no base URL set: Atom feeds and the sitemap use relative URLs (set the site's base URL)"
 )
 #: Pages rendered per batch of bodies read from the state.
 _BATCH = 500
-
-
-@dataclass(frozen=True, slots=True)
-class SiteOptions:
-    """Options of ``feedsite build``."""
-
-    out: Path
-    title: str = "feedsite"
-    base_url: str = ""
-    templates: Path | None = None
-    timezone: str | None = None
-    per_page: int = 30
-    search: bool = True
-
-    @classmethod
-    def from_config(cls, config: Config, out: Path | None = None) -> SiteOptions:
-        """The options a config's ``native`` section and ``site.timezone`` describe."""
-        native = config.native
-        return cls(
-            out=(out or native.out).absolute(),
-            title=native.title,
-            base_url=native.base_url,
-            templates=native.templates,
-            timezone=config.site.timezone,
-            per_page=native.per_page,
-            search=native.search,
-        )
+#: The card cache forgets the cards of items no longer live once it holds more than
+#: this share of the live items, plus :data:`_CARD_SLACK` (now and then, not every build).
+_CARD_SHARE = 1.1
+_CARD_SLACK = 100
 
 
 @dataclass(frozen=True, slots=True)
 class BuildResult:
     """What a build did."""
 
+    #: Files whose bytes changed (pages and search index files).
     written: int
+    #: Pages not rewritten (their input key, or their bytes, were unchanged).
     unchanged: int
+    #: Pages deleted (posts gone from the site).
     deleted: int
     posts: int
     seconds: float
+    #: The search index's own time (its child's, when one built it).
     search_seconds: float
     warnings: tuple[str, ...]
+    #: The output folder (absolute).
+    out: Path
 
 
 def feed_refs(config: Config) -> list[FeedRef]:
@@ -123,85 +112,72 @@ def _xml_url(feed: FeedSpec, config: Config) -> str:
     return url
 
 
-def build_site(config: Config, options: SiteOptions, *, now: datetime) -> BuildResult:
-    """Build (or update) the static site in ``options.out``. See the module docstring.
+def build_site(state: State, config: Config, *, out: Path | None = None) -> BuildResult:
+    """Build (or update) the static site the config's ``native`` section describes, from
+    the open ``state``, into ``out`` (default ``native.out``). See the module docstring.
 
-    ``now`` is accepted for symmetry with ``run``; no output depends on the clock.
+    The caller opens the state and holds the run lock. No output depends on the clock.
 
     Raises:
-        StateError: the state cannot be opened (or no run made it yet), or is locked.
-        TargetError: a file cannot be written, or the search index failed.
+        TargetError: a file cannot be written, the timezone or the templates folder does
+            not exist.
     """
-    del now  # outputs depend on the items only, never on the build's time
     started = time.monotonic()
+    native = config.native
     warnings: list[str] = []
-    if not options.base_url:
+    if not native.base_url:
         warnings.append(NO_BASE_URL_WARNING)
-    zone = options.timezone or "UTC"
-    try:
-        ZoneInfo(zone)
-    except (ValueError, KeyError, OSError) as e:
-        raise TargetError(f"unknown timezone {zone!r}") from e
-    if options.templates is not None and not options.templates.is_dir():
-        raise TargetError(f"template folder {options.templates} does not exist")
-    env = environment(options.templates, zone, config.state_path.parent / "cache" / "templates")
-    static = static_files()
-    settings = Settings(
-        title=options.title,
-        base_url=options.base_url.rstrip("/"),
-        timezone=zone,
-        per_page=max(1, options.per_page),
-        image_proxy=config.site.image_proxy,
-        iframe_hosts=tuple(sorted(config.clean.iframe_hosts)),
-        templates_key=templates_key(env, static),
-        css_path=next(p for p in static if p.startswith("assets/style.")),
-        js_path=next(p for p in static if p.startswith("assets/search.")),
-    )
+    settings, env, static = _settings(config)
     feeds = feed_refs(config)
     secrets = owner_secrets(config)
-    writer = Writer(options.out)
-    with locked(config.state_path), State.open(config.state_path, create=False) as state:
-        items = state.live_items((f.key for f in feeds), CARD_VERSION)
-        posts, new_cards = site_posts(items, feeds, settings)
-        if secrets:
-            posts = [_without_secrets(p, secrets) for p in posts]
-        state.record_site_cards(new_cards)
-        recorded = state.site_pages()
-        on_disk = _files_under(writer.root)
-        manifest = {path: key if path in on_disk else "" for path, (key, _sha) in recorded.items()}
-        plan = plan_pages(
-            posts,
-            feeds,
-            settings,
-            manifest,
-            static={p: hashlib.sha256(d).hexdigest() for p, d in static.items()},
-        )
-        # A large search update runs in a child process while the pages render.
-        job = (
-            indexer.start(writer, state, recorded, posts, zone, on_disk) if options.search else None
-        )
-        pages_written, records = _write(
-            plan, state, writer, recorded, env, settings, static, secrets
-        )
+    out = (out or native.out).absolute()
+    ledger = Ledger(state, Writer(out), TARGET)
+    ledger.settle()  # what a killed build left: its temp files, its unfinished rows
+    items = state.live_items((f.key for f in feeds), CARD_VERSION)
+    posts, new_cards = site_posts(items, feeds, settings)
+    if secrets:
+        posts = [_without_secrets(p, secrets) for p in posts]
+    _cache_cards(state, new_cards)
+    owned = ledger.owned()
+    on_disk = _files_under(ledger.writer.root)
+    # A page whose file is missing is rendered again, whatever its key.
+    manifest = {path: f.key if path in on_disk else "" for path, f in owned.items()}
+    plan = plan_pages(
+        posts,
+        feeds,
+        settings,
+        manifest,
+        static={p: hashlib.sha256(d).hexdigest() for p, d in static.items()},
+    )
+    # A large search update runs in a child process while the pages render.
+    job = (
+        indexer.start(ledger.writer, state, owned, posts, settings.zone, on_disk)
+        if native.search
+        else None
+    )
+    try:
+        with ledger.session() as session:
+            pages_written = _write(plan, state, session, env, settings, static, secrets)
+            deleted = _delete(session, plan.delete, warnings)
         written = pages_written
-        deleted = _delete(plan.delete, writer, recorded, warnings)
-        writer.sync()
-        state.record_site_pages(records, plan.delete)
-
         search_seconds = 0.0
         if job is not None:
             try:
-                changed, search_seconds = indexer.finish(
-                    job,
-                    writer,
-                    state,
-                    recorded,
-                    lambda paths: _delete(paths, writer, recorded, warnings),
-                )
+                with ledger.session() as session:
+                    changed, search_seconds = indexer.finish(
+                        job,
+                        session,
+                        state,
+                        owned,
+                        lambda paths: _delete(session, paths, warnings),
+                    )
             except FeedsiteError as e:
                 warnings.append(f"search index not updated: {e}")
             else:
                 written += changed
+    finally:
+        if job is not None:
+            job.close()
     return BuildResult(
         written=written,
         unchanged=len(plan.pages) - pages_written,
@@ -210,7 +186,43 @@ def build_site(config: Config, options: SiteOptions, *, now: datetime) -> BuildR
         seconds=time.monotonic() - started,
         search_seconds=search_seconds,
         warnings=tuple(warnings),
+        out=out,
     )
+
+
+def _settings(config: Config) -> tuple[Settings, jinja2.Environment, dict[str, bytes]]:
+    """The site's settings, its template environment and its static files."""
+    native = config.native
+    zone = config.site.timezone or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (ValueError, KeyError, OSError) as e:
+        raise TargetError(f"unknown timezone {zone!r}") from e
+    if native.templates is not None and not native.templates.is_dir():
+        raise TargetError(f"template folder {native.templates} does not exist")
+    env = environment(native.templates, zone, config.state_path.parent / "cache" / "templates")
+    static = static_files()
+    settings = Settings(
+        native=native,
+        site=config.site,
+        zone=zone,
+        iframe_hosts=tuple(sorted(config.clean.iframe_hosts)),
+        templates_key=templates_key(env, static),
+        css_path=next(p for p in static if p.startswith("assets/style.")),
+        js_path=next(p for p in static if p.startswith("assets/search.")),
+    )
+    return settings, env, static
+
+
+def _cache_cards(state: State, cards: Sequence[SiteCard]) -> None:
+    """Cache the cards derived anew; forget those of items no longer live once the cache
+    holds :data:`_CARD_SHARE` of the live items plus :data:`_CARD_SLACK`."""
+    if not cards:
+        return
+    state.record_site_cards(cards)
+    cached, live = state.site_card_counts()
+    if cached > live * _CARD_SHARE + _CARD_SLACK:
+        state.forget_stale_site_cards()
 
 
 #: Shorter secrets are not searched for in published text (too likely to be ordinary words).
@@ -268,23 +280,20 @@ def _files_under(root: Path) -> set[str]:
 def _write(
     plan: PagePlan,
     state: State,
-    writer: Writer,
-    recorded: dict[str, tuple[str, str]],
+    session: Session,
     env: jinja2.Environment,
     settings: Settings,
     static: dict[str, bytes],
     secrets: frozenset[str] = frozenset(),
-) -> tuple[int, list[tuple[str, str, str]]]:
-    """Render and write the pages whose key changed; returns (files changed, manifest rows).
+) -> int:
+    """Render and write the pages whose key changed; returns how many files changed.
 
-    Pages go in batches, each with the bodies it needs read in one go: a full build of
-    10,000 posts never holds every body at once.
+    Pages go in batches, each with the bodies it needs read in one go (a full build of
+    10,000 posts never holds every body at once), each recorded pending before any of
+    its files is written.
     """
-    # Own every new path before its file appears (a killed build leaves no stray file).
-    state.record_site_pages([(p.path, "", "") for p in plan.render if p.path not in recorded], ())
     renderer = Renderer(env, settings, plan, static)
     changed = 0
-    records: list[tuple[str, str, str]] = []
     for start in range(0, len(plan.render), _BATCH):
         batch = plan.render[start : start + _BATCH]
         need: dict[str, tuple[tuple[str, str], str | None]] = {}
@@ -302,12 +311,16 @@ def _write(
             )
             for uid, (key, link) in need.items()
         }
+        writes = []
         for page in batch:
             data = _render_page(renderer, page, bodies)
-            if writer.write(page.path, data).changed:
+            writes.append(FileWrite(page.path, data, hashlib.sha256(data).hexdigest(), page.key))
+        session.stage(writes)
+        for w in writes:
+            done = session.write(w)
+            if done is not None and done.changed:
                 changed += 1
-            records.append((page.path, page.key, hashlib.sha256(data).hexdigest()))
-    return changed, records
+    return changed
 
 
 def _render_page(renderer: Renderer, page: Page, bodies: dict[str, str]) -> bytes:
@@ -319,26 +332,17 @@ def _render_page(renderer: Renderer, page: Page, bodies: dict[str, str]) -> byte
         raise TargetError(f"cannot render {page.path}: {type(e).__name__}: {e}") from e
 
 
-def _delete(
-    paths: tuple[str, ...] | list[str],
-    writer: Writer,
-    recorded: dict[str, tuple[str, str]],
-    warnings: list[str],
-) -> int:
-    """Delete recorded files that are gone from the site, if they still hold our bytes."""
+def _delete(session: Session, paths: Sequence[str], warnings: list[str]) -> int:
+    """Delete owned files that are gone from the site, if they still hold our bytes;
+    returns how many were deleted (a file edited by hand is left, with a warning)."""
+    if not paths:
+        return 0
+    session.stage((), deletes=paths)
     deleted = 0
     for path in paths:
-        target = writer.resolve(path)
-        try:
-            data = target.read_bytes()
-        except FileNotFoundError:
-            continue
-        except OSError as e:
-            raise TargetError(f"cannot read {target}: {e.strerror or e}") from e
-        sha = recorded.get(path, ("", ""))[1]
-        if sha and hashlib.sha256(data).hexdigest() != sha:
+        outcome = session.delete(path)
+        if outcome == "edited":
             warnings.append(f"{path} was edited by hand: left in place")
-            continue
-        if writer.delete(path):
+        elif outcome == "deleted":
             deleted += 1
     return deleted

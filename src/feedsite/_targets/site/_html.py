@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 from urllib.parse import quote
 
-from feedsite._url import safe_url, url_host
+from feedsite._url import proxy_images, safe_url, url_host
 
 # Bodies come from the clean stage (nh3, then its tag fixups), which writes lower-case names
 # and every attribute as ` name="value"`: literal patterns scan 43 MB of bodies 3× faster.
@@ -57,7 +57,7 @@ def prepare_body(
     if "<iframe" in body:
         body = _IFRAME.sub(lambda m: _fix_iframe(m, iframe_hosts), body)
     if image_proxy:
-        body = body.replace('src="http://', f'src="{image_proxy}http://')
+        body = proxy_images(body, image_proxy)
     body = _URL_ATTR.sub(lambda m: _fix_url(m, link), body)
     return _IMG.sub(_fix_img, body)
 

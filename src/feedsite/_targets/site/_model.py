@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from feedsite._targets._paths import safe_component
+from feedsite.config import NativeConfig, SiteConfig
 
 PageKind = Literal[
     "post",
@@ -165,21 +166,47 @@ class MonthNode:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Everything besides the posts that changes the output's bytes."""
+    """Everything besides the posts that changes the output's bytes.
 
-    title: str
-    base_url: str
-    timezone: str
-    per_page: int
-    image_proxy: str | None
-    #: Hosts whose iframes a post page keeps (``clean.iframe_hosts``), checked again at
-    #: build time: a body stored by an older version may hold any iframe.
+    One settings object, not a mirror of the config: the configured values stay in their
+    sections, referenced as they are (``native``: title, base URL, posts per page, templates
+    folder, search; ``site``: timezone, image proxy), and the fields hold only what the
+    build derives — from the config (the display zone, the sorted iframe hosts) or from the
+    templates and static files in use (their key, the hashed asset paths). The properties
+    give the values the pages use (the base URL without its trailing slash, at least one
+    post per page): a page's input key hashes these exactly as before, so a site built by
+    an earlier version is not rebuilt.
+    """
+
+    native: NativeConfig
+    site: SiteConfig
+    #: The display zone: ``site.timezone``, else UTC (checked to exist).
+    zone: str
+    #: Hosts whose iframes a post page keeps (``clean.iframe_hosts``, sorted), checked again
+    #: at build time: a body stored by an older version may hold any iframe.
     iframe_hosts: tuple[str, ...]
     #: Hash of the templates and static files in use (and feedsite's site version).
     templates_key: str
     #: Output paths of the stylesheet and the search script (content-hashed names).
     css_path: str
     js_path: str
+
+    @property
+    def title(self) -> str:
+        return self.native.title
+
+    @property
+    def base_url(self) -> str:
+        """``native.base_url`` without its trailing slash ("" when not set)."""
+        return self.native.base_url.rstrip("/")
+
+    @property
+    def per_page(self) -> int:
+        return max(1, self.native.per_page)
+
+    @property
+    def image_proxy(self) -> str | None:
+        return self.site.image_proxy
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
+from feedsite._clean import first_img_src
 from feedsite._store import LiveItem, SiteCard
-from feedsite._targets.hexo._cover import first_img_src
-from feedsite._url import public_base, safe_url
+from feedsite._url import proxied, public_base, safe_url
 
 from ._model import (
     SHORT_TITLE_MAX,
@@ -96,7 +96,7 @@ def site_posts(
         for index, ref in enumerate(feeds)
         for it in sorted(by_feed[ref.key], key=attrgetter("seq", "item_id"))
     )
-    zone = ZoneInfo(settings.timezone)
+    zone = ZoneInfo(settings.zone)
     posts: list[SitePost] = []
     new_cards: list[SiteCard] = []
     taken: set[str] = set()
@@ -122,8 +122,7 @@ def site_posts(
         # or cover is simply left out.
         link = safe_url(it.link)
         cover = safe_url(card.first_img_src or next(iter(it.images), None), public_base(link))
-        if cover and settings.image_proxy and cover.startswith("http://"):
-            cover = safe_url(settings.image_proxy + cover)
+        cover = proxied(cover, settings.image_proxy)
         time = it.date or it.first_seen
         try:
             local = time.astimezone(zone)
@@ -193,7 +192,7 @@ def plan_pages(
         settings.templates_key,
         settings.title,
         settings.base_url,
-        settings.timezone,
+        settings.zone,
         settings.per_page,
         settings.image_proxy,
         ",".join(settings.iframe_hosts),

@@ -3,9 +3,9 @@
 The GitHub Actions script feedsite replaces wrote every item of every feed to
 ``source/_posts/<category>/<site>/<feed>/<stem>.md``, where ``<stem>`` is the
 item's title with ``: / \\ ? * “ ” < > | [ ]`` replaced by ``_`` and newlines,
-``#`` and ``.`` dropped (:func:`legacy_stem`), and every brace in the file
-written as ``&#123;``/``&#125;``. ``feedsite adopt`` takes those posts into the
-state so that runs own them (docs/migration.md).
+``#`` and ``.`` dropped (``_legacy.legacy_stem``, the legacy writer's own rule),
+and every brace in the file written as ``&#123;``/``&#125;``. ``feedsite adopt``
+takes those posts into the state so that runs own them (docs/migration.md).
 
 This module decides, from values only (the posts as read, the feeds as fetched
 and parsed, the state, ``now``), what becomes of each old post:
@@ -20,6 +20,8 @@ and parsed, the state, ``now``), what becomes of each old post:
   whose item feedsite already posts or has tombstoned.
 
 Does not read files, fetch, store or write: ``feedsite._run._adopt`` does.
+It is about Hexo posts (their folders, file names and front matter), so it lives
+with the Hexo target; it takes item ids and content hashes from ``feedsite._plan``.
 """
 
 from __future__ import annotations
@@ -36,14 +38,14 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from feedsite._records import DiskState, StoredItem, StoredPost
+from feedsite._plan import content_hash, item_id
+from feedsite._records import DiskState, OwnedFile, StoredItem
 from feedsite._targets._paths import post_relpath, safe_component
-from feedsite._targets.hexo._legacy import _MANGLE
 from feedsite.config import FeedSpec
 from feedsite.errors import OldPostError
 from feedsite.types import ParsedFeed, ParsedItem
 
-from ._identity import content_hash, item_id
+from ._legacy import legacy_stem, legacy_title
 
 __all__ = [
     "ADOPTED_RENDER_KEY",
@@ -55,7 +57,6 @@ __all__ = [
     "OldPost",
     "classify",
     "feed_folders",
-    "legacy_stem",
     "parse_old_post",
     "parse_own_post",
     "plan_adoption",
@@ -71,20 +72,6 @@ _RANDOM_COVER = re.compile(r"^https?://picsum\.photos/\d+/\d+\?random=\d+$")
 _ITEM_ID = re.compile(r"[0-9a-f]{16}")
 _BODY_START = "<div>   \n"
 _BODY_END = "  \n</div>"
-
-
-def legacy_stem(title: str) -> str:
-    """The file name (without ``.md``) the old script gave an item titled ``title``.
-
-    Its rules: ``re.sub(r'[:/\\\\?*“”<>|\\[\\]]', '_', title)``, then newlines, ``#``
-    and ``.`` removed from the name (the front matter title keeps them).
-    """
-    return title.translate(_MANGLE).replace("\n", "").replace("#", "").replace(".", "")
-
-
-def legacy_title(title: str) -> str:
-    """The title the old script wrote in the front matter (mangled, nothing dropped)."""
-    return title.translate(_MANGLE)
 
 
 def synthetic_id(feed_key: str, stem: str) -> str:
@@ -362,7 +349,8 @@ class AdoptInput:
     #: The feed as fetched and parsed now, or the reason it could not be.
     parsed: Mapping[str, ParsedFeed | str]
     stored_items: Mapping[str, Sequence[StoredItem]]
-    stored_posts: Mapping[str, StoredPost]
+    #: The files feedsite owns in the Hexo target (the ledger), by path.
+    stored_posts: Mapping[str, OwnedFile]
     #: Whether each stored post still holds the bytes feedsite recorded.
     disk: Mapping[str, DiskState]
     #: Files that exist in the Hexo posts folder (relative paths).
@@ -391,7 +379,9 @@ def plan_adoption(inp: AdoptInput) -> AdoptPlan:
     leftovers: list[Leftover] = []
     duplicates: list[tuple[str, str]] = []
     counts: dict[str, tuple[int, int]] = {}
-    posts_by_item = {(p.feed_key, p.item_id): p for p in inp.stored_posts.values()}
+    posts_by_item = {
+        (p.feed_key, p.item_id): p for p in inp.stored_posts.values() if p.item_id is not None
+    }
     for feed in inp.feeds:
         posts = inp.old_posts.get(feed.key)
         if not posts:

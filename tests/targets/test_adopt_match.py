@@ -1,4 +1,5 @@
-"""The adopt planner is pure: old posts + parsed feeds + state + now in, a plan out.
+"""The adopt matcher (``_targets/hexo/_adopt.py``) is pure: old posts + parsed feeds +
+state + now in, a plan out.
 
 Expectations come from the rsshub-zh corpus (../shared/corpora/rsshub-zh): its
 MANIFEST maps every old post to the feed item it was written from.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,21 +21,20 @@ from hypothesis import strategies as st
 
 from feedsite._parse import parse_feed
 from feedsite._plan import content_hash, item_id
-from feedsite._plan._adopt import (
+from feedsite._records import OwnedFile, StoredItem
+from feedsite._targets._paths import post_relpath, safe_component
+from feedsite._targets.hexo import TARGET, render_post
+from feedsite._targets.hexo._adopt import (
     AdoptInput,
     OldPost,
     classify,
     feed_folders,
-    legacy_stem,
-    legacy_title,
     parse_old_post,
     plan_adoption,
     post_times,
     synthetic_id,
 )
-from feedsite._records import StoredItem, StoredPost
-from feedsite._targets._paths import post_relpath, safe_component
-from feedsite._targets.hexo import render_post
+from feedsite._targets.hexo._legacy import legacy_stem, legacy_title
 from feedsite.config import parse_config
 from feedsite.errors import OldPostError
 from feedsite.types import ParsedFeed, ParsedItem, PostSource, RenderSettings
@@ -94,7 +95,9 @@ def old(stem: str, title: str | None = None, body: str = "<p>x</p>", date: str =
     )
 
 
-def plan_input(posts: list[OldPost], items: list[ParsedItem], **kw: Any) -> AdoptInput:
+def plan_input(
+    posts: Sequence[OldPost | OldPostError], items: list[ParsedItem], **kw: Any
+) -> AdoptInput:
     base: dict[str, Any] = dict(
         feeds=CONFIG.feeds,
         old_posts={FEED.key: posts},
@@ -296,11 +299,18 @@ def test_items_feedsite_already_knows() -> None:
     items = [item(0, "a"), item(1, "b"), item(2, "c"), item(3, "d")]
     ia, ib, ic, idd = (item_id(i) for i in items)
     posts = [old("a"), old("b"), old("c"), old("d")]
-    owned_a = StoredPost(
-        post_relpath("新媒体", "cnBeta", "最新", ia), FEED.key, ia, posts[0].sha256, "r", 1, 1
+    owned_a = OwnedFile(
+        TARGET,
+        post_relpath("新媒体", "cnBeta", "最新", ia),
+        posts[0].sha256,
+        "r",
+        1,
+        1,
+        FEED.key,
+        ia,
     )
-    owned_b = StoredPost(
-        post_relpath("新媒体", "cnBeta", "最新", ib), FEED.key, ib, "other", "r", 1, 1
+    owned_b = OwnedFile(
+        TARGET, post_relpath("新媒体", "cnBeta", "最新", ib), "other", "r", 1, 1, FEED.key, ib
     )
     earlier = NOW - timedelta(days=400)
     plan = plan_adoption(
@@ -331,14 +341,15 @@ def test_items_feedsite_already_knows() -> None:
 def test_a_duplicate_is_only_removed_while_the_owned_copy_is_intact() -> None:
     it = item(0, "a")
     post = old("a")
-    owned = StoredPost(
+    owned = OwnedFile(
+        TARGET,
         post_relpath("新媒体", "cnBeta", "最新", item_id(it)),
-        FEED.key,
-        item_id(it),
         post.sha256,
         "r",
         1,
         1,
+        FEED.key,
+        item_id(it),
     )
     plan = plan_adoption(
         plan_input(

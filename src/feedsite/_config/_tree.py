@@ -1,4 +1,4 @@
-"""YAML plumbing for :mod:`feedsite.config` (private).
+"""A line-numbered YAML tree for config files (private). Knows nothing of feedsite.
 
 PyYAML's ``compose`` gives a node tree with positions; :class:`Reader` turns it
 into a small tree of its own (:class:`Scalar`, :class:`MapNode`,
@@ -11,18 +11,21 @@ into a small tree of its own (:class:`Scalar`, :class:`MapNode`,
 * duplicate mapping keys are errors (PyYAML would keep the last one),
 * ``<<`` merge keys work as in YAML 1.1, explicit keys winning,
 * aliases are converted once (shared, so recursive aliases cost nothing),
-  but counted as if written out: past :data:`MAX_VALUES` values the config is
-  refused at the alias that crosses the bound (issue #10 row 11: a 6 KB file of
-  100 × 100 × 100 aliases would otherwise be walked as a million feeds),
-* a scalar remembers the variables that were unset or empty (``Scalar.unset``):
-  a path may not depend on one (issue #10 row 9: ``${UNSET}/blog`` is ``/blog``).
+  but counted as if written out: past ``max_values`` values the document is
+  refused at the alias that crosses the bound (a 6 KB file of 100 × 100 × 100
+  aliases would otherwise be walked as a million values),
+* a scalar remembers the variables that were unset or empty (``Scalar.unset``);
+  :meth:`Reader.require_set` refuses such a value where it names a file.
 
-libyaml's parser is used when PyYAML has it (a 100,000-line config parses in
+libyaml's parser is used when PyYAML has it (a 100,000-line file parses in
 about a second instead of five); the composer is PyYAML's, in Python, so each
 alias keeps its own position.
 
-Its typed readers (``integer``, ``duration``, ``timezone``...) raise
-:class:`~feedsite.errors.ConfigError` with a key path and a line.
+Its generic typed readers (``keys``, ``text``, ``integer``, ``number``,
+``choice``, ``text_list``, ``path``, ``one_line``) raise
+:class:`~feedsite.errors.ConfigError` naming the key path and the line. The
+schema (which keys exist, defaults, what a valid value is) lives with the
+config dataclasses in :mod:`feedsite.config`.
 """
 
 from __future__ import annotations
@@ -32,15 +35,10 @@ import json
 import math
 import os
 import re
-import string
-import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from functools import cache
 from pathlib import Path
 from typing import NoReturn
-from urllib.parse import urlsplit
 
 import yaml
 
@@ -57,21 +55,7 @@ _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 _REF = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 _REF_BODY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?\Z", re.DOTALL)
-_DURATION = re.compile(r"\s*(\d{1,9})\s*([smhdw]?)\s*\Z")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 86400}
-MAX_AGE_LIMIT = timedelta(days=36500)
-#: Values (scalars, keys, mappings, lists) a config may hold, counted as if every alias were
-#: written out. A 20,000-feed config with per-feed options and merge keys is ~300,000.
-MAX_VALUES = 1_000_000
-_NOT_IANA = frozenset({"localtime", "posixrules", "Factory"})
-_ZONE_SHAPE = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+){0,3}\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_BAD_ROUTE_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
-_HOST = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\Z")
-_FRONT_MATTER_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
-ACCEPTED_SOURCES = (
-    'expected an RSSHub route starting with "/" or an http://, https:// or file:// URL'
-)
 
 
 @dataclass(slots=True, eq=False)
@@ -196,7 +180,7 @@ def describe(node: Node | None) -> str:
     if node is None or node.value is None:
         return "nothing (null)"
     if isinstance(node.value, str):
-        return _quote(node.text)
+        return quote(node.text)
     return node.text if len(node.text) <= 80 else node.text[:77] + "…"
 
 
@@ -210,35 +194,36 @@ def suggest(word: str, choices: Sequence[str]) -> str:
     return f' (did you mean "{match}"?)' if match is not None else ""
 
 
-@cache
-def _zone_names() -> tuple[str, ...]:
-    return tuple(sorted(zoneinfo.available_timezones()))
+def has_control(text: str) -> bool:
+    """Return True when ``text`` holds a control character (a line break, a tab, NUL...)."""
+    return _CONTROL.search(text) is not None
 
 
-def check_timezone(name: str) -> bool:
-    """Return True when ``name`` is an IANA time zone ZoneInfo can load."""
-    # The shape check first: ZoneInfo falls back to importing tzdata.zoneinfo.<parts>,
-    # which recurses without bound on names with many "/" parts.
-    if name in _NOT_IANA or len(name) > 64 or not _ZONE_SHAPE.match(name):
-        return False
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (ValueError, OSError, KeyError, ImportError, RecursionError):
-        return False  # ZoneInfoNotFoundError is a KeyError
-    return True
+def quote(text: str) -> str:
+    """Quote ``text`` for a message, JSON-style, cut to 80 characters."""
+    return json.dumps(text if len(text) <= 80 else text[:77] + "…", ensure_ascii=False)
+
+
+def line_of(node: Node | None) -> int | None:
+    """Return a node's line; None for a missing one."""
+    return None if node is None else node.line
 
 
 class Reader:
-    """Builds the line-numbered tree and reads typed values from it.
+    """Builds the line-numbered tree and reads generic typed values from it.
+
+    Knows no schema: which keys exist, their defaults and their rules are the caller's.
 
     Args:
         file: the config file's name as the user gave it (for messages).
         environ: variables for ``${VAR}`` substitution.
+        max_values: values the document may hold, aliases counted as if written out.
     """
 
-    def __init__(self, file: str, environ: Mapping[str, str]) -> None:
+    def __init__(self, file: str, environ: Mapping[str, str], *, max_values: int) -> None:
         self.file = file
         self.environ = environ
+        self.max_values = max_values
         self.warnings: list[str] = []
         self._memo: dict[int, Node] = {}
         #: Values converted so far, aliases counted as written out; and each finished
@@ -286,11 +271,12 @@ class Reader:
 
     def _tally(self, n: int, path: str, line: int, alias: bool) -> None:
         self._count += n
-        if self._count > MAX_VALUES:
+        if self._count > self.max_values:
+            limit = self.max_values
             what = (
-                f"this alias copies {n:,} values and takes the config past {MAX_VALUES:,}"
+                f"this alias copies {n:,} values and takes the config past {limit:,}"
                 if alias
-                else f"the config holds more than {MAX_VALUES:,} values"
+                else f"the config holds more than {limit:,} values"
             )
             self.fail(
                 f"{what} (aliases count as if written out); write fewer, or split the config",
@@ -304,7 +290,7 @@ class Reader:
             done = self._memo.get(id(target))
             if done is not None:
                 # A recursive alias (its target still being converted) counts as one value:
-                # nothing walks a cycle further than the fixed depth of the schema.
+                # a reader of a fixed-depth schema walks a cycle no further than that depth.
                 self._tally(self._weight.get(id(target), 1), path, node.start_mark.line + 1, True)
                 return done
             node = target
@@ -449,7 +435,7 @@ class Reader:
 
         return _REF.sub(replace, text)
 
-    # -- readers ----------------------------------------------------------------
+    # -- generic readers ------------------------------------------------------
 
     def keys(
         self, node: Node | None, path: str, allowed: Sequence[str], *, what: str = "a mapping"
@@ -462,7 +448,7 @@ class Reader:
         if is_null(node):
             return {}
         if not isinstance(node, MapNode):
-            self.fail(f"expected {what}, got {describe(node)}", path, _line(node))
+            self.fail(f"expected {what}, got {describe(node)}", path, line_of(node))
         out: dict[str, Entry] = {}
         for entry in node.entries:
             if entry.key not in allowed:
@@ -498,7 +484,7 @@ class Reader:
             f"expected a whole number {low}..{high}, got {describe(value)}{hint}", path, value.line
         )
 
-    def number(self, entry: Entry | None, path: str) -> float | None:
+    def number(self, entry: Entry | None, path: str, *, what: str = "a number > 0") -> float | None:
         """Read a positive finite number (int or float); None when missing or null."""
         if entry is None or is_null(entry.value):
             return None
@@ -507,44 +493,19 @@ class Reader:
         real = isinstance(number, int | float) and not isinstance(number, bool)
         if real and isinstance(number, int | float) and math.isfinite(number) and number > 0:
             return float(number)
-        self.fail(f"expected a number of seconds > 0, got {describe(value)}", path, value.line)
+        self.fail(f"expected {what}, got {describe(value)}", path, value.line)
 
-    def duration(self, entry: Entry | None, path: str) -> timedelta | None:
-        """Read ``<n><unit>`` (unit s, m, h, d or w) or a bare whole number of days."""
-        if entry is None or is_null(entry.value):
-            return None
-        value = entry.value
-        raw = value.value if isinstance(value, Scalar) else None
-        result: timedelta | None = None
-        if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw <= MAX_AGE_LIMIT.days:
-            result = timedelta(days=raw)
-        elif isinstance(raw, str) and (match := _DURATION.match(raw)):
-            seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-            if 0 < seconds <= MAX_AGE_LIMIT.total_seconds():
-                result = timedelta(seconds=seconds)
-        if result is None:
-            self.fail(
-                'expected a duration like "30d" or "12h" (a whole number > 0 with unit s, m, h, '
-                f"d or w; a bare number means days; at most 100 years), got {describe(value)}",
-                path,
-                value.line,
-            )
-        return result
-
-    def timezone(self, entry: Entry | None, path: str) -> str | None:
-        """Read an IANA time zone name; None when missing or null."""
-        name = self.text(entry, path, what="an IANA time zone name")
-        if name is None or entry is None:
-            return None
-        if not check_timezone(name):
-            hint = suggest(name, _zone_names())
-            self.fail(
-                f'expected an IANA time zone name like "Asia/Shanghai", got {describe(entry.value)}'
-                + hint,
-                path,
-                entry.value.line,
-            )
-        return name
+    def choice(self, entry: Entry | None, path: str, choices: Sequence[str]) -> str | None:
+        """Read one of ``choices``; None when missing or null."""
+        text = self.text(entry, path)
+        if text is None or entry is None or text in choices:
+            return text
+        expected = " or ".join(f'"{c}"' for c in choices)
+        self.fail(
+            f"expected {expected}, got {describe(entry.value)}{suggest(text, choices)}",
+            path,
+            entry.value.line,
+        )
 
     def text_list(
         self, entry: Entry | None, path: str, what: str, plural: str
@@ -565,42 +526,9 @@ class Reader:
         for i, item in enumerate(value.items):
             item_path = f"{path}[{i}]"
             if not isinstance(item, Scalar) or item.value is None:
-                self.fail(f"expected {what}, got {describe(item)}", item_path, _line(item))
+                self.fail(f"expected {what}, got {describe(item)}", item_path, line_of(item))
             out.append((item.text, item_path, item.line))
         return out
-
-    # -- value checks -------------------------------------------------------------
-
-    def name(self, entry: Entry, parent: str, kind: str, seen: dict[str, int]) -> str:
-        """Read a category / site / feed name: stripped, non-empty, unique in ``seen``."""
-        name = entry.key.strip()
-        if not name:
-            self.fail(f"a {kind} name must not be empty", join(parent, entry.key), entry.line)
-        if _CONTROL.search(name):
-            self.fail(
-                f"a {kind} name must not contain control characters", join(parent, name), entry.line
-            )
-        if name in seen:
-            self.fail(
-                f'{kind} "{name}" appears twice: first at line {seen[name]}, '
-                f"again at line {entry.line}",
-                join(parent, name),
-                entry.line,
-            )
-        seen[name] = entry.line
-        return name
-
-    def choice(self, entry: Entry | None, path: str, choices: Sequence[str]) -> str | None:
-        """Read one of ``choices``; None when missing or null."""
-        text = self.text(entry, path)
-        if text is None or entry is None or text in choices:
-            return text
-        expected = " or ".join(f'"{c}"' for c in choices)
-        self.fail(
-            f"expected {expected}, got {describe(entry.value)}{suggest(text, choices)}",
-            path,
-            entry.value.line,
-        )
 
     def path(self, entry: Entry | None, key_path: str, root: Path) -> Path | None:
         """Read a path, made absolute against ``root`` and normalised (no symlinks resolved)."""
@@ -616,155 +544,27 @@ class Reader:
     def require_set(self, value: Node, key_path: str, what: str) -> None:
         """Refuse a value that names ``what`` but used an unset or empty ``${VAR}``.
 
-        ``${UNSET}/blog`` would be ``/blog``: posts and state written under ``/`` (issue #10
-        row 9). Checked at load time, before anything is created.
+        ``${UNSET}/blog`` would be ``/blog``: files written under ``/`` (issue #10
+        row 9). Call it at load time, before anything is created.
         """
         if isinstance(value, Scalar) and value.unset:
             self.fail(
                 f"this names {what}, but environment variable {' and '.join(value.unset)}, "
-                f"so it would be {_quote(value.text)}; set it, or give a default with "
+                f"so it would be {quote(value.text)}; set it, or give a default with "
                 "${NAME:-default}",
                 key_path,
                 value.line,
             )
 
-    def http_url(self, text: str, path: str, line: int, what: str) -> str:
-        """Check an http(s) URL with a host; returns it unchanged."""
-        if url_problem(text, ("http", "https")):
-            self.fail(
-                f"expected {what} (an http:// or https:// URL), got {_quote(text)}", path, line
-            )
-        return text
-
-    def instances(self, entry: Entry | None, path: str) -> list[str]:
-        """Read RSSHub base URLs: http(s), trailing "/" stripped, no query, deduplicated."""
-        out: list[str] = []
-        for text, item_path, line in self.text_list(entry, path, "a URL", "URLs"):
-            base = self.http_url(text, item_path, line, "an RSSHub instance URL").rstrip("/")
-            if "?" in base or "#" in base:
-                self.fail(
-                    f"expected an RSSHub base URL without ?query or #fragment, got {_quote(text)}",
-                    item_path,
-                    line,
-                )
-            if base not in out:
-                out.append(base)
-        return out
-
-    def hosts(self, entry: Entry | None, path: str) -> list[str]:
-        """Read host names: lower-cased, deduplicated."""
-        out: list[str] = []
-        for text, item_path, line in self.text_list(entry, path, "a host name", "host names"):
-            host = text.strip().lower()
-            if not _HOST.match(host):
-                self.fail(
-                    f'expected a host name like "player.bilibili.com", got {_quote(text)}',
-                    item_path,
-                    line,
-                )
-            if host not in out:
-                out.append(host)
-        return out
-
-    def placeholder(self, entry: Entry | None, path: str) -> str | None:
-        """Read a cover URL template whose only fields are ``{n}`` and ``{id}``."""
-        text = self.text(entry, path, what="a URL template")
-        if text is None or entry is None:
-            return None
-        try:
-            fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
-            bad = next((f for f in fields if f not in ("n", "id")), None)
-            if bad is None:
-                text.format(n=1, id="0")
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-            bad = "?"  # unbalanced braces, or a format spec that fails
-        if bad is not None or not text.strip():
-            found = f"{{{bad}}} in " if bad not in (None, "?") else ""
-            self.fail(
-                "expected a cover URL whose only fields are {n} (1..1000) and {id} "
-                f"(write {{{{ and }}}} for literal braces), got {found}{_quote(text)}",
-                path,
-                entry.value.line,
-            )
-        return text
-
-    def front_matter_key(self, entry: Entry | None, path: str) -> str | None:
-        """Read a front-matter key (letters, digits, ``_``, ``-``)."""
-        text = self.text(entry, path)
-        if text is not None and entry is not None and not _FRONT_MATTER_KEY.match(text):
-            self.fail(
-                "expected a front-matter key (letters, digits, _ and -, not starting "
-                f"with a digit), got {_quote(text)}",
-                path,
-                entry.value.line,
-            )
-        return text
-
     def one_line(self, entry: Entry | None, path: str) -> str | None:
         """Read one line of text; "" and null give None."""
         text = self.text(entry, path)
-        if text and entry is not None and _CONTROL.search(text):
+        if text and entry is not None and has_control(text):
             self.fail(
                 f"expected one line of text, got {describe(entry.value)}", path, entry.value.line
             )
         return text or None
 
-    def feed_source(self, text: str, path: str, line: int) -> tuple[str | None, str | None]:
-        """Classify a feed string as ``(route, None)`` or ``(None, url)``.
-
-        A string starting with "/" is always an RSSHub route; otherwise it must be an
-        http(s) URL with a host or a file URL with an absolute path.
-        """
-        if text.startswith("/"):
-            if text.startswith("//") or len(text) < 2 or _BAD_ROUTE_CHAR.search(text):
-                self.fail(
-                    f'expected an RSSHub route like "/guancha/headline", got {_quote(text)}',
-                    path,
-                    line,
-                )
-            return text, None
-        if url_problem(text, ("http", "https", "file")):
-            hint = ""
-            if text.strip() and not _scheme(text):
-                hint = f' (did you mean "/{text.strip()}"?)'
-            self.fail(f"{ACCEPTED_SOURCES}, got {_quote(text)}{hint}", path, line)
-        return None, text
-
-
-def url_problem(text: str, schemes: tuple[str, ...]) -> bool:
-    """Return True unless ``text`` is a URL with one of ``schemes``.
-
-    http(s) URLs need a host; file URLs need an absolute path (the host may be empty).
-    """
-    if not text or _BAD_ROUTE_CHAR.search(text):
-        return True
-    try:
-        parts = urlsplit(text)
-        _ = parts.port  # raises ValueError on a bad port
-    except ValueError:
-        return True
-    scheme = parts.scheme.lower()
-    if scheme not in schemes:
-        return True
-    if scheme == "file":
-        return not parts.path.startswith("/")
-    return not parts.hostname
-
-
-def _scheme(text: str) -> str:
-    try:
-        return urlsplit(text).scheme
-    except ValueError:
-        return ""
-
 
 def _short_tag(tag: str) -> str:
     return "!!" + tag.removeprefix(_T) if tag.startswith(_T) else tag
-
-
-def _quote(text: str) -> str:
-    return json.dumps(text if len(text) <= 80 else text[:77] + "…", ensure_ascii=False)
-
-
-def _line(node: Node | None) -> int | None:
-    return None if node is None else node.line
