@@ -69,9 +69,9 @@ def test_symlink_out_fails_that_feed_alone(feeds: TwoFeeds, tmp_path: Path) -> N
     assert os.listdir(outside) == []  # nothing written through the link
     assert len(feeds.files(feeds.site_dir / "头条")) == 2  # the other feed is written
     by_label = {r.label: r for r in result.decision.reports}
-    assert by_label[GOOD].status == "ok" and by_label[GOOD].new == 2
+    assert by_label[GOOD].status == "ok" and by_label[GOOD].posts.new == 2
     bad = by_label[BAD]
-    assert bad.status == "failed" and bad.new == 0
+    assert bad.status == "failed" and bad.posts.new == 0
     assert bad.error is not None and str(feeds.bad_dir) in bad.error
     assert result.counts().feeds_failed == 1
     status = {row["feed"]: row for row in feed_status(load_config(feeds.config_path))}
@@ -119,7 +119,7 @@ def test_file_where_the_folder_should_be(feeds: TwoFeeds) -> None:
     result = run(load_config(feeds.config_path), now=T0)
 
     by_label = {r.label: r for r in result.decision.reports}
-    assert by_label[GOOD].status == "ok" and by_label[GOOD].new == 2
+    assert by_label[GOOD].status == "ok" and by_label[GOOD].posts.new == 2
     assert by_label[BAD].status == "failed"
     assert "is not a folder" in (by_label[BAD].error or "")
     assert feeds.bad_dir.read_text() == "not a folder"
@@ -149,6 +149,31 @@ def test_folder_turned_symlink_after_posts_were_written(feeds: TwoFeeds, tmp_pat
             )
         ]
     assert sum("快讯" in p for p in owned) == 2
+
+
+def test_a_removed_feeds_unsafe_folder_keeps_its_rows_while_another_feed_fails(
+    feeds: TwoFeeds, tmp_path: Path
+) -> None:
+    """A feed removed from the config whose folder is now a link out, in the same run as a
+    configured feed whose folder is broken too: the removed feed's posts are neither deleted
+    nor let go (their rows wait until the folder is fixed), and the other feed fails alone."""
+    run(load_config(feeds.config_path), now=T0)
+    for folder, name in ((feeds.bad_dir, "out-bad"), (feeds.site_dir / "头条", "out-good")):
+        folder.rename(tmp_path / name)
+        folder.symlink_to(tmp_path / name, target_is_directory=True)
+    text = feeds.config_path.read_text(encoding="utf-8")
+    feeds.config_path.write_text(
+        text.replace("头条: {path: good.xml}", "其他: {path: good.xml}"), encoding="utf-8"
+    )
+
+    result = run(load_config(feeds.config_path), now=T0 + timedelta(hours=1))
+
+    assert any("posts of a removed feed not deleted" in w for w in result.warnings)
+    assert {r.label: r.status for r in result.decision.reports}[BAD] == "failed"
+    assert len(os.listdir(tmp_path / "out-good")) == 2  # nothing deleted through the link
+    with sqlite3.connect(feeds.config_path.parent / ".feedsite/state.sqlite") as db:
+        kept = [r[0] for r in db.execute("SELECT path FROM files WHERE path LIKE '%/头条/%'")]
+    assert len(kept) == 2  # still owned: deleted once the folder is fixed
 
 
 def test_writer_check_folder(tmp_path: Path) -> None:

@@ -208,7 +208,7 @@ def test_backoff_across_runs_waits_retries_recovers_and_never_disables(
     feed_server.route("/down", Response.rss(feed_doc("down", 2)))
     now = now + timedelta(minutes=1)
     back = reports(run(config, now=now, seed=SEED))
-    assert back["down"].status == "ok" and back["down"].new == 2
+    assert back["down"].status == "ok" and back["down"].posts.new == 2
     row = status(path)[label("down")]
     assert row["consecutive_failures"] == 0
     assert row["next_attempt"] is None
@@ -448,7 +448,7 @@ def test_max_time_in_process(feed_server: FeedServer, project: Callable[[str], P
     )
     answer_at_once(feed_server)
     again = reports(run(config))
-    assert all(again[name].status == "ok" and again[name].new == 1 for name in skipped)
+    assert all(again[name].status == "ok" and again[name].posts.new == 1 for name in skipped)
 
 
 # -- 5. SIGTERM / SIGINT while fetching ---------------------------------------------------

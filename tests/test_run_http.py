@@ -106,7 +106,7 @@ def test_broken_feeds_do_not_stop_good_ones(
     result = run(load_config(path))
     assert (datetime.now(UTC) - started).total_seconds() < 20
     by_feed = {r.label.split(" › ")[-1]: r for r in result.decision.reports}
-    assert by_feed["good"].status == "ok" and by_feed["good"].new == 2
+    assert by_feed["good"].status == "ok" and by_feed["good"].posts.new == 2
     assert "HTTP 500" in (by_feed["500"].error or "")
     assert "timed out" in (by_feed["slow"].error or "")
     assert "not a feed" in (by_feed["html"].error or "")

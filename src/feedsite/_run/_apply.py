@@ -159,20 +159,29 @@ def plan_hexo(
         if folder in feed_by_folder:
             keys.add(feed_by_folder[folder])
     errors: dict[str, str] = {}
+    bad: set[str] = set()
     for folder, keys in sorted(touched.items()):
         try:
             ledger.writer.check_folder(folder)
         except TargetError as e:
+            bad.add(folder)
             for key in keys:
                 errors[key] = f"cannot write posts to {ledger.writer.root / folder}: {e}"
             if not keys:
                 result.warnings.append(f"posts of a removed feed not deleted: {e}")
-                posts.deletes = [d for d in posts.deletes if d.path.rpartition("/")[0] != folder]
-                posts.releases = [p for p in posts.releases if p.rpartition("/")[0] != folder]
-    if not errors:
+    if not bad:
         return decision, posts
-    decision = fail_feeds(decision, errors)
-    return decision, plan(decision)
+    if errors:
+        first = posts
+        decision = fail_feeds(decision, errors)
+        posts = plan(decision)
+        for key in errors:  # its posts stay as they are: the ones that were fine still count
+            if key in first.tallies:
+                posts.tally(key).unchanged = first.tallies[key].unchanged
+    # Nothing in an unsafe folder is deleted or let go: the rows wait until it is fixed.
+    posts.deletes = [d for d in posts.deletes if d.path.rpartition("/")[0] not in bad]
+    posts.releases = [p for p in posts.releases if p.rpartition("/")[0] not in bad]
+    return decision, posts
 
 
 def apply(
@@ -245,14 +254,8 @@ def apply(
     with ledger.session() as session:
         session.stage(writes, [d.path for d in posts.deletes], also=record)
         for w in writes:
-            done = session.write(w)
-            if done is None:  # appeared since it was looked at
+            if session.write(w) is None:  # appeared since it was looked at
                 refused[w.path] = jobs[w.path]
-            elif not done.changed and jobs[w.path].reason == "updated":
-                # A new render key, the same bytes (say, cleaning options that change
-                # nothing here): the file was not written, so the post is unchanged.
-                tally = posts.tally(jobs[w.path].feed_key)
-                tally.updated, tally.unchanged = tally.updated - 1, tally.unchanged + 1
         for gone in posts.deletes:
             if session.delete(gone.path) == "deleted":
                 result.deleted += 1

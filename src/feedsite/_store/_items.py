@@ -231,19 +231,7 @@ class ItemsMixin(StateBase):
             # from the document), so a newer hash beside an older body is harmless.
             " status=excluded.status, seq=excluded.seq, date=excluded.date,"
             " content_hash=excluded.content_hash",
-            [
-                (
-                    i.feed_key,
-                    i.item_id,
-                    i.status,
-                    iso(i.first_seen),
-                    i.seq,
-                    iso(i.date),
-                    i.content_hash,
-                )
-                for i in intents
-                if i.data is None
-            ],
+            [_meta_row(i) for i in intents if i.data is None],
         )
         tx.executemany(
             f"UPDATE items SET {_NO_BODY} WHERE feed_key=? AND item_id=?"
@@ -306,17 +294,16 @@ def _key(item: LiveItem) -> tuple[str, str]:
     return (item.feed_key, item.item_id)
 
 
+def _meta_row(i: ItemIntent) -> tuple[object, ...]:
+    """The metadata columns of an item row."""
+    return (i.feed_key, i.item_id, i.status, iso(i.first_seen), i.seq, iso(i.date), i.content_hash)
+
+
 def _item_row(i: ItemIntent) -> tuple[object, ...]:
     assert i.data is not None
     d = i.data.item
     return (
-        i.feed_key,
-        i.item_id,
-        i.status,
-        iso(i.first_seen),
-        i.seq,
-        iso(i.date),
-        i.content_hash,
+        *_meta_row(i),
         d.guid,
         d.link,
         d.title,

@@ -88,6 +88,14 @@ class Ledger:
                 outcome = "old"
             elif actual is None and row.sha256 is not None:
                 outcome = "old"  # missing: the target's planner restores it
+            elif actual is not None and row.sha256 is None and row.pending_sha256 is None:
+                # A page an older feedsite recorded before its first write, without a hash
+                # (migration 5 of its site_pages row): the file is the one it wrote. Owned
+                # with its bytes and no input key, so the target renders it again or
+                # deletes it.
+                with self.state.transaction() as tx:
+                    self.state.mark_pending(tx, self.target, [FileWrite(row.path, b"", actual, "")])
+                outcome = "new"
             else:
                 # Never written (or not ours): forget the row; the planner makes it again.
                 outcome = "gone"

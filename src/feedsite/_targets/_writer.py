@@ -88,7 +88,7 @@ class Writer:
         """``lstat`` of an output file, None when it does not exist."""
         try:
             return os.lstat(self._abspath(relpath))
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # a file where its folder was
             return None
 
     def check_folder(self, relfolder: str) -> None:
