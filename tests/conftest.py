@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,3 +40,28 @@ def project(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def no_image_downloads_from_the_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test downloads an image from the internet: every image request of an in-process
+    run must go to 127.0.0.1 or through a loopback proxy (the image host of
+    ``tests/helpers/imagehost.py``). A test whose feeds hold real image URLs and that does
+    not test images sets ``images: {mode: hotlink}``."""
+    from feedsite._fetch import _images
+    from feedsite._url import url_host
+
+    real = _images.fetch_images
+
+    def guarded(requests: Any, settings: Any, **kwargs: Any) -> Any:
+        for r in requests:
+            proxy = r.proxy if r.proxy is not None else settings.proxy
+            via = url_host(proxy) if proxy else None
+            if via != "127.0.0.1" and url_host(r.url) != "127.0.0.1":
+                pytest.fail(f"a test downloads an image from the internet: {r.url}")
+        return await_(real(requests, settings, **kwargs))
+
+    async def await_(coro: Any) -> Any:
+        return await coro
+
+    monkeypatch.setattr(_images, "fetch_images", guarded)

@@ -84,6 +84,7 @@ class Site:
             f"rsshub: {{instances: [{self.server.url('/rsshub')}]}}",
             "fetch: {retries: 0}",
             "defaults: {items_per_feed: 20}",
+            "images: {mode: hotlink}",  # the corpus's images are on the internet
             *feeds_yaml(
                 (m["category"], m["site"], m["route"], self._feed_value(m, keep))
                 for m in self.manifest

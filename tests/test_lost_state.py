@@ -35,6 +35,7 @@ class Site:
             f"""
             site: {{hexo_root: ./blog, timezone: Asia/Shanghai, profile: {profile}}}
             defaults: {{items_per_feed: 3}}
+            images: {{mode: hotlink}}
             feeds:
               新闻:
                 示例:

@@ -5,11 +5,14 @@ and what is to be written (``FileWrite``, ``FileDelete``). Plain frozen values; 
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
-from feedsite.types import ParsedItem, Validators
+from feedsite.types import ImageFile, LocalImage, ParsedItem, Validators
 
 ItemStatus = Literal["seen", "live", "pruned", "removed"]
 """``seen``: known (keeps its first-seen time) but not posted; ``live``: has a post;
@@ -63,6 +66,9 @@ class ItemData:
     item: ParsedItem
     body_clean: str
     clean_key: str
+    #: The post's images (:func:`feedsite._clean.image_urls`): the cover first, then the
+    #: body's, each a safe absolute URL. None: not known (stored by an older version).
+    image_urls: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,3 +210,58 @@ class PostTally:
     pruned: int = 0
     #: Posts edited by hand: left alone.
     edited: list[str] = field(default_factory=list)
+
+
+ImageState = Literal["ok", "failed", "refused", "over_budget"]
+"""``ok``: its files are on disk (local); ``failed``: not downloaded yet (retried with
+backoff); ``refused``: can never be served (not an image, too large, a bomb, SVG);
+``over_budget``: downloaded once but left out by ``images.max_total`` (hotlinked)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredImage:
+    """An image URL's row, read from the store (table ``images``)."""
+
+    url: str
+    state: ImageState
+    #: sha256 of the downloaded bytes (``ok``, ``over_budget``).
+    digest: str | None = None
+    files: tuple[ImageFile, ...] = ()
+    #: Bytes of its files together (``ok``), or of what they would be (``over_budget``).
+    size: int = 0
+    host: str = ""
+    referer: str | None = None
+    error: str | None = None
+    failures: int = 0
+    next_attempt: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRefs:
+    """One post's images (what the image stage plans from)."""
+
+    feed_key: str
+    item_id: str
+    #: The post's time for the budget's order: its date, else when it was first seen.
+    rank: datetime
+    link: str | None
+    urls: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PostImages:
+    """The images the site serves itself, for the targets."""
+
+    #: The image folder (``images.dir``).
+    root: Path
+    #: Local images by original URL (their files are on disk).
+    local: Mapping[str, LocalImage] = field(default_factory=dict)
+    #: Generated covers on disk: site name → path under ``root``.
+    covers: Mapping[str, str] = field(default_factory=dict)
+
+    def key(self, urls: Iterable[str]) -> str:
+        """What a post's bytes depend on of its images (part of its render key)."""
+        parts = [
+            f"{u}>{','.join(f.path for f in self.local[u].files)}" for u in urls if u in self.local
+        ]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16] if parts else ""

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from feedsite._run import RunResult
+    from feedsite._run._images import ImageReport
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
@@ -158,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(status)
     status.add_argument("--json", action="store_true", help="print the table as JSON")
     status.add_argument("--failing", action="store_true", help="only feeds whose last try failed")
+    status.add_argument(
+        "--images", action="store_true", help="the images instead: on disk, failed by host"
+    )
 
     remove = sub.add_parser("remove", help="take a post down for good (tombstone its item)")
     with_config(remove)
@@ -349,6 +353,27 @@ def _print_summary(result: RunResult, out: Console, err: Console) -> None:
         table.add_row(a, str(b), d, str(e))
     table.caption = f"{result.seconds:.2f} s"
     out.print(table)
+    if result.images is not None:
+        _print_images(result.images, out)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def _print_images(report: ImageReport, out: Console) -> None:
+    """The run's images: one line, then the failures by host and reason."""
+    failed = sum(report.failed.values())
+    line = (
+        f"images: {report.fetched} fetched, {report.reused} reused, {failed} failed,"
+        f" {report.over_budget} over budget (hotlinked)"
+    )
+    if report.postponed:
+        line += f", {report.postponed} left for the next run (image time budget)"
+    line += f"; {_mb(report.bytes_on_disk)} of {_mb(report.budget)}"
+    out.print(_plain(line))
+    for why, n in sorted(report.failed.items(), key=lambda kv: (-kv[1], kv[0]))[:20]:
+        out.print(_plain(f"  image failed ×{n}: {why}", "yellow"))
 
 
 def _cmd_check(config: Config, args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -499,8 +524,10 @@ def _cmd_serve(config: Config, out_dir: Path | None, port: int, out: Console) ->
 
 
 def _cmd_status(config: Config, args: argparse.Namespace, out: Console) -> int:
-    from feedsite._run import feed_status
+    from feedsite._run import feed_status, image_status
 
+    if args.images:
+        return _image_status(image_status(config), args, out)
     rows = feed_status(config)
     if args.failing:
         rows = [r for r in rows if r["consecutive_failures"]]
@@ -522,6 +549,42 @@ def _cmd_status(config: Config, args: argparse.Namespace, out: Console) -> int:
             _plain(r["consecutive_failures"]),
             _plain(_short(r["next_attempt"]) or "next run"),
             _plain(r["last_error"] or ""),
+        )
+    out.print(table, highlight=False)
+    images = image_status(config)
+    out.print(
+        _plain(
+            f"images: {images['local']} local ({_mb(images['bytes_on_disk'])} of"
+            f" {_mb(images['budget'])}), {images['failed']} failing, {images['refused']}"
+            f" refused, {images['over_budget']} over budget (feedsite status --images)"
+        )
+    )
+    return EXIT_OK
+
+
+def _image_status(images: dict[str, Any], args: argparse.Namespace, out: Console) -> int:
+    if args.json:
+        sys.stdout.write(json.dumps(_scrub(images), ensure_ascii=False, indent=1) + "\n")
+        return EXIT_OK
+    from rich.table import Table
+
+    out.print(
+        _plain(
+            f"{images['local']} local images, {_mb(images['bytes_on_disk'])} of"
+            f" {_mb(images['budget'])} in {images['dir']}; {images['failed']} failing,"
+            f" {images['refused']} refused, {images['over_budget']} over budget"
+        )
+    )
+    table = Table(title="images not served locally, by host and reason")
+    for column in ("host", "state", "images", "reason", "next attempt"):
+        table.add_column(column, overflow="fold")
+    for r in images["problems"]:
+        table.add_row(
+            _plain(r["host"]),
+            _plain(r["state"]),
+            _plain(r["count"]),
+            _plain(r["error"] or ""),
+            _plain(_short(r["next_attempt"]) or "-"),
         )
     out.print(table, highlight=False)
     return EXIT_OK

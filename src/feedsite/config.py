@@ -102,6 +102,9 @@ __all__ = [
     "Config",
     "FeedSpec",
     "FetchConfig",
+    "ImageMode",
+    "ImagePolicy",
+    "ImagesConfig",
     "NativeConfig",
     "RsshubConfig",
     "SiteConfig",
@@ -122,7 +125,17 @@ DEFAULT_IFRAME_HOSTS = (
 )
 NO_TIMEZONE_WARNING = "no timezone set (site.timezone): dates without an offset are read as UTC"
 
-_TOP_KEYS = ("site", "rsshub", "defaults", "fetch", "clean", "state", "native", "feeds")
+_TOP_KEYS = (
+    "site",
+    "rsshub",
+    "defaults",
+    "fetch",
+    "clean",
+    "state",
+    "native",
+    "images",
+    "feeds",
+)
 _SITE_KEYS = (
     "hexo_root",
     "profile",
@@ -147,7 +160,7 @@ _FETCH_KEYS = (
 )
 _OPTION_KEYS = ("items_per_feed", "keep", "max_age", "timezone")
 _SOURCE_KEYS = ("route", "url", "path")
-_FEED_KEYS = (*_SOURCE_KEYS, *_OPTION_KEYS, "proxy")
+_FEED_KEYS = (*_SOURCE_KEYS, *_OPTION_KEYS, "proxy", "images")
 _PROFILES = ("default", "legacy")
 _MAX_ITEMS = 10000
 #: Feeds one config may list (the scale feedsite is built and benchmarked for is 10,000).
@@ -171,6 +184,119 @@ _BAD_ROUTE_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
 _HOST = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\Z")
 _FRONT_MATTER_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _HOME = "https://github.com/feedsite/feedsite"
+#: The ``images:`` keys a category, a site or a feed may override (issue #12).
+_IMAGE_LEVEL_KEYS = ("mode", "proxy", "referer", "cover")
+#: The ``images:`` keys valid only in the top-level section: one budget for the whole site.
+_IMAGE_TOP_ONLY = ("max_total", "max_size", "max_pixels", "width", "time_budget", "dir")
+_IMAGE_KEYS = (*_IMAGE_LEVEL_KEYS, *_IMAGE_TOP_ONLY)
+_IMAGE_MODES = ("local", "proxy", "hotlink")
+_COVERS = ("generated", "placeholder")
+#: A reserved key inside a category (sites) and a site (feeds): that level's image settings.
+_RESERVED = "images"
+_REFERER_WORDS = ("article", "none")
+_SIZE = re.compile(r"\s*(\d{1,12}(?:\.\d{1,9})?)\s*(b|[kmg]i?b)?\s*\Z", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+_BUDGET = re.compile(r"\s*(\d{1,9})\s*([smh]?)\s*\Z")
+_BUDGET_UNITS = {"s": 1, "m": 60, "h": 3600, "": 1}
+_MAX_BUDGET = 86400
+
+
+#: How a post's images are served (issue #12): ``local`` downloads each image once and serves
+#: it from the site; ``proxy`` rewrites image URLs through ``ImagePolicy.proxy``; ``hotlink``
+#: leaves them pointing at their hosts.
+ImageMode = Literal["local", "proxy", "hotlink"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePolicy:
+    """One feed's image settings, resolved feed > site > category > top-level ``images:``.
+
+    Holds what may vary per feed; the site-wide budget is :class:`ImagesConfig`. Does not
+    match hosts against ``referer`` patterns: the fetch stage does.
+
+    Usage::
+
+        ImagePolicy()                                  # local images, generated covers
+        ImagePolicy(mode="proxy", proxy="https://images.weserv.nl/?url=")
+        ImagePolicy(referer=(("*.sinaimg.cn", "https://weibo.com/"), ("a.example", "article")))
+
+    Raises:
+        ValueError: an unknown mode or cover, mode ``proxy`` without a ``proxy`` prefix, or a
+            ``referer`` pattern or value that is not valid.
+    """
+
+    #: ``local`` | ``proxy`` | ``hotlink``.
+    mode: ImageMode = "local"
+    #: URL prefix put before an image URL in mode ``proxy`` (``site.image_proxy``'s rule).
+    proxy: str | None = None
+    #: ``(host pattern, Referer)`` pairs, the most specific level first, one per pattern.
+    #: A pattern is a lower-case host or ``*.suffix``; a value is an http(s) URL, ``article``
+    #: (the item's own link) or ``none`` (no Referer header).
+    referer: tuple[tuple[str, str], ...] = ()
+    #: Cover of an item without an image: ``generated`` (an SVG made from the site's name)
+    #: or ``placeholder`` (``site.placeholder``).
+    cover: Literal["generated", "placeholder"] = "generated"
+
+    def __post_init__(self) -> None:
+        if self.mode not in _IMAGE_MODES:
+            raise ValueError(f"mode must be local, proxy or hotlink, not {self.mode!r}")
+        if self.cover not in _COVERS:
+            raise ValueError(f"cover must be generated or placeholder, not {self.cover!r}")
+        if self.proxy is not None and _url_problem(self.proxy, ("http", "https")):
+            raise ValueError(f"proxy must be an http(s) URL prefix, not {self.proxy!r}")
+        if self.mode == "proxy" and not self.proxy:
+            raise ValueError("mode proxy needs a proxy URL prefix")
+        for pattern, value in self.referer:
+            if _host_pattern(pattern) != pattern:
+                raise ValueError(f"bad referer host pattern {pattern!r}")
+            if value not in _REFERER_WORDS and _url_problem(value, ("http", "https")):
+                raise ValueError(f"bad Referer for {pattern}: {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class ImagesConfig:
+    """The top-level ``images:`` section: the site-wide image budget and the default policy.
+
+    Every count is checked here too, so a value built in code obeys the file's limits.
+
+    Usage::
+
+        ImagesConfig(dir=Path("blog/source/feedsite-images"))
+        ImagesConfig(dir=Path(".feedsite/images"), max_total=200 * 1024**2, time_budget=0.0)
+
+    Raises:
+        ValueError: a limit is out of range (see docs/configuration.md).
+    """
+
+    #: Folder of the image files (absolute once loaded).
+    dir: Path
+    #: Bytes all image files together may take (GitHub Pages allows 1 GB per site).
+    max_total: int = 800 * 1024**2
+    #: Bytes of one download; a larger image is refused while it streams.
+    max_size: int = 10 * 1024**2
+    #: Width × height of one image (decompression bombs are refused before decoding).
+    max_pixels: int = 50_000_000
+    #: Body images are served at most this many pixels wide.
+    width: int = 1280
+    #: Seconds a run spends downloading images; 0: none are downloaded this run.
+    time_budget: float = 120.0
+    #: The top-level policy, which categories, sites and feeds override.
+    policy: ImagePolicy = ImagePolicy()
+
+    def __post_init__(self) -> None:
+        for name, value, low, high in (
+            ("max_total", self.max_total, 1024**2, None),
+            ("max_size", self.max_size, 1024, 1024**3),
+            ("max_pixels", self.max_pixels, 10_000, 1_000_000_000),
+            ("width", self.width, 64, 8192),
+        ):
+            if value < low or (high is not None and value > high):
+                bound = f"at least {low}" if high is None else f"{low}..{high}"
+                raise ValueError(f"{name} must be {bound}, not {value}")
+        if not 0 <= self.time_budget <= _MAX_BUDGET:
+            raise ValueError(
+                f"time_budget must be 0..{_MAX_BUDGET} seconds, not {self.time_budget}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +322,8 @@ class FeedSpec:
     line: int
     #: http(s) proxy for this feed; "" forces a direct connection; None: fetch.proxy.
     proxy: str | None = None
+    #: The feed's image settings (``images:`` of the feed, its site, its category, the top).
+    images: ImagePolicy = ImagePolicy()
 
     @property
     def key(self) -> str:
@@ -357,6 +485,8 @@ class Config:
     feeds: tuple[FeedSpec, ...]
     warnings: tuple[str, ...]
     native: NativeConfig
+    #: The top-level ``images:`` section (each feed's resolved policy is ``FeedSpec.images``).
+    images: ImagesConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,7 +581,8 @@ def _build(text: str, file: Path, label: str, environ: Mapping[str, str] | None)
         r.fail("the file is empty: expected a mapping with at least a feeds: section", "", None)
     top = r.keys(tree, "", _TOP_KEYS, what="a mapping of sections (" + ", ".join(_TOP_KEYS) + ")")
     root = file.parent
-    site = _site(r, r.keys(_value(top, "site"), "site", _SITE_KEYS), root)
+    site_keys = r.keys(_value(top, "site"), "site", _SITE_KEYS)
+    site = _site(r, site_keys, root)
     rs = r.keys(_value(top, "rsshub"), "rsshub", _RSSHUB_KEYS)
     rsshub = RsshubConfig(
         instances=tuple(_instances(r, rs.get("instances"), "rsshub.instances")),
@@ -465,6 +596,14 @@ def _build(text: str, file: Path, label: str, environ: Mapping[str, str] | None)
         else CleanConfig(tuple(_hosts(r, hosts, "clean.iframe_hosts")))
     )
     state_path = _state(r, r.keys(_value(top, "state"), "state", ("path",)), root, site.hexo_root)
+    images = _images(
+        r,
+        r.keys(_value(top, "images"), "images", _IMAGE_KEYS),
+        root,
+        site,
+        site_keys.get("image_proxy"),
+        state_path,
+    )
     d = r.keys(_value(top, "defaults"), "defaults", _OPTION_KEYS)
     defaults = _Defaults(
         items_per_feed=r.integer(d.get("items_per_feed"), "defaults.items_per_feed", 1, _MAX_ITEMS)
@@ -473,12 +612,22 @@ def _build(text: str, file: Path, label: str, environ: Mapping[str, str] | None)
         max_age=_duration(r, d.get("max_age"), "defaults.max_age"),
         timezone=_timezone(r, d.get("timezone"), "defaults.timezone"),
     )
-    feeds = _feeds(r, top.get("feeds"), root, bool(rsshub.instances), defaults)
+    feeds = _feeds(r, top.get("feeds"), root, bool(rsshub.instances), defaults, images.policy)
     if site.timezone is None and all(f.timezone is None for f in feeds):
         r.warnings.append(NO_TIMEZONE_WARNING)
     native = _native(r, r.keys(_value(top, "native"), "native", _NATIVE_KEYS), root)
     return Config(
-        file, root, site, rsshub, fetch, clean, state_path, feeds, tuple(r.warnings), native
+        file,
+        root,
+        site,
+        rsshub,
+        fetch,
+        clean,
+        state_path,
+        feeds,
+        tuple(r.warnings),
+        native,
+        images,
     )
 
 
@@ -582,8 +731,319 @@ def _state(r: Reader, s: dict[str, Entry], root: Path, hexo_root: Path) -> Path:
     return state_path
 
 
+# -- images: (issue #12) ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _ImageLevel:
+    """One level's ``images:`` settings as written; None / () where that level is silent."""
+
+    mode: ImageMode | None
+    proxy: str | None
+    referer: tuple[tuple[str, str], ...]
+    cover: Literal["generated", "placeholder"] | None
+    #: Where ``mode`` is written, for "mode proxy needs a proxy URL".
+    mode_path: str
+    mode_line: int | None
+
+
+def _images(
+    r: Reader,
+    s: dict[str, Entry],
+    root: Path,
+    site: SiteConfig,
+    image_proxy: Entry | None,
+    state_path: Path,
+) -> ImagesConfig:
+    """Read the top-level ``images:`` section (``s``: its entries, keys already checked)."""
+    level = _image_level(r, s, "images")
+    legacy = site.profile == "legacy"
+    proxy_entry = s.get("proxy")
+    if level.proxy is not None and site.image_proxy is not None and proxy_entry is not None:
+        where = "" if image_proxy is None else f" (line {image_proxy.line})"
+        r.fail(
+            f"images.proxy and site.image_proxy{where} are both set; site.image_proxy is the "
+            "older spelling of images.proxy: keep one",
+            "images.proxy",
+            proxy_entry.value.line,
+        )
+    proxy = level.proxy or site.image_proxy
+    # site.image_proxy alone keeps meaning what it always did: images go through the proxy.
+    default_mode: ImageMode = "hotlink" if legacy else "local"
+    mode = level.mode or ("proxy" if site.image_proxy else default_mode)
+    if mode == "proxy" and proxy is None:
+        r.fail(_NEEDS_PROXY, level.mode_path, level.mode_line)
+    if legacy and level.mode == "local":
+        r.warn(
+            "profile legacy: legacy posts keep hotlinking their images, byte-identical to the "
+            "old script's; mode local applies only to the native site",
+            level.mode_path,
+            level.mode_line,
+        )
+    d = ImagesConfig(dir=Path())
+    max_total = _size(r, s.get("max_total"), "images.max_total", 1024**2, None)
+    max_size = _size(r, s.get("max_size"), "images.max_size", 1024, 1024**3)
+    pixels = r.integer(s.get("max_pixels"), "images.max_pixels", 10_000, 1_000_000_000)
+    width = r.integer(s.get("width"), "images.width", 64, 8192)
+    budget = _budget(r, s.get("time_budget"), "images.time_budget")
+    return ImagesConfig(
+        dir=_images_dir(r, s.get("dir"), root, site, state_path),
+        max_total=d.max_total if max_total is None else max_total,
+        max_size=d.max_size if max_size is None else max_size,
+        max_pixels=d.max_pixels if pixels is None else pixels,
+        width=d.width if width is None else width,
+        time_budget=d.time_budget if budget is None else budget,
+        policy=ImagePolicy(
+            mode=mode,
+            proxy=proxy,
+            referer=level.referer,
+            cover=level.cover or ("placeholder" if legacy else "generated"),
+        ),
+    )
+
+
+_NEEDS_PROXY = (
+    "mode proxy needs a URL prefix: set proxy beside it, in a level above, in the top-level "
+    'images: section or as site.image_proxy (e.g. proxy: "https://images.weserv.nl/?url=")'
+)
+
+
+def _images_dir(
+    r: Reader, entry: Entry | None, root: Path, site: SiteConfig, state_path: Path
+) -> Path:
+    """Read ``images.dir``; default ``<hexo_root>/source/feedsite-images`` or beside the state."""
+    folder = r.path(entry, "images.dir", root)
+    line = None if entry is None else entry.value.line
+    hint = ""
+    if folder is None:
+        hexo = "hexo" in site.targets
+        folder = (
+            site.hexo_root / "source" / "feedsite-images" if hexo else state_path.parent / "images"
+        )
+        hint = f" (the default, {folder}; set images.dir)"
+    if folder == state_path or folder in state_path.parents:
+        r.fail(
+            f"the images folder must not hold the state file {state_path}; got {folder}{hint}",
+            "images.dir",
+            line,
+        )
+    posts = site.hexo_root / "source" / "_posts"
+    if folder == posts or posts in folder.parents or folder in posts.parents:
+        r.fail(
+            "the images folder must be apart from <hexo_root>/source/_posts, which holds the "
+            f"posts (neither inside it nor holding it); got {folder}{hint}",
+            "images.dir",
+            line,
+        )
+    return folder
+
+
+def _is_reserved(entry: Entry) -> bool:
+    """Return True for the ``images:`` key of a category or a site (not a site or feed name)."""
+    return entry.key.strip() == _RESERVED
+
+
+def _level_policy(
+    r: Reader, node: MapNode, path: str, child: str, parent: ImagePolicy
+) -> ImagePolicy:
+    """Apply the ``images:`` entry of a category or site mapping, if any, to ``parent``."""
+    for entry in node.entries:
+        if _is_reserved(entry):
+            return _inherit(r, _level(r, entry, f"{path}.{_RESERVED}", child), parent)
+    return parent
+
+
+def _level(r: Reader, entry: Entry, path: str, child: str | None) -> _ImageLevel | None:
+    """Read a category's, site's or feed's ``images:``; None when null.
+
+    ``child`` names what a same-named entry would otherwise be (``site`` in a category,
+    ``feed`` in a site), for the "reserved" hint; None for a feed's option.
+    """
+    value = entry.value
+    if is_null(value):
+        return None
+    allowed = ", ".join(_IMAGE_LEVEL_KEYS)
+    hint = (
+        ""
+        if child is None
+        else f'; "{_RESERVED}" is reserved here for this level\'s image settings: '
+        f'rename the {child} called "{_RESERVED}"'
+    )
+    if not isinstance(value, MapNode):
+        r.fail(
+            f"expected a mapping of image settings ({allowed}), got {describe(value)}{hint}",
+            path,
+            entry.line,
+        )
+    for item in value.entries:
+        if item.key in _IMAGE_TOP_ONLY:
+            r.fail(
+                f"{item.key} is valid only in the top-level images: section (one budget for the "
+                f"whole site); here: {allowed}",
+                join(path, item.key),
+                item.line,
+            )
+        if item.key not in _IMAGE_LEVEL_KEYS:
+            r.fail(
+                f'unknown key "{item.key}"{suggest(item.key, _IMAGE_LEVEL_KEYS)}; '
+                f"allowed here: {allowed}{hint}",
+                join(path, item.key),
+                item.line,
+            )
+    return _image_level(r, r.keys(value, path, _IMAGE_LEVEL_KEYS), path)
+
+
+def _image_level(r: Reader, s: dict[str, Entry], path: str) -> _ImageLevel:
+    """Read ``mode``, ``proxy``, ``referer`` and ``cover`` of one level's entries ``s``."""
+    mode_entry = s.get("mode")
+    mode = r.choice(mode_entry, f"{path}.mode", _IMAGE_MODES)
+    proxy_entry = s.get("proxy")
+    proxy = r.text(proxy_entry, f"{path}.proxy", what="a URL prefix") or None
+    if proxy is not None and proxy_entry is not None:
+        proxy = _http_url(r, proxy, f"{path}.proxy", proxy_entry.value.line, "a URL prefix")
+    cover = r.choice(s.get("cover"), f"{path}.cover", _COVERS)
+    return _ImageLevel(
+        mode=_MODES.get(mode or ""),
+        proxy=proxy,
+        referer=_referers(r, s.get("referer"), f"{path}.referer"),
+        cover="placeholder" if cover == "placeholder" else "generated" if cover else None,
+        mode_path=f"{path}.mode",
+        mode_line=None if mode_entry is None else mode_entry.value.line,
+    )
+
+
+_MODES: dict[str, ImageMode] = {"local": "local", "proxy": "proxy", "hotlink": "hotlink"}
+
+
+def _inherit(r: Reader, level: _ImageLevel | None, parent: ImagePolicy) -> ImagePolicy:
+    """Resolve one level against its parent's policy: set keys win, referer rules merge.
+
+    The level's ``referer`` rules come first, then the parent's for other patterns.
+    """
+    if level is None:
+        return parent
+    mode = level.mode or parent.mode
+    proxy = level.proxy or parent.proxy
+    if mode == "proxy" and proxy is None:  # only a mode set here can lack one (parents are valid)
+        r.fail(_NEEDS_PROXY, level.mode_path, level.mode_line)
+    own = {pattern for pattern, _ in level.referer}
+    referer = level.referer + tuple(rule for rule in parent.referer if rule[0] not in own)
+    return ImagePolicy(mode, proxy, referer, level.cover or parent.cover)
+
+
+def _referers(r: Reader, entry: Entry | None, path: str) -> tuple[tuple[str, str], ...]:
+    """Read ``referer:``, a mapping of host pattern → http(s) URL, ``article`` or ``none``."""
+    if entry is None or is_null(entry.value):
+        return ()
+    value = entry.value
+    if not isinstance(value, MapNode):
+        r.fail(
+            "expected a mapping of host patterns to Referers, like "
+            f'"*.sinaimg.cn": https://weibo.com/, got {describe(value)}',
+            path,
+            value.line,
+        )
+    rules: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    for item in value.entries:
+        item_path = join(path, item.key)
+        pattern = _host_pattern(item.key)
+        if pattern is None:
+            r.fail(
+                'expected a host like "img.example.com" or a pattern like "*.example.com" '
+                f"(quoted in YAML), got {quote(item.key)}",
+                item_path,
+                item.line,
+            )
+        if pattern in lines:
+            r.fail(
+                f'host pattern "{pattern}" appears twice: first at line {lines[pattern]}, '
+                f"again at line {item.line}",
+                item_path,
+                item.line,
+            )
+        lines[pattern] = item.line
+        what = 'a Referer: "article", "none" or a URL'
+        text = r.text(item, item_path, what=what)
+        if text is None:
+            r.fail(f"expected {what}, got nothing (null)", item_path, item.value.line)
+        if text not in _REFERER_WORDS:
+            text = _http_url(r, text, item_path, item.value.line, what)
+        rules[pattern] = text
+    return tuple(rules.items())
+
+
+def _host_pattern(text: str) -> str | None:
+    """Return a host or ``*.suffix`` pattern lower-cased, or None when it is not one."""
+    pattern = text.strip().lower()
+    host = pattern.removeprefix("*.")
+    return pattern if _HOST.match(host) else None
+
+
+def _size(r: Reader, entry: Entry | None, path: str, low: int, high: int | None) -> int | None:
+    """Read a size: ``800MB``, ``1.5GB``, ``500KB``, ``10 MB`` or whole bytes (KB = 1024)."""
+    if entry is None or is_null(entry.value):
+        return None
+    value = entry.value
+    raw = value.value if isinstance(value, Scalar) else None
+    size: int | None = None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        size = raw
+    elif isinstance(raw, str) and (match := _SIZE.match(raw)):
+        number, unit = match.group(1), (match.group(2) or "").lower()
+        if "." not in number or unit[:1] in ("k", "m", "g"):  # bytes are whole
+            size = round(float(number) * _SIZE_UNITS[unit[:1]])
+    if size is None or size < low or (high is not None and size > high):
+        bounds = (
+            f"at least {_show_size(low)}"
+            if high is None
+            else (f"{_show_size(low)}..{_show_size(high)}")
+        )
+        r.fail(
+            f'expected a size like "800MB", "1.5GB", "500KB" or a whole number of bytes '
+            f"(KB = 1024), {bounds}, got {describe(value)}",
+            path,
+            value.line,
+        )
+    return size
+
+
+def _show_size(size: int) -> str:
+    for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} bytes"
+
+
+def _budget(r: Reader, entry: Entry | None, path: str) -> float | None:
+    """Read ``time_budget``: ``90s``, ``2m``, ``1h`` or whole seconds, 0..24h (0: no downloads)."""
+    if entry is None or is_null(entry.value):
+        return None
+    value = entry.value
+    raw = value.value if isinstance(value, Scalar) else None
+    seconds: int | None = None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        seconds = raw
+    elif isinstance(raw, str) and (match := _BUDGET.match(raw)):
+        seconds = int(match.group(1)) * _BUDGET_UNITS[match.group(2)]
+    if seconds is None or not 0 <= seconds <= _MAX_BUDGET:
+        r.fail(
+            'expected a duration like "2m", "90s" or "1h" (a whole number with unit s, m or h; '
+            "a bare number means seconds; 0: no image downloads this run; at most 24h), "
+            f"got {describe(value)}",
+            path,
+            value.line,
+        )
+    return float(seconds)
+
+
 def _feeds(
-    r: Reader, entry: Entry | None, root: Path, has_instances: bool, d: _Defaults
+    r: Reader,
+    entry: Entry | None,
+    root: Path,
+    has_instances: bool,
+    d: _Defaults,
+    top: ImagePolicy,
 ) -> tuple[FeedSpec, ...]:
     if entry is None:
         r.fail(f"missing the required feeds: section ({_SHAPE})", "feeds", None)
@@ -614,8 +1074,13 @@ def _feeds(
                 cat_path,
                 cat.line,
             )
+        cat_policy = _level_policy(r, cat.value, cat_path, "site", top)
+        if all(_is_reserved(e) for e in cat.value.entries):
+            r.warn(f"category {category} has no sites", cat_path, cat.line)
         sites: dict[str, int] = {}
         for site_entry in cat.value.entries:
+            if _is_reserved(site_entry):
+                continue
             site = _name(r, site_entry, cat_path, "site", sites)
             site_path = f"{cat_path}.{site}"
             if is_null(site_entry.value):
@@ -628,10 +1093,17 @@ def _feeds(
                     site_path,
                     site_entry.line,
                 )
+            site_policy = _level_policy(r, site_entry.value, site_path, "feed", cat_policy)
+            if all(_is_reserved(e) for e in site_entry.value.entries):
+                r.warn(f"site {site} has no feeds", site_path, site_entry.line)
             names: dict[str, int] = {}
             for feed in site_entry.value.entries:
+                if _is_reserved(feed):
+                    continue
                 name = _name(r, feed, site_path, "feed", names)
-                specs.append(_feed(r, category, site, name, feed, root, has_instances, d))
+                specs.append(
+                    _feed(r, category, site, name, feed, root, has_instances, d, site_policy)
+                )
     if not specs:
         r.fail(f"expected at least one feed; {_SHAPE}", "feeds", entry.line)
     return tuple(specs)
@@ -643,7 +1115,10 @@ def _check_feed_count(r: Reader, tree: MapNode) -> None:
     for cat in tree.entries:
         sites = cat.value.entries if isinstance(cat.value, MapNode) else []
         for site in sites:
+            if _is_reserved(site):
+                continue
             feeds = site.value.entries if isinstance(site.value, MapNode) else []
+            feeds = [f for f in feeds if not _is_reserved(f)]
             if count + len(feeds) > MAX_FEEDS:
                 feed = feeds[MAX_FEEDS - count]
                 r.fail(
@@ -664,6 +1139,7 @@ def _feed(
     root: Path,
     has_instances: bool,
     d: _Defaults,
+    policy: ImagePolicy,
 ) -> FeedSpec:
     key_path = f"feeds.{category}.{site}.{name}"
     value = entry.value
@@ -717,8 +1193,22 @@ def _feed(
     )
     timezone = _timezone(r, options.get("timezone"), f"{key_path}.timezone") or d.timezone
     proxy = _proxy(r, options.get("proxy"), f"{key_path}.proxy")
+    images = options.get(_RESERVED)
+    if images is not None:
+        policy = _inherit(r, _level(r, images, f"{key_path}.images", None), policy)
     return FeedSpec(
-        category, site, name, route, url, items, keep, max_age, timezone, entry.line, proxy
+        category,
+        site,
+        name,
+        route,
+        url,
+        items,
+        keep,
+        max_age,
+        timezone,
+        entry.line,
+        proxy,
+        images=policy,
     )
 
 

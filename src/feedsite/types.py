@@ -11,7 +11,8 @@ All datetimes are timezone-aware UTC.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -93,6 +94,10 @@ class PostSource:
     description_raw: str | None
     #: Cover candidates from outside the body (enclosure, media:*, JSON image).
     images: tuple[str, ...]
+    #: The post's images the site serves itself, by original URL (issue #12).
+    local_images: Mapping[str, LocalImage] = field(default_factory=dict)
+    #: A generated cover (under the image folder) for a post without an image.
+    cover_file: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +110,29 @@ class RenderSettings:
     image_proxy: str | None
     placeholder: str
     source_key: str
+    #: URL of the image folder as the site serves it (``/feedsite-images/``); None: no
+    #: image is served locally (hotlinked, or proxied).
+    image_prefix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFile:
+    """One file of a local image, relative to the image folder (``ab/abcd….webp``)."""
+
+    role: Literal["main", "small", "thumb", "cover"]
+    path: str
+    width: int
+    height: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class LocalImage:
+    """An image the site serves itself, as the targets render it."""
+
+    url: str
+    files: tuple[ImageFile, ...]
+
+    def file(self, role: str) -> ImageFile | None:
+        """Its file of ``role`` (``main``, ``small``, ``thumb``), if it has one."""
+        return next((f for f in self.files if f.role == role), None)

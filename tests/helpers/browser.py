@@ -219,6 +219,9 @@ def _write_config(folder: Path, feeds: list[tuple[str, str, str, Path]]) -> Path
         "site": {"hexo_root": "./blog", "timezone": "Asia/Shanghai"},
         # Every entry becomes a post, so a word found in the corpus is found on the site.
         "defaults": {"items_per_feed": 1000},
+        # Hotlinked: the stand-in answers the corpus's image hosts (local images:
+        # tests/images/test_browser.py).
+        "images": {"mode": "hotlink"},
         "feeds": tree,
     }
     path = folder / "feedsite.yaml"

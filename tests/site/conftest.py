@@ -72,6 +72,8 @@ class Project:
             "  access_key: SECRETKEY123",
             "defaults:",
             "  items_per_feed: 50",
+            "images:",
+            "  mode: hotlink  # the corpus's images are on the internet (tests/images: local)",
             "feeds:",
         ]
         cats: dict[str, dict[str, list[tuple[str, str]]]] = {}

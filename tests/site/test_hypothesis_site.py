@@ -298,6 +298,7 @@ CONFIG = """\
 site: {{hexo_root: ./blog, timezone: UTC}}
 native: {{base_url: "{base}"}}
 defaults: {{items_per_feed: 50}}
+images: {{mode: hotlink}}
 feeds:
   {category}:
     {site}:

@@ -71,10 +71,21 @@ def schema_4(path: Path) -> None:
 
 
 def dump(path: Path, tables: Iterable[str]) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of ``tables``; ``items`` without the columns later migrations add."""
     with sqlite3.connect(path) as db:
-        out = {t: sorted(db.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
+        out = {
+            t: sorted(
+                tuple(v for k, v in zip(_names(db, t), row, strict=True) if k != "image_urls")
+                for row in db.execute(f"SELECT * FROM {t}").fetchall()
+            )
+            for t in tables
+        }
     db.close()
     return out
+
+
+def _names(db: sqlite3.Connection, table: str) -> list[str]:
+    return [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
 
 
 @pytest.mark.parametrize("opener", [State.open, State.snapshot], ids=["open", "snapshot"])
@@ -84,7 +95,7 @@ def test_posts_and_site_pages_move_into_files(
     path = tmp_path / "state.sqlite"
     schema_4(path)
     kept_before = dump(path, KEPT)
-    assert SCHEMA_VERSION == 5
+    assert SCHEMA_VERSION >= 5  # later migrations (6: images) come after this one
 
     with opener(path) as state:
         rows = sorted(state._query(f"SELECT {FILES} FROM files"))
@@ -94,7 +105,7 @@ def test_posts_and_site_pages_move_into_files(
         unfinished = state.unfinished_files("hexo") + state.unfinished_files("native")
         kept_after = {t: sorted(state._query(f"SELECT * FROM {t}")) for t in KEPT}
 
-    assert version == 5
+    assert version == SCHEMA_VERSION
     assert "posts" not in tables and "site_pages" not in tables
     assert kept_after == kept_before  # every feed, validator, item, instance and card
     assert rows == sorted(

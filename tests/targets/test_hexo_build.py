@@ -38,6 +38,7 @@ def write_config(folder: Path, profile: str) -> Path:
     lines = [
         "site: {hexo_root: ., timezone: Asia/Shanghai, profile: " + profile + "}",
         "defaults: {items_per_feed: 100}",
+        "images: {mode: hotlink}",  # the corpus's images are on the internet
         *feeds_yaml(
             (m["category"], m["site"], m["route"], f"{{path: {RSSHUB_ZH / m['file']}}}")
             for m in manifest

@@ -41,20 +41,31 @@ import nh3
 
 from feedsite._url import public_base, safe_url, url_host
 
-from ._images import first_img_src
+from ._images import first_img_src, image_urls, localize_images
 
-__all__ = ["CLEAN_VERSION", "clean_html", "clean_key", "first_img_src"]
+__all__ = [
+    "CLEAN_VERSION",
+    "clean_html",
+    "clean_key",
+    "first_img_src",
+    "image_urls",
+    "localize_images",
+]
 
 #: Bumped whenever cleaning output changes for the same input and options.
 #: 2: URL attributes rebuilt by ``safe_url`` after lazy images, iframe hosts read as
 #: browsers read them, relative URLs resolved against the public base (issue #10).
-CLEAN_VERSION = "2"
+#: 3: an ``<img>`` with only a ``srcset``/``data-srcset`` takes its widest candidate (issue #12).
+CLEAN_VERSION = "3"
 
 _LAZY_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-actualsrc")
+#: Candidate lists (``url 640w, url 2x``): read for the image when there is no ``src``;
+#: never kept (a target that serves the image itself writes its own).
+_SRCSET_ATTRS = ("srcset", "data-srcset")
 _TAGS = frozenset(nh3.ALLOWED_TAGS) | {"iframe", "video", "audio", "source", "picture", "figure"}
 _ATTRIBUTES: dict[str, set[str]] = {
     **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
-    "img": {"src", "alt", "title", "width", "height", "align", *_LAZY_ATTRS},
+    "img": {"src", "alt", "title", "width", "height", "align", *_LAZY_ATTRS, *_SRCSET_ATTRS},
     "a": {"href", "hreflang", "title"},
     "iframe": {"src", "width", "height", "allowfullscreen", "frameborder"},
     "video": {"src", "poster", "controls", "width", "height"},
@@ -136,9 +147,11 @@ def _fix_tag(match: re.Match[str], base: str | None, hosts: frozenset[str]) -> s
     self_closing = rest.rstrip().endswith("/")
     if tag == "img":
         lazy = next((attrs[a] for a in _LAZY_ATTRS if attrs.get(a)), None)
+        if lazy is None:
+            lazy = next((_widest(attrs[a]) for a in _SRCSET_ATTRS if attrs.get(a)), None)
         if lazy and _PLACEHOLDER_SRC.search(attrs.get("src", "")):
             attrs["src"] = lazy
-        for a in _LAZY_ATTRS:
+        for a in (*_LAZY_ATTRS, *_SRCSET_ATTRS):
             attrs.pop(a, None)
     # Schemes are checked after the lazy URL moved into src (issue #10 row 3).
     for key in _URL_ATTRS:
@@ -161,6 +174,25 @@ def _fix_tag(match: re.Match[str], base: str | None, hosts: frozenset[str]) -> s
         attrs["referrerpolicy"] = "no-referrer"
     body = "".join(f' {k}="{v}"' for k, v in attrs.items())
     return f"<{tag}{body}{' /' if self_closing else ''}>"
+
+
+def _widest(srcset: str) -> str | None:
+    """The candidate of a ``srcset`` with the largest width (``640w``) or density
+    (``2x``); the first one when none says. Values are as nh3 wrote them (escaped)."""
+    best: tuple[float, str] | None = None
+    for part in srcset.split(","):
+        fields = part.split()
+        if not fields:
+            continue
+        size = 0.0
+        if len(fields) > 1 and fields[1][-1:] in ("w", "x"):
+            try:
+                size = float(fields[1][:-1])
+            except ValueError:
+                size = 0.0
+        if best is None or size > best[0]:
+            best = (size, fields[0])
+    return None if best is None else best[1]
 
 
 def _is_relative(value: str) -> bool:

@@ -12,10 +12,25 @@ pause) or ``Skipped`` (the run deadline passed). Every outcome carries the
 It takes its settings as :class:`feedsite.config.FetchConfig` (built once from
 the config) and the validators as :class:`feedsite.types.Validators`; what
 varies per run (the deadline, the jitter) are arguments of ``fetch_all``.
+
+Post images (issue #12) go through the same machinery: ``fetch_images`` tries
+each image's ``Referer`` candidates (``referers_for``) as sources, refuses
+private addresses unless the feed came from one (``is_private_source``), and
+detects hotlink placeholders.
 """
 
+from ._address import is_private_source
+from ._images import (
+    ImageFetchResult,
+    ImageGot,
+    ImageMissed,
+    ImageRequest,
+    fetch_images,
+    fetch_images_sync,
+)
 from ._model import (
     Attempt,
+    BodyCheck,
     Deferred,
     Fetched,
     FetchFailure,
@@ -24,21 +39,34 @@ from ._model import (
     NotModified,
     Skipped,
     Source,
+    UrlCheck,
     Verdict,
 )
+from ._referer import BUILTIN_REFERERS, referers_for
 from ._runner import fetch_all, fetch_all_sync
 
 __all__ = [
+    "BUILTIN_REFERERS",
     "Attempt",
+    "BodyCheck",
     "Deferred",
     "FetchFailure",
     "FetchOutcome",
     "FetchRequest",
     "Fetched",
+    "ImageFetchResult",
+    "ImageGot",
+    "ImageMissed",
+    "ImageRequest",
     "NotModified",
     "Skipped",
     "Source",
+    "UrlCheck",
     "Verdict",
     "fetch_all",
     "fetch_all_sync",
+    "fetch_images",
+    "fetch_images_sync",
+    "is_private_source",
+    "referers_for",
 ]

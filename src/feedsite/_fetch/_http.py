@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -23,7 +22,7 @@ from feedsite.config import FetchConfig
 from feedsite.types import Validators
 
 from ._decode import BadEncoding, BodyTooLarge, BoundedBody, TruncatedEncoding
-from ._model import Fetched, NotModified, Source
+from ._model import BodyCheck, Fetched, NotModified, Source, UrlCheck
 from ._policy import RETRY_AFTER_STATUSES, parse_retry_after
 from ._redact import proxy_label, redact
 from ._try import Failed, Problem, ProblemKind, Success, TryResult
@@ -174,7 +173,7 @@ async def _judge(
     source: Source,
     conditional: bool,
     settings: FetchConfig,
-    is_feed: Callable[[bytes], bool],
+    is_feed: BodyCheck,
     progress: _Progress,
 ) -> TryResult:
     """Turn the final (non-redirect) response into a ``TryResult``; reads a 200's body."""
@@ -203,7 +202,10 @@ async def _judge(
     except TruncatedEncoding as exc:
         return Failed(f"truncated body: {exc}{via}", Problem("protocol", 200))
     content_type = response.headers.get("Content-Type")
-    if not body or body.isspace() or not is_feed(body):
+    verdict = bool(body) and not body.isspace() and is_feed(body)
+    if isinstance(verdict, str):
+        return _final(f"{verdict or 'body rejected'}{via}", 200)
+    if not verdict:
         return _not_a_feed(body, content_type, via)
     fetched = Fetched(
         source=source,
@@ -223,14 +225,22 @@ async def _get(
     source: Source,
     validators: Validators | None,
     settings: FetchConfig,
-    is_feed: Callable[[bytes], bool],
+    is_feed: BodyCheck,
     progress: _Progress,
+    check_url: UrlCheck | None = None,
 ) -> TryResult:
-    """Send the GET, following redirects; httpx errors propagate to the caller."""
+    """Send the GET, following redirects; httpx errors propagate to the caller.
+
+    ``source.headers`` go on every hop; ``check_url`` vets every hop's URL first.
+    """
     sent = conditional_headers(validators)
-    request = client.build_request("GET", source.url, headers=sent)
+    request = client.build_request("GET", source.url, headers={**sent, **dict(source.headers)})
     visited = [str(request.url)]
     for _ in range(settings.max_redirects + 1):
+        if check_url is not None:
+            refused = await check_url(str(request.url))
+            if refused is not None:
+                return _final(f"{refused}{progress.via()}")
         progress.phase = "response"
         response = await client.send(request, stream=True)
         try:
@@ -245,6 +255,8 @@ async def _get(
             return _final("redirect loop: " + " -> ".join(redact(url) for url in chain))
         visited.append(target)
         progress.url, progress.redirected = target, True
+        for name, value in source.headers:
+            following.headers[name] = value
         request = following
     return _final(f"too many redirects (more than {settings.max_redirects}){progress.via()}")
 
@@ -254,8 +266,9 @@ async def attempt_http(
     source: Source,
     validators: Validators | None,
     settings: FetchConfig,
-    is_feed: Callable[[bytes], bool],
+    is_feed: BodyCheck,
     proxy: str | None = None,
+    check_url: UrlCheck | None = None,
 ) -> TryResult:
     """Try one HTTP(S) source once.
 
@@ -269,8 +282,11 @@ async def attempt_http(
         validators: stored validators of ``source.label``, if any.
         settings: ``timeout`` (the total deadline of this try, redirects and
             body included), ``max_body``, ``max_redirects``.
-        is_feed: the cheap "does this look like a feed" check for 200 bodies.
+        is_feed: the cheap "does this look like a feed" check for 200 bodies
+            (see ``BodyCheck``: a string it returns becomes the cause).
         proxy: the proxy ``client`` goes through, to name it in network errors.
+        check_url: vets the URL of every hop before it is requested (see
+            ``FetchRequest.check_url``); its refusal is a final problem.
 
     Returns:
         ``Success`` (``Fetched`` or ``NotModified``), or ``Failed`` with a
@@ -279,7 +295,7 @@ async def attempt_http(
     progress = _Progress(url=source.url)
     try:
         async with asyncio.timeout(settings.timeout):
-            return await _get(client, source, validators, settings, is_feed, progress)
+            return await _get(client, source, validators, settings, is_feed, progress, check_url)
     except (httpx.HTTPError, httpx.InvalidURL, TimeoutError) as exc:
         kind, cause = describe_error(exc, settings, progress)
         if proxy and kind in ("timeout", "connect", "network", "protocol"):

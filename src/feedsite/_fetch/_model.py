@@ -7,13 +7,24 @@ validation. Contains no I/O and no fetching logic. The settings are
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from feedsite.config import check_proxy
 from feedsite.types import Validators
+
+if TYPE_CHECKING:
+    from ._try import ProblemKind
+
+#: Checks a URL before it is requested (the first one and every redirect target):
+#: returns why it is refused (e.g. ``"private address 10.0.0.5 refused"``), or None.
+UrlCheck = Callable[[str], Awaitable[str | None]]
+
+#: Judges a 200 body: True accepts it; False rejects it as "not a feed"; a string
+#: rejects it with that string as the cause (e.g. ``"not an image (HTML page)"``).
+BodyCheck = Callable[[bytes], bool | str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +36,14 @@ class Source:
             RSSHub instance base URL for routes, the URL itself for url feeds.
         url: the full URL to GET (``http``, ``https`` or ``file``). It may carry
             ``?key=ACCESS_KEY``; messages always show it as ``key=***``.
+        headers: extra request headers sent on every hop (redirects included) of
+            this source over HTTP(S), e.g. ``(("Referer", "https://weibo.com/"),)``;
+            they override the client's defaults of the same name.
     """
 
     label: str
     url: str
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +56,14 @@ class FetchRequest:
         validators: by ``Source.label``; sent as ``If-None-Match`` / ``If-Modified-Since``.
         proxy: ``http(s)://host:port`` proxy for this feed, overriding
             ``FetchConfig.proxy``; ``""`` connects directly; None uses the setting.
+        check_url: awaited before every HTTP(S) request of this feed (the first URL
+            and each redirect target); a reason it returns fails the try at once
+            (a final problem, as a bad URL), without connecting. None: no check.
+        one_server: the sources are one server asked in different ways (e.g. an
+            image with different ``Referer`` headers), so a transient failure
+            (timeout, connection error, 5xx, 429, a deferral) ends the request once
+            its retries are used up instead of failing over to the next source;
+            other failures (4xx, a rejected body) still fail over.
 
     Raises:
         ValueError: ``proxy`` is not an http(s) proxy URL.
@@ -50,6 +73,8 @@ class FetchRequest:
     sources: tuple[Source, ...]
     validators: Mapping[str, Validators] = field(default_factory=dict)
     proxy: str | None = None
+    check_url: UrlCheck | None = None
+    one_server: bool = False
 
     def __post_init__(self) -> None:
         check_proxy(self.proxy, f"proxy of feed {self.key!r}")
@@ -85,6 +110,8 @@ class Attempt:
         wait: seconds waited before the retry, or the deferral; 0 otherwise.
         note: why the policy decided so, when it is not obvious (a deferral,
             a retry skipped for the run deadline); "" otherwise.
+        kind: the failure's kind as the retry policy saw it (``"http"``,
+            ``"timeout"``, ``"final"``... see ``ProblemKind``); None for a success.
     """
 
     label: str
@@ -96,6 +123,7 @@ class Attempt:
     verdict: Verdict
     wait: float = 0.0
     note: str = ""
+    kind: ProblemKind | None = None
 
     @property
     def ok(self) -> bool:

@@ -4,7 +4,7 @@ Scope: scheduling (request slots, the run deadline), the per-feed loop (retry
 a source as ``_policy.decide`` says, then fail over to the next), the records
 of every try, and the sync wrapper. Contains no network details (``_http``,
 ``_file``) and no policy of its own (``_policy``); what a feed is comes in
-as ``is_feed``.
+as ``is_feed`` (a ``BodyCheck``: the image downloads of ``_images`` pass their own).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ._http import attempt_http
 from ._limits import Slots, host_key
 from ._model import (
     Attempt,
+    BodyCheck,
     Deferred,
     FetchFailure,
     FetchOutcome,
@@ -32,7 +33,7 @@ from ._model import (
     Source,
     failure_messages,
 )
-from ._policy import Decision, Defer, Retry, decide
+from ._policy import Decision, Defer, Retry, decide, is_retryable
 from ._redact import redact
 from ._try import Failed, Success, TryResult
 
@@ -43,7 +44,7 @@ class Run:
 
     Attributes:
         settings: the call's settings.
-        is_feed: the cheap "does this look like a feed" check.
+        is_feed: the cheap "does this look like a feed" check (see ``BodyCheck``).
         clients: the httpx clients, by proxy.
         slots: the global and per-host request slots.
         deadline: the run deadline (``time.monotonic()``); None: no run budget.
@@ -51,7 +52,7 @@ class Run:
     """
 
     settings: FetchConfig
-    is_feed: Callable[[bytes], bool]
+    is_feed: BodyCheck
     clients: Clients
     slots: Slots
     deadline: float | None
@@ -71,7 +72,7 @@ class Run:
     async def try_once(self, source: Source, request: FetchRequest) -> TryResult:
         """One try of ``source``: from disk for ``file:`` URLs, else over HTTP(S)."""
         if is_file_url(source.url):
-            return await attempt_file(source, self.settings.max_body, self.is_feed)
+            return await attempt_file(source, self.settings.max_body, self._feed_check)
         proxy = request.proxy if request.proxy is not None else self.settings.proxy
         return await attempt_http(
             self.clients.get(proxy),
@@ -80,7 +81,13 @@ class Run:
             self.settings,
             self.is_feed,
             proxy or None,
+            request.check_url,
         )
+
+    def _feed_check(self, body: bytes) -> bool:
+        """``is_feed`` as a plain yes/no, for ``file:`` sources (a reason means no)."""
+        verdict = self.is_feed(body)
+        return not isinstance(verdict, str) and bool(verdict)
 
 
 def _source_name(source: Source) -> str:
@@ -117,6 +124,7 @@ def _record(
         cause=result.cause,
         elapsed=elapsed,
         verdict="failover",
+        kind=result.problem.kind,
     )
     match decision:
         case Retry(delay=delay):
@@ -176,6 +184,9 @@ async def fetch_one(request: FetchRequest, run: Run) -> FetchOutcome:
         request: the feed and its sources.
         run: what the feeds of this ``fetch_all`` share.
 
+    With ``request.one_server``, a transient failure that used up its retries
+    (or a deferral) ends the loop: the next sources would ask the same server.
+
     Returns:
         The first ``Fetched`` or ``NotModified``, carrying every try's record;
         else ``Deferred`` when a source asked for a long pause, else
@@ -208,6 +219,8 @@ async def fetch_one(request: FetchRequest, run: Run) -> FetchOutcome:
             if not isinstance(decision, Retry):
                 break
             await asyncio.sleep(decision.delay)
+        if request.one_server and (comebacks or is_retryable(result.problem)):
+            break  # the next sources ask the same server: no use now
     return _gave_up(request, trail, comebacks)
 
 
@@ -222,7 +235,7 @@ def _check_unique_keys(requests: Sequence[FetchRequest]) -> None:
 async def fetch_all(
     requests: Sequence[FetchRequest],
     settings: FetchConfig,
-    is_feed: Callable[[bytes], bool],
+    is_feed: BodyCheck,
     on_done: Callable[[str, FetchOutcome], None] | None = None,
     *,
     deadline: float | None = None,
@@ -244,7 +257,8 @@ async def fetch_all(
         requests: the feeds; their keys must be unique.
         settings: limits, timeouts, retries and backoff, proxy, User-Agent, body cap.
         is_feed: cheap check that a 200 body is a feed; a body that fails it
-            fails over to the next source (it is not retried).
+            fails over to the next source (it is not retried). It may return a
+            string instead of False: the rejection's cause (see ``BodyCheck``).
         on_done: called with ``(key, outcome)`` as each feed finishes, in the
             event loop's thread.
         deadline: a ``time.monotonic()`` value: no request starts after it (feeds
@@ -287,7 +301,7 @@ async def fetch_all(
 def fetch_all_sync(
     requests: Sequence[FetchRequest],
     settings: FetchConfig,
-    is_feed: Callable[[bytes], bool],
+    is_feed: BodyCheck,
     on_done: Callable[[str, FetchOutcome], None] | None = None,
     *,
     deadline: float | None = None,

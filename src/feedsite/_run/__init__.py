@@ -33,6 +33,8 @@ from feedsite.config import NO_TIMEZONE_WARNING, Config
 from feedsite.errors import UnknownItemError
 from feedsite.types import RenderSettings
 
+from ._images import ImageReport
+
 
 @dataclass(frozen=True, slots=True)
 class RunCounts:
@@ -66,6 +68,8 @@ class RunResult:
     item_errors: list[str] = field(default_factory=list)
     #: SIGINT/SIGTERM that stopped the run early (feeds in flight were skipped).
     stopped_by: str | None = None
+    #: What the run did with images (None: the image stage did not run).
+    images: ImageReport | None = None
 
     @property
     def reports(self) -> list[FeedReport]:
@@ -118,7 +122,22 @@ class RunResult:
             "warnings": [redact(w) for w in self.warnings],
             "item_errors": [redact(e) for e in self.item_errors],
             "stopped_by": self.stopped_by,
+            "images": None if self.images is None else _image_json(self.images),
         }
+
+
+def _image_json(report: ImageReport) -> dict[str, Any]:
+    return {
+        "fetched": report.fetched,
+        "reused": report.reused,
+        "failed": sum(report.failed.values()),
+        "failed_by": {redact(k): n for k, n in sorted(report.failed.items())},
+        "over_budget": report.over_budget,
+        "postponed": report.postponed,
+        "bytes_on_disk": report.bytes_on_disk,
+        "budget": report.budget,
+        "seconds": round(report.seconds, 3),
+    }
 
 
 def render_settings(config: Config) -> RenderSettings:
@@ -126,10 +145,39 @@ def render_settings(config: Config) -> RenderSettings:
     return RenderSettings(
         profile=config.site.profile,
         timezone=config.site.timezone or hexo_timezone(config.site.hexo_root),
-        image_proxy=config.site.image_proxy,
+        image_proxy=config.images.policy.proxy if config.images.policy.mode == "proxy" else None,
         placeholder=config.site.placeholder,
         source_key=config.site.source_key,
+        image_prefix=hexo_image_prefix(config),
     )
+
+
+def hexo_image_prefix(config: Config) -> str | None:
+    """The URL of the image folder in the Hexo site (Hexo's ``root`` + its path under
+    ``source/``), or None when Hexo does not publish it (not under ``source/``) or the
+    ``legacy`` profile, whose posts always hotlink."""
+    if config.site.profile != "default":
+        return None
+    source = config.site.hexo_root / "source"
+    try:
+        rel = config.images.dir.relative_to(source)
+    except ValueError:
+        return None
+    if not rel.parts or rel.parts[0].startswith(("_", ".")):
+        return None  # Hexo does not copy such folders
+    return hexo_setting(config.site.hexo_root, "root", "/").rstrip("/") + "/" + rel.as_posix() + "/"
+
+
+def hexo_setting(hexo_root: Path, key: str, default: str) -> str:
+    """A string setting of ``<hexo_root>/_config.yml`` (``default`` when unset or unreadable)."""
+    try:
+        import yaml
+
+        data = yaml.safe_load((hexo_root / "_config.yml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return default
+    value = data.get(key) if isinstance(data, dict) else None
+    return value.strip() if isinstance(value, str) and value.strip() else default
 
 
 def config_warnings(config: Config) -> list[str]:
@@ -181,6 +229,7 @@ def run(
     from feedsite._clean import clean_key
 
     from ._apply import apply, clean_items, plan_hexo
+    from ._images import live_after, run_images
     from ._ingest import ingest
 
     started = time.monotonic()
@@ -220,12 +269,27 @@ def run(
             decision, dry_run, warnings=config_warnings(config), stopped_by=got.stopped_by
         )
         decision, data = clean_items(decision, state, config, ckey, result, deadline)
+        refs = live_after(state, decision, data, dry_run=dry_run)
+        images, result.images = run_images(config, state, refs, now=now, dry_run=dry_run, seed=seed)
         settings = render_settings(config)
-        decision, posts = plan_hexo(decision, ledger, disk, config, settings, ckey, result)
+        decision, posts = plan_hexo(
+            decision, ledger, disk, config, settings, ckey, result, images, refs
+        )
         result.decision, result.posts = decision, posts
         if not dry_run:
             with _signals_deferred() as caught:
-                apply(decision, posts, data, state, ledger, config, settings, result, got.instances)
+                apply(
+                    decision,
+                    posts,
+                    data,
+                    state,
+                    ledger,
+                    config,
+                    settings,
+                    result,
+                    got.instances,
+                    images,
+                )
             result.stopped_by = result.stopped_by or (caught[0] if caught else None)
         _add_tallies(decision.reports, posts)
         result.seconds = time.monotonic() - started
@@ -327,3 +391,46 @@ def feed_status(config: Config) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def image_status(config: Config) -> dict[str, Any]:
+    """What the state says of the images (``feedsite status``): how many are local and the
+    bytes their files take against ``images.max_total``, and the ones that are not, grouped
+    by host, state and reason (redacted)."""
+    from ._images import TARGET as IMAGES
+
+    out: dict[str, Any] = {
+        "dir": str(config.images.dir),
+        "budget": config.images.max_total,
+        "local": 0,
+        "failed": 0,
+        "refused": 0,
+        "over_budget": 0,
+        "bytes_on_disk": 0,
+        "problems": [],
+    }
+    if not config.state_path.exists():
+        return out
+    with State.open(config.state_path) as state:
+        rows = state.images()
+        out["bytes_on_disk"] = sum(f.size for f in state.files(IMAGES).values())
+    groups: dict[tuple[str, str, str], list[Any]] = {}
+    for row in rows.values():
+        key = "local" if row.state == "ok" else row.state
+        out[key] += 1
+        if row.state in ("failed", "refused"):
+            group = groups.setdefault((row.host, row.state, redact(row.error or "")), [0, None])
+            group[0] += 1
+            if row.next_attempt is not None and (group[1] is None or row.next_attempt < group[1]):
+                group[1] = row.next_attempt
+    out["problems"] = [
+        {
+            "host": host,
+            "state": state_,
+            "count": n,
+            "error": error,
+            "next_attempt": when.isoformat() if when else None,
+        }
+        for (host, state_, error), (n, when) in sorted(groups.items(), key=lambda kv: -kv[1][0])
+    ]
+    return out

@@ -15,10 +15,17 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from feedsite._clean import clean_html
+from feedsite._clean import clean_html, image_urls
 from feedsite._clean._bounds import bound_html
 from feedsite._plan import Decision, fail_feeds, without_feeds, without_items
-from feedsite._records import DiskState, FileWrite, InstanceIntent, ItemData, ItemIntent
+from feedsite._records import (
+    DiskState,
+    FileWrite,
+    ImageRefs,
+    InstanceIntent,
+    ItemData,
+    ItemIntent,
+)
 from feedsite._store import State, Tx
 from feedsite._targets._ledger import Ledger
 from feedsite._targets.hexo import PostJob, PostPlan, plan_posts, post_folder, render_post
@@ -28,6 +35,7 @@ from feedsite.types import ParsedItem, PostSource, RenderSettings
 
 if TYPE_CHECKING:
     from . import RunResult
+    from ._images import PostImages
 
 
 def clean_items(
@@ -116,7 +124,7 @@ def item_data(item: ParsedItem, iframe_hosts: tuple[str, ...], ckey: str) -> Ite
         if body
         else ""
     )
-    return ItemData(item, clean, ckey)
+    return ItemData(item, clean, ckey, image_urls(clean, item.images))
 
 
 def plan_hexo(
@@ -127,6 +135,8 @@ def plan_hexo(
     settings: RenderSettings,
     ckey: str,
     result: RunResult,
+    images: PostImages | None = None,
+    refs: Mapping[tuple[str, str], ImageRefs] | None = None,
 ) -> tuple[Decision, PostPlan]:
     """The Hexo posts of ``decision``, less the feeds whose post folder cannot be written.
 
@@ -135,6 +145,8 @@ def plan_hexo(
     the folder's path, and the posts are planned again without it.
     """
     owned = ledger.owned()
+    image_keys = _image_keys(config, images, refs or {}) if images is not None else None
+    per_feed = feed_settings(config, settings)
 
     def plan(d: Decision) -> PostPlan:
         return plan_posts(
@@ -145,6 +157,8 @@ def plan_hexo(
             disk,
             settings,
             ckey,
+            image_keys,
+            per_feed,
         )
 
     posts = plan(decision)
@@ -184,6 +198,33 @@ def plan_hexo(
     return decision, posts
 
 
+def feed_settings(config: Config, settings: RenderSettings) -> dict[str, RenderSettings]:
+    """Feeds whose own ``images`` policy changes their posts' render settings."""
+    out = {}
+    for f in config.feeds:
+        proxy = f.images.proxy if f.images.mode == "proxy" else None
+        if proxy != settings.image_proxy:
+            out[f.key] = replace(settings, image_proxy=proxy)
+    return out
+
+
+def _image_keys(
+    config: Config, images: PostImages, refs: Mapping[tuple[str, str], ImageRefs]
+) -> dict[tuple[str, str], str]:
+    """Each post's image key (its local images; its generated cover)."""
+    sites = {f.key: f.site for f in config.feeds}
+    out = {}
+    for key, ref in refs.items():
+        if ref.urls:
+            ikey = images.key(ref.urls)
+        else:
+            cover = images.covers.get(sites.get(key[0], ""))
+            ikey = f"cover:{cover}" if cover else ""
+        if ikey:
+            out[key] = ikey
+    return out
+
+
 def apply(
     decision: Decision,
     posts: PostPlan,
@@ -194,6 +235,7 @@ def apply(
     settings: RenderSettings,
     result: RunResult,
     instances: Sequence[InstanceIntent] = (),
+    images: PostImages | None = None,
 ) -> None:
     """Carry the decision out through the ledger: record the run's feeds and items with
     the pending posts in one transaction, write, delete, sync, mark written.
@@ -205,6 +247,7 @@ def apply(
     """
     names = {f.key: (f.category, f.site, f.name) for f in config.feeds}
     labels = {f.key: f.label for f in config.feeds}
+    per_feed = feed_settings(config, settings)
     writer = ledger.writer
     missing = [
         (j.feed_key, j.item_id) for j in posts.renders if (j.feed_key, j.item_id) not in data
@@ -218,10 +261,14 @@ def apply(
             refused[job.path] = job  # not ours: never overwritten
             continue
         source = post_source(
-            job.item_id, names[job.feed_key], all_data[(job.feed_key, job.item_id)], job.first_seen
+            job.item_id,
+            names[job.feed_key],
+            all_data[(job.feed_key, job.item_id)],
+            job.first_seen,
+            images,
         )
         try:
-            blob = render_post(source, settings)
+            blob = render_post(source, per_feed.get(job.feed_key, settings))
         except Exception as e:  # one unrenderable item must not cost the others
             result.item_errors.append(
                 f"{labels[job.feed_key]}: item {job.item_id}: cannot render: {e!r}"
@@ -264,11 +311,21 @@ def apply(
 
 
 def post_source(
-    iid: str, names: tuple[str, str, str], stored: ItemData, first_seen: datetime
+    iid: str,
+    names: tuple[str, str, str],
+    stored: ItemData,
+    first_seen: datetime,
+    images: PostImages | None = None,
 ) -> PostSource:
     """What the renderer needs of one item's post."""
     d = stored.item
     category, site, feed = names
+    local = {}
+    if images is not None and images.local:
+        urls = stored.image_urls
+        if urls is None:
+            urls = image_urls(stored.body_clean, d.images)
+        local = {u: images.local[u] for u in urls if u in images.local}
     return PostSource(
         item_id=iid,
         category=category,
@@ -284,6 +341,8 @@ def post_source(
         if d.description_raw is not None
         else (d.content_html or d.summary_html),
         images=d.images,
+        local_images=local,
+        cover_file=images.covers.get(site) if images is not None else None,
     )
 
 

@@ -92,8 +92,10 @@ def build(
 
 def build_native(config: Config, out: Path | None = None) -> BuildResult:
     """Build the native site under the run lock, from the state (see :func:`build`)."""
+    from ._images import local_images
+
     with locked(config.state_path), State.open(config.state_path, create=False) as state:
-        return build_site(state, config, out=out)
+        return build_site(state, config, out=out, images=local_images(state, config))
 
 
 def build_hexo_site(

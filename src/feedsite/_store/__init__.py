@@ -6,6 +6,7 @@ Split by domain, one mixin each, over a base that opens, migrates and wraps erro
 * ``_feeds``: feeds, validators, RSSHub instances;
 * ``_items``: items, their data and bodies, the site's list of live items;
 * ``_ledger``: the one ledger of the files feedsite owns, for every target;
+* ``_images``: local images (each URL's download and files, placeholders);
 * ``_cards``: the native site's card cache.
 
 Reads return records (``Stored*``, ``OwnedFile``, ...); writes take intents decided
@@ -20,12 +21,13 @@ from __future__ import annotations
 from ._base import StateBase, Tx
 from ._cards import CardsMixin, SiteCard
 from ._feeds import FeedsMixin
+from ._images import ImagesMixin
 from ._items import ItemsMixin, LiveItem
 from ._ledger import LedgerMixin
 
 __all__ = ["LiveItem", "SiteCard", "State", "Tx"]
 
 
-class State(FeedsMixin, ItemsMixin, LedgerMixin, CardsMixin, StateBase):
+class State(FeedsMixin, ItemsMixin, ImagesMixin, LedgerMixin, CardsMixin, StateBase):
     """The state database. Open with :meth:`open` (or :meth:`snapshot`); use as a context
     manager."""

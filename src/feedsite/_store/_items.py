@@ -47,6 +47,8 @@ class LiveItem:
     body_head: str
     #: Without a card: the cleaned body from its first ``<img`` on (a few characters).
     first_img: str | None
+    #: The post's images, cover first (None: not known yet, an older row).
+    image_urls: tuple[str, ...] | None = None
 
     @property
     def source_key(self) -> str:
@@ -92,7 +94,8 @@ class ItemsMixin(StateBase):
         for feed_key, chunk in _by_feed(keys):
             for row in self._query(
                 "SELECT item_id, guid, link, title, date, author, images, base_url,"
-                " content_html, summary_html, description_raw, body_clean, clean_key"
+                " content_html, summary_html, description_raw, body_clean, clean_key,"
+                " image_urls"
                 f" FROM items WHERE feed_key = ? AND item_id IN ({_marks(chunk)})",
                 (feed_key, *chunk),
             ):
@@ -113,6 +116,7 @@ class ItemsMixin(StateBase):
                     ),
                     body_clean=row[11] or "",
                     clean_key=row[12],
+                    image_urls=None if row[13] is None else tuple(json.loads(row[13])),
                 )
         return out
 
@@ -145,7 +149,7 @@ class ItemsMixin(StateBase):
         for row in self._query(
             "SELECT i.feed_key, i.item_id, i.first_seen, i.seq, i.date, i.content_hash,"
             " i.clean_key, i.link, i.title, i.author, i.images,"
-            " c.source_key, c.excerpt, c.lang, c.first_img_src"
+            " c.source_key, c.excerpt, c.lang, c.first_img_src, i.image_urls"
             " FROM items i LEFT JOIN site_cards c"
             " ON c.feed_key = i.feed_key AND c.item_id = i.item_id"
             " WHERE i.status = 'live'"
@@ -175,6 +179,7 @@ class ItemsMixin(StateBase):
                     card=card,
                     body_head="",
                     first_img=None,
+                    image_urls=None if row[15] is None else tuple(json.loads(row[15])),
                 )
             )
         if stale:
@@ -211,15 +216,16 @@ class ItemsMixin(StateBase):
         tx.executemany(
             "INSERT INTO items (feed_key, item_id, status, first_seen, seq, date, content_hash,"
             " guid, link, title, author, images, base_url, content_html, summary_html,"
-            " description_raw, body_clean, clean_key)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " description_raw, body_clean, clean_key, image_urls)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT (feed_key, item_id) DO UPDATE SET status=excluded.status,"
             " first_seen=excluded.first_seen, seq=excluded.seq, date=excluded.date,"
             " content_hash=excluded.content_hash, guid=excluded.guid, link=excluded.link,"
             " title=excluded.title, author=excluded.author, images=excluded.images,"
             " base_url=excluded.base_url, content_html=excluded.content_html,"
             " summary_html=excluded.summary_html, description_raw=excluded.description_raw,"
-            " body_clean=excluded.body_clean, clean_key=excluded.clean_key",
+            " body_clean=excluded.body_clean, clean_key=excluded.clean_key,"
+            " image_urls=excluded.image_urls",
             [_item_row(i) for i in intents if i.data is not None],
         )
         tx.executemany(
@@ -257,8 +263,10 @@ class ItemsMixin(StateBase):
                 )
 
 
-#: Drops an item's bodies (what the feed said and the cleaned one).
-_NO_BODY = "content_html=NULL, summary_html=NULL, description_raw=NULL, body_clean=NULL"
+#: Drops an item's bodies (what the feed said and the cleaned one) and its images.
+_NO_BODY = (
+    "content_html=NULL, summary_html=NULL, description_raw=NULL, body_clean=NULL, image_urls=NULL"
+)
 
 
 def _stored(row: Sequence[Any]) -> StoredItem:
@@ -315,4 +323,5 @@ def _item_row(i: ItemIntent) -> tuple[object, ...]:
         d.description_raw,
         i.data.body_clean,
         i.data.clean_key,
+        None if i.data.image_urls is None else json.dumps(list(i.data.image_urls)),
     )

@@ -122,6 +122,34 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DROP TABLE posts",
         "DROP TABLE site_pages",
     ),
+    # 6: local images (issue #12): each image URL's download and files, the hotlink
+    # placeholders found per host, and each item's images.
+    (
+        """CREATE TABLE images (
+            url TEXT PRIMARY KEY,                 -- as posts reference it (a safe URL)
+            state TEXT NOT NULL                   -- ok | failed | refused | over_budget
+                CHECK (state IN ('ok', 'failed', 'refused', 'over_budget')),
+            digest TEXT,                          -- sha256 of the downloaded bytes
+            files TEXT NOT NULL DEFAULT '[]',     -- json [[role, path, width, height, size]]
+            size INTEGER NOT NULL DEFAULT 0,      -- bytes of its files together
+            host TEXT NOT NULL DEFAULT '',
+            referer TEXT,                         -- the Referer that worked
+            error TEXT,                           -- the last failure
+            failures INTEGER NOT NULL DEFAULT 0,
+            next_attempt TEXT                     -- not before (backoff after failures)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE image_placeholders (
+            host TEXT NOT NULL,
+            digest TEXT NOT NULL,                 -- a "no hotlinking" image the host sends
+            PRIMARY KEY (host, digest)
+        ) WITHOUT ROWID""",
+        # json list of the post's image URLs, cover first; NULL: not read yet (older rows)
+        "ALTER TABLE items ADD COLUMN image_urls TEXT",
+        # The site's list of live items reads them too, still from the index alone.
+        "DROP INDEX items_live",
+        """CREATE INDEX items_live ON items (status, feed_key, item_id, first_seen, seq, date,
+            content_hash, clean_key, link, title, author, images, image_urls)""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from feedsite._clean import first_img_src
+from feedsite._clean import first_img_src, localize_images
 from feedsite._url import proxied, proxy_images, safe_url
 from feedsite.types import PostSource, RenderSettings
 
@@ -32,14 +32,27 @@ def render(post: PostSource, settings: RenderSettings) -> str:
     Every URL of the front matter passes :func:`feedsite._url.safe_url` here, at
     render time, since items stored by older versions may hold anything (issue
     #10 rows 2, 3, 5): the cover is the first safe body image, else the first safe
-    cover candidate, else the placeholder; a refused link writes no
-    ``source_url`` line.
+    cover candidate, else the generated cover, else the placeholder; a refused link
+    writes no ``source_url`` line. Images the site serves itself (``post.local_images``,
+    issue #12) are written with ``settings.image_prefix``: the cover's width-capped file as
+    ``headimg`` and its card thumbnail as ``thumbnail``.
     """
     body = post.body_clean or _escape(post.title)
     cover = first_img_src(body) or next(filter(None, map(safe_url, post.images)), None)
-    if cover is not None and not cover.startswith("https://") and settings.image_proxy:
+    thumb = None
+    prefix = settings.image_prefix
+    if prefix is not None and post.local_images:
+        local = post.local_images.get(cover) if cover else None
+        main = local.file("main") if local is not None else None
+        if local is not None and main is not None:
+            cover = prefix + main.path
+            thumb = prefix + (local.file("thumb") or main).path
+        body = localize_images(body, post.local_images, prefix)
+    elif cover is not None and not cover.startswith("https://") and settings.image_proxy:
         body = proxy_images(body, settings.image_proxy)
         cover = proxied(cover, settings.image_proxy)
+    if not cover and prefix is not None and post.cover_file:
+        cover = prefix + post.cover_file
     if not cover:
         cover = placeholder(settings.placeholder, post.item_id)
     link = safe_url(post.link)
@@ -47,6 +60,7 @@ def render(post: PostSource, settings: RenderSettings) -> str:
     zone = ZoneInfo(settings.timezone or "UTC")
     when = _hexo_date(post.date, zone) or post.first_seen.astimezone(zone)
     cover_q = double_quoted(cover)
+    thumb_q = double_quoted(thumb) if thumb else cover_q
     lines = [
         "---",
         "title: " + double_quoted(post.title),
@@ -58,7 +72,7 @@ def render(post: PostSource, settings: RenderSettings) -> str:
         "author: " + double_quoted(post.site),
         "comments: false",
         "date: " + f"{when.year:04d}-{when:%m-%d %H:%M:%S}",
-        "thumbnail: " + cover_q,
+        "thumbnail: " + thumb_q,
     ]
     if link:
         lines.append(f"{settings.source_key}: {double_quoted(link)}")

@@ -69,6 +69,8 @@ def plan_posts(
     disk: Mapping[str, DiskState],
     settings: RenderSettings,
     clean_key: str,
+    image_keys: Mapping[tuple[str, str], str] | None = None,
+    feed_settings: Mapping[str, RenderSettings] | None = None,
 ) -> PostPlan:
     """The posts to write, delete and let go for ``changes``. Pure.
 
@@ -80,6 +82,10 @@ def plan_posts(
         disk: what each owned post looks like on disk now.
         settings: the render settings (part of each post's render key).
         clean_key: the cleaning options (part of each post's render key).
+        image_keys: what each post's bytes depend on of its local images (part of its
+            render key: a post is rendered again when an image arrives or goes).
+        feed_settings: feeds whose render settings differ from ``settings`` (their own
+            ``images`` policy).
     """
     plan = PostPlan()
     names = {f.key: (f.category, f.site, f.name) for f in feeds}
@@ -99,8 +105,8 @@ def plan_posts(
         rkey = render_key(
             change.content_hash,
             change.first_seen.isoformat(),
-            settings,
-            (category, site, name, clean_key),
+            (feed_settings or {}).get(change.feed_key, settings),
+            (category, site, name, clean_key, *_image_key(image_keys, change)),
         )
         if old is not None and old.path != path:  # the item's post moved: the old file goes
             _let_go(plan, old.path, disk, tally, "pruned")
@@ -137,6 +143,12 @@ def plan_posts(
     for key in gone:
         plan.removed.setdefault(key, 0)
     return plan
+
+
+def _image_key(keys: Mapping[tuple[str, str], str] | None, change: ItemChange) -> tuple[str, ...]:
+    """The post's image key, when it has one (posts without local images keep their keys)."""
+    key = keys.get((change.feed_key, change.item_id), "") if keys else ""
+    return (key,) if key else ()
 
 
 def _let_go(

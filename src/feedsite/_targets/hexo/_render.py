@@ -15,8 +15,11 @@ from . import _default, _legacy
 
 __all__ = ["RENDER_VERSION", "render_key", "render_post"]
 
-#: Bumped whenever a profile's output changes for the same inputs.
-RENDER_VERSION = "1"
+#: Bumped whenever a profile's output changes for the same inputs (the ``legacy`` profile
+#: never changes: its posts keep their keys).
+#: default 2: local images and generated covers (issue #12).
+RENDER_VERSION = "2"
+_VERSIONS = {"legacy": "1", "default": RENDER_VERSION}
 
 
 def render_post(post: PostSource, settings: RenderSettings) -> bytes:
@@ -32,12 +35,13 @@ def render_key(
     """Key of every input that changes a post's bytes (not the bytes themselves)."""
     raw = "\x1f".join(
         (
-            RENDER_VERSION,
+            _VERSIONS[settings.profile],
             settings.profile,
             settings.timezone or "",
             settings.image_proxy or "",
             settings.placeholder,
             settings.source_key,
+            *((settings.image_prefix or "",) if settings.profile == "default" else ()),
             content_hash,
             first_seen,
             *names,

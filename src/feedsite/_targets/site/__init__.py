@@ -20,7 +20,7 @@ import dataclasses
 import hashlib
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -28,17 +28,18 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from feedsite._records import FileWrite
-from feedsite._store import SiteCard, State
+from feedsite._records import FileWrite, OwnedFile, PostImages
+from feedsite._store import LiveItem, SiteCard, State
 from feedsite._targets._ledger import Ledger, Session
 from feedsite._targets._writer import Writer
 from feedsite._url import SECRET_PARAMS, public_url
 from feedsite.config import Config, FeedSpec
 from feedsite.errors import FeedsiteError, TargetError
+from feedsite.types import LocalImage
 
 from . import _indexer as indexer
 from ._html import prepare_body
-from ._model import FeedRef, Page, PagePlan, Settings, SitePost
+from ._model import IMAGES_DIR, FeedRef, Page, PagePlan, Settings, SitePost
 from ._plan import CARD_VERSION, plan_pages, site_posts
 from ._render import Renderer, environment, static_files, templates_key
 
@@ -112,9 +113,15 @@ def _xml_url(feed: FeedSpec, config: Config) -> str:
     return url
 
 
-def build_site(state: State, config: Config, *, out: Path | None = None) -> BuildResult:
+def build_site(
+    state: State, config: Config, *, out: Path | None = None, images: PostImages | None = None
+) -> BuildResult:
     """Build (or update) the static site the config's ``native`` section describes, from
     the open ``state``, into ``out`` (default ``native.out``). See the module docstring.
+
+    ``images``: the images the site serves itself (issue #12); their files are copied from
+    ``images.root`` into ``feedsite-images/`` through the ledger, and those no post uses
+    any more are deleted.
 
     The caller opens the state and holds the run lock. No output depends on the clock.
 
@@ -134,7 +141,7 @@ def build_site(state: State, config: Config, *, out: Path | None = None) -> Buil
     ledger = Ledger(state, Writer(out), TARGET)
     ledger.settle()  # what a killed build left: its temp files, its unfinished rows
     items = state.live_items((f.key for f in feeds), CARD_VERSION)
-    posts, new_cards = site_posts(items, feeds, settings)
+    posts, new_cards = site_posts(items, feeds, settings, images)
     if secrets:
         posts = [_without_secrets(p, secrets) for p in posts]
     _cache_cards(state, new_cards)
@@ -142,6 +149,7 @@ def build_site(state: State, config: Config, *, out: Path | None = None) -> Buil
     on_disk = _files_under(ledger.writer.root)
     # A page whose file is missing is rendered again, whatever its key.
     manifest = {path: f.key if path in on_disk else "" for path, f in owned.items()}
+    local = images.local if images is not None else {}
     plan = plan_pages(
         posts,
         feeds,
@@ -157,9 +165,11 @@ def build_site(state: State, config: Config, *, out: Path | None = None) -> Buil
     )
     try:
         with ledger.session() as session:
-            pages_written = _write(plan, state, session, env, settings, static, secrets)
+            pages_written = _write(plan, state, session, env, settings, static, secrets, local)
             deleted = _delete(session, plan.delete, warnings)
-        written = pages_written
+            copied, removed = _copy_images(session, items, images, owned, on_disk, warnings)
+            deleted += removed
+        written = pages_written + copied
         search_seconds = 0.0
         if job is not None:
             try:
@@ -210,6 +220,7 @@ def _settings(config: Config) -> tuple[Settings, jinja2.Environment, dict[str, b
         templates_key=templates_key(env, static),
         css_path=next(p for p in static if p.startswith("assets/style.")),
         js_path=next(p for p in static if p.startswith("assets/search.")),
+        proxy=config.images.policy.proxy if config.images.policy.mode == "proxy" else None,
     )
     return settings, env, static
 
@@ -266,6 +277,49 @@ def _without_secrets(post: SitePost, secrets: frozenset[str]) -> SitePost:
     return dataclasses.replace(post, link=link, cover=cover)
 
 
+def _copy_images(
+    session: Session,
+    items: Sequence[LiveItem],
+    images: PostImages | None,
+    owned: dict[str, OwnedFile],
+    on_disk: set[str],
+    warnings: list[str],
+) -> tuple[int, int]:
+    """Copy the files of the local images live posts use into ``feedsite-images/`` (a file
+    whose copy is recorded and on disk is not read again: its name is its content's hash),
+    and delete the copies no post uses. Returns (files written, files deleted)."""
+    wanted: dict[str, str] = {}
+    if images is not None and images.local:
+        for it in items:
+            for url in it.image_urls or ():
+                image = images.local.get(url)
+                if image is not None:
+                    for f in image.files:
+                        wanted[IMAGES_DIR + f.path] = f.path
+    todo = sorted(
+        p
+        for p, src in wanted.items()
+        if p not in on_disk or owned.get(p) is None or owned[p].key != src
+    )
+    written = 0
+    for start in range(0, len(todo), _BATCH):
+        writes = []
+        for path in todo[start : start + _BATCH]:
+            assert images is not None
+            try:
+                data = (images.root / wanted[path]).read_bytes()
+            except OSError as e:
+                warnings.append(f"image {wanted[path]} not copied: {e}")
+                continue
+            writes.append(FileWrite(path, data, hashlib.sha256(data).hexdigest(), wanted[path]))
+        session.stage(writes)
+        for w in writes:
+            if session.write(w) is not None:
+                written += 1
+    stale = sorted(p for p in owned if p.startswith(IMAGES_DIR) and p not in wanted)
+    return written, _delete(session, stale, warnings)
+
+
 def _files_under(root: Path) -> set[str]:
     """Every file under ``root`` (relative, ``/``-separated): one listing per folder."""
     found: set[str] = set()
@@ -285,6 +339,7 @@ def _write(
     settings: Settings,
     static: dict[str, bytes],
     secrets: frozenset[str] = frozenset(),
+    local: Mapping[str, LocalImage] | None = None,
 ) -> int:
     """Render and write the pages whose key changed; returns how many files changed.
 
@@ -292,7 +347,7 @@ def _write(
     10,000 posts never holds every body at once), each recorded pending before any of
     its files is written.
     """
-    renderer = Renderer(env, settings, plan, static)
+    renderer = Renderer(env, settings, plan, static, local)
     changed = 0
     for start in range(0, len(plan.render), _BATCH):
         batch = plan.render[start : start + _BATCH]

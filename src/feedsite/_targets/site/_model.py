@@ -24,6 +24,9 @@ PageKind = Literal[
     "asset",
 ]
 
+#: The folder of the images the site serves itself (copies of ``images.dir``'s files).
+IMAGES_DIR = "feedsite-images/"
+
 #: Kinds written as HTML pages (listed in the sitemap).
 HTML_KINDS: frozenset[str] = frozenset(
     {"post", "home", "category", "site", "feed", "month", "archive", "search"}
@@ -93,6 +96,12 @@ class SitePost:
     #: Feed order within the config (for stable ties).
     feed_index: int
     seq: int
+    #: The cover served by the site itself (issue #12): its card thumbnail and its
+    #: width-capped file, paths under the output root; None: hotlinked (``cover``) or none.
+    cover_file: str | None = None
+    cover_width: int = 0
+    cover_height: int = 0
+    cover_main: str | None = None
 
     @property
     def path(self) -> str:
@@ -190,6 +199,8 @@ class Settings:
     #: Output paths of the stylesheet and the search script (content-hashed names).
     css_path: str
     js_path: str
+    #: The image proxy of ``images.mode: proxy`` (or the older ``site.image_proxy``).
+    proxy: str | None = None
 
     @property
     def title(self) -> str:
@@ -206,7 +217,7 @@ class Settings:
 
     @property
     def image_proxy(self) -> str | None:
-        return self.site.image_proxy
+        return self.proxy
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,10 +20,12 @@ from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from feedsite._clean import first_img_src
+from feedsite._records import PostImages
 from feedsite._store import LiveItem, SiteCard
 from feedsite._url import proxied, public_base, safe_url
 
 from ._model import (
+    IMAGES_DIR,
     SHORT_TITLE_MAX,
     TITLE_MAX,
     CategoryNode,
@@ -83,10 +85,18 @@ def language(text: str) -> str:
 
 
 def site_posts(
-    items: Iterable[LiveItem], feeds: Sequence[FeedRef], settings: Settings
+    items: Iterable[LiveItem],
+    feeds: Sequence[FeedRef],
+    settings: Settings,
+    images: PostImages | None = None,
 ) -> tuple[list[SitePost], list[SiteCard]]:
     """The site's posts, newest first (ties: config order, then feed order), and the
-    cards derived anew (items without an up-to-date cached card) for the cache."""
+    cards derived anew (items without an up-to-date cached card) for the cache.
+
+    ``images``: the images the site serves itself (issue #12): a post whose cover is one
+    gets its files (:attr:`SitePost.cover_file`), and its page's key follows its images.
+    """
+    served = images.local if images is not None else {}
     by_feed: dict[str, list[LiveItem]] = {f.key: [] for f in feeds}
     for it in items:
         if it.feed_key in by_feed:
@@ -122,8 +132,16 @@ def site_posts(
         # or cover is simply left out.
         link = safe_url(it.link)
         cover = safe_url(card.first_img_src or next(iter(it.images), None), public_base(link))
-        cover = proxied(cover, settings.image_proxy)
+        image = served.get(cover) if cover else None
+        main = image.file("main") if image is not None else None
+        thumb = (image.file("thumb") or main) if image is not None else None
+        cover = proxied(cover, settings.image_proxy) if main is None else cover
         time = it.date or it.first_seen
+        data_key = f"{it.source_key}.{time.isoformat()}"
+        if images is not None and served and it.image_urls:
+            ikey = images.key(it.image_urls)
+            if ikey:  # a post without local images keeps the key of earlier versions
+                data_key += "." + ikey
         try:
             local = time.astimezone(zone)
             month = (local.year, local.month)
@@ -144,10 +162,14 @@ def site_posts(
                 cover=cover or None,
                 excerpt=card.excerpt,
                 lang=card.lang,
-                data_key=f"{it.source_key}.{time.isoformat()}",
+                data_key=data_key,
                 month=month,
                 feed_index=index,
                 seq=it.seq,
+                cover_file=IMAGES_DIR + thumb.path if thumb is not None else None,
+                cover_width=thumb.width if thumb is not None else 0,
+                cover_height=thumb.height if thumb is not None else 0,
+                cover_main=IMAGES_DIR + main.path if main is not None else None,
             )
         )
     # Newest first; ties in config order, then feed order (two stable sorts: comparing
@@ -358,7 +380,13 @@ def plan_pages(
     paths = {pg.path for pg in pages}
     render = tuple(pg for pg in pages if manifest.get(pg.path) != pg.key)
     # The search index's files are the search step's own (``_search``).
-    delete = tuple(sorted(p for p in manifest if p not in paths and not p.startswith(INDEX_DIR)))
+    delete = tuple(
+        sorted(
+            p
+            for p in manifest
+            if p not in paths and not p.startswith(INDEX_DIR) and not p.startswith(IMAGES_DIR)
+        )
+    )
     return PagePlan(tuple(pages), render, delete, tree, months)
 
 

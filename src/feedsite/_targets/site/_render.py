@@ -15,9 +15,21 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from feedsite._clean._images import localize_images
+from feedsite.types import LocalImage
+
 from . import _xml
-from ._html import rel_url
-from ._model import HTML_KINDS, Page, PagePlan, Settings, category_dir, feed_dir, site_dir
+from ._html import rel_url, root_prefix
+from ._model import (
+    HTML_KINDS,
+    IMAGES_DIR,
+    Page,
+    PagePlan,
+    Settings,
+    category_dir,
+    feed_dir,
+    site_dir,
+)
 from ._plan import language
 
 #: Bumped when the site's rendering changes in a way templates do not show.
@@ -102,15 +114,25 @@ class Renderer:
         settings: Settings,
         plan: PagePlan,
         static: Mapping[str, bytes],
+        local: Mapping[str, LocalImage] | None = None,
     ) -> None:
         self.env = env
         self.settings = settings
         self.plan = plan
         self.static = static
+        #: The images the site serves itself, by original URL (issue #12).
+        self.local = local or {}
 
     def render(self, page: Page, bodies: Mapping[str, str]) -> bytes:
         """The bytes of ``page`` (``bodies``: uid → prepared body of the posts it needs)."""
         if page.kind == "atom":
+            base = self.settings.base_url
+            if self.local and base:  # a feed reader needs absolute URLs: else hotlinks
+                prefix = base + "/" + IMAGES_DIR
+                bodies = {
+                    p.uid: localize_images(bodies.get(p.uid, ""), self.local, prefix)
+                    for p in page.posts
+                }
             return _xml.atom(page, self.settings, bodies)
         if page.kind == "opml":
             return _xml.opml(self.plan.tree, self.settings)
@@ -138,10 +160,13 @@ class Renderer:
         if page.kind == "post":
             post = page.posts[0]
             body = bodies.get(post.uid, "")
+            cover_in_body = bool(post.cover) and f'src="{post.cover}"' in body
+            if self.local:
+                body = localize_images(body, self.local, root_prefix(page.path) + IMAGES_DIR)
             context.update(
                 post=post,
                 body=body,
-                cover_in_body=bool(post.cover) and f'src="{post.cover}"' in body,
+                cover_in_body=cover_in_body,
                 link_host=_host(post.link),
             )
         elif page.kind in ("category", "site", "feed"):
