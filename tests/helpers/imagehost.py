@@ -434,10 +434,12 @@ _IMG_URL = re.compile(rb"""(?:src|url)=["']?(https?://[^"'\s<>&]+)""")
 
 
 def serve_rsshub_zh(server: ImageHost, corpus: Path, name: str = "rsshub.test") -> str:
-    """Serve the rsshub-zh corpus as an RSSHub instance on host ``name`` (each file at
-    ``/rsshub-zh/<file>``: the route of a feed named as ``MANIFEST.json`` says), every ``https://`` in it made ``http://`` (the image host
-    speaks no TLS), and add every host its images are on (default behaviour: sinaimg's
-    Referer ACL, qpic's placeholder...). Returns the instance URL."""
+    """Serve the rsshub-zh corpus as an RSSHub instance on host ``name``.
+
+    Each file is at ``/rsshub-zh/<file>`` (the route of the feed ``MANIFEST.json`` names),
+    every ``https://`` in it made ``http://`` (the image host speaks no TLS), and every
+    host its images are on is added (default behaviour: sinaimg's Referer ACL, qpic's
+    placeholder...). Returns the instance URL."""
     instance = server.host(name)
     manifest = json.loads((corpus / "MANIFEST.json").read_text(encoding="utf-8"))
     for m in manifest:
