@@ -194,9 +194,17 @@ def parse_own_post(
         content_html=body or None,
         summary_html=None,
         description_raw=None,
-        images=(cover,) if cover and cover != placeholder else (),
+        images=(cover,) if cover and cover != placeholder and not _made_up(cover) else (),
     )
     return item, date
+
+
+#: A cover feedsite generated (issue #12) or an image it serves itself: not the item's URL.
+_LOCAL_COVER = re.compile(r"/(?:covers/[0-9a-f]{16}\.svg|[0-9a-f]{2}/[0-9a-f]{20}(?:-[st])?\.\w+)$")
+
+
+def _made_up(cover: str) -> bool:
+    return not cover.startswith(("http://", "https://")) and bool(_LOCAL_COVER.search(cover))
 
 
 def _scalar(value: str | None) -> str | None:
