@@ -25,7 +25,15 @@ from typing import Any
 
 from feedsite._clean import clean_key
 from feedsite._plan._identity import content_hash
-from feedsite._records import DiskState, FileWrite, ItemData, ItemIntent, OwnedFile, StoredItem
+from feedsite._records import (
+    DiskState,
+    FileWrite,
+    ItemData,
+    ItemIntent,
+    OwnedFile,
+    PostImages,
+    StoredItem,
+)
 from feedsite._store import State
 from feedsite._store._lock import locked
 from feedsite._targets._ledger import Ledger
@@ -336,10 +344,17 @@ def _record(
     a: Adoption, feed: FeedSpec, settings: RenderSettings, ckey: str, config: Config
 ) -> _Record:
     """Render an adoption's item as a run would, and the key a run would compute."""
+    from ._images import cover_path, wants_covers
+
     data = item_data(a.item, config.clean.iframe_hosts, ckey)
     names = (feed.category, feed.site, feed.name)
-    blob = render_post(post_source(a.item_id, names, data, a.first_seen), settings)
-    rkey = render_key(a.content_hash, a.first_seen.isoformat(), settings, (*names, ckey))
+    # A post without an image has the site's generated cover, as a run renders it.
+    images = None
+    if not data.image_urls and wants_covers(feed, config):
+        images = PostImages(config.images.dir, {}, {feed.site: cover_path(feed.site)})
+    ikey = (f"cover:{cover_path(feed.site)}",) if images is not None else ()
+    blob = render_post(post_source(a.item_id, names, data, a.first_seen, images), settings)
+    rkey = render_key(a.content_hash, a.first_seen.isoformat(), settings, (*names, ckey, *ikey))
     return _Record(a.new_path, hashlib.sha256(blob).hexdigest(), rkey, data, False, len(blob))
 
 
