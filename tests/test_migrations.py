@@ -15,6 +15,7 @@ import re
 import shutil
 import sqlite3
 import tarfile
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -317,8 +318,13 @@ def test_next_run_after_migration_writes_nothing(
             assert all(_OLD_POST_PAGE.fullmatch(p) or _SEARCH_SCRIPT.fullmatch(p) for p in removed)
             assert all(_NEW_POST_PAGE.fullmatch(p) or _SEARCH_SCRIPT.fullmatch(p) for p in added)
         else:
-            assert sorted(site_after.keys() ^ site_before.keys()) == [], "files added/removed"
-            changed = sorted(p for p in site_before if site_before[p] != site_after[p])
+            # CLEAN_VERSION 3 (issue #12) cleans every item once more: the search index's
+            # segments (named by their content) are made again; no page changes.
+            def pages(names: Iterable[str]) -> set[str]:
+                return {p for p in names if "/searchindex" not in p}
+
+            assert sorted(pages(site_after.keys() ^ site_before.keys())) == [], "added/removed"
+            changed = sorted(p for p in pages(site_before) if site_before[p] != site_after[p])
             assert changed == [], "files rewritten or touched"
         # Every file of the site is the ledger's (none left behind), and a build of the same
         # state into an empty folder makes the same files.
