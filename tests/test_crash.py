@@ -98,6 +98,7 @@ def synthetic_project(folder: Path, feeds: int, version: int) -> Path:
     settings = {
         "site": {"hexo_root": "./blog", "timezone": "UTC"},
         "defaults": {"items_per_feed": 4, "keep": 3},
+        "images": {"mode": "hotlink"},  # no image downloads in these crash trials
         "feeds": tree,
     }
     lines = [yaml.safe_dump(settings, allow_unicode=True)]
@@ -289,6 +290,7 @@ def test_sigkill_on_the_realworld_corpus(shared: Path, tmp_path: Path) -> None:
             {
                 "site": {"hexo_root": "./blog", "timezone": "UTC"},
                 "defaults": {"items_per_feed": 10000},
+                "images": {"mode": "hotlink"},  # the corpus's images are on the internet
                 "feeds": tree,
             }
         )

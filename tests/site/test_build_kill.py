@@ -61,6 +61,7 @@ def write_project(folder: Path, feeds: Path) -> Path:
         "site: {hexo_root: ./blog, timezone: UTC}",
         "native: {out: ./public, base_url: 'https://example.org/news'}",
         "defaults: {items_per_feed: 500}",
+        "images: {mode: hotlink}",  # the corpus's images are on the internet
         "feeds:",
         "  新闻:",
     ]
