@@ -424,7 +424,7 @@ date: 2026-02-28 10:00:00
 
 def test_hexo_theme_guard_holds_for_a_hand_written_post(sites: Sites, tmp_path: Path) -> None:
     """issue #10 rows 1, 2 (Hexo): the theme's guard, not feedsite's writer, keeps a raw
-    title text and drops covers that are not plain http(s) URLs."""
+    title text and drops covers that are not plain http(s) URLs or paths on the site."""
     import lxml.html
 
     site = tmp_path / "site"
@@ -459,7 +459,11 @@ def test_hexo_theme_guard_holds_for_a_hand_written_post(sites: Sites, tmp_path: 
         assert handlers == [], (rel, handlers)
         for img in doc.xpath("//img[contains(@class, 'headimg') or contains(@class, 'thumbnail')]"):
             src = img.get("src") or ""
-            assert re.fullmatch(r"https?://[^\s'\"<>`\\]+", src), (rel, src)
+            # a plain http(s) URL, or a path on the site (a local image, issue #12)
+            assert re.fullmatch(r"https?://[^\s'\"<>`\\]+|/(?![/\\])[^\s'\"<>`\\]*", src), (
+                rel,
+                src,
+            )
         assert not doc.xpath("//*[starts-with(normalize-space(@href), 'javascript:')]"), rel
     page = lxml.html.fromstring((site / "public" / "manual/hand/index.html").read_bytes())
     (h1,) = page.xpath("//h1[contains(concat(' ', @class, ' '), ' title ')]")
