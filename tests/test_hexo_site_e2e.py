@@ -5,18 +5,22 @@ Once per module (~25 s, most of it ``npm ci``):
 1. ``feedsite init`` writes a project into a temp folder (Hexo 8 + Volantis);
 2. its ``feedsite.yaml`` is pointed at a loopback RSSHub stand-in serving the rsshub-zh
    corpus (``../shared/corpora/rsshub-zh``: MANIFEST.json gives each file's category,
-   site and route), keeping the rest of the generated file;
-3. ``feedsite run --build --target hexo`` fetches the feeds, writes the posts, runs
-   ``npm ci`` (the one network use: the npm registry) and ``hexo generate``.
+   site and route) through ``fetch.proxy``, keeping the rest of the generated file (so
+   ``images.mode: local``, the default of ``feedsite init``); the same loopback server is
+   every image host of the corpus (tests/helpers/imagehost.py: sinaimg's Referer rule,
+   qpic's placeholder, ...);
+3. ``feedsite run --build --target hexo`` fetches the feeds, downloads their images into
+   ``source/feedsite-images/``, writes the posts, runs ``npm ci`` (the one network use:
+   the npm registry) and ``hexo generate``.
 
 Then ``public/`` is checked: every post page, the home page (newest posts, their
 thumbnails), category pages at all three levels (reached through the navigation), the
 search index and the Atom feed. Headless Chromium (Debian's, through Playwright; every
-host name mapped to 127.0.0.1, every request recorded) opens the home page and a post
-page: no request may leave the site except feed images (answered by a local stand-in),
-so every script, stylesheet and font of the theme comes from the site itself. The pages
-are saved as docs/screenshots/hexo-home.png and hexo-post.png, written only when the
-picture changed.
+host name mapped to 127.0.0.1, every request recorded) opens the home page and every post
+page: every ``<img>`` has loaded and no request leaves the site (issue #12: the images are
+the site's own copies), so every script, stylesheet, font and image comes from the site
+itself. The pages are saved as docs/screenshots/hexo-home.png and hexo-post.png, written
+only when the picture changed.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from feedsite._targets.hexo._check import check_post
 from feedsite.config import load_config
 from tests.helpers.browser import Browser, SiteServer, require_cjk_font, wait_ready
 from tests.helpers.feeds import feeds_yaml
-from tests.helpers.feedserver import FeedServer
+from tests.helpers.imagehost import ImageHost, serve_rsshub_zh
 from tests.helpers.hexo import cli_env, pins, require_node
 
 pytestmark = [pytest.mark.hexo, pytest.mark.slow]  # ~25 s: npm ci and hexo generate
@@ -90,11 +94,15 @@ def _as_datetime(value: object) -> datetime:
     return datetime(value.year, value.month, value.day)
 
 
-def _point_at(config: Path, origin: str) -> None:
-    """Keep the generated file; swap its RSSHub instance and feeds for the loopback corpus."""
+def _point_at(config: Path, origin: str, proxy: str) -> None:
+    """Keep the generated file; swap its RSSHub instance and feeds for the loopback corpus,
+    reached (with every image host) through ``proxy``."""
     text = config.read_text(encoding="utf-8")
     text, n = re.subn(r"(?m)^  instances: \[.*\]$", f"  instances: [{origin}]", text)
     assert n == 1, "the generated feedsite.yaml has no rsshub.instances line"
+    assert re.search(r"(?m)^  mode: local\b", text), "feedsite init no longer makes local images"
+    assert not re.search(r"(?m)^fetch:", text)
+    text = text.replace("\nfeeds:\n", f"\nfetch: {{proxy: {proxy}, retries: 0}}\n\nfeeds:\n", 1)
     manifest = json.loads((RSSHUB_ZH / "MANIFEST.json").read_text(encoding="utf-8"))
     lines = feeds_yaml(
         (m["category"], m["site"], m["route"], "/rsshub-zh/" + m["file"]) for m in manifest
@@ -117,9 +125,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     assert init.returncode == 0, init.stderr
     config = folder / "feedsite.yaml"
     started = time.monotonic()
-    with FeedServer() as server:
-        server.serve_dir("/rsshub-zh", RSSHUB_ZH)
-        _point_at(config, server.url("").rstrip("/"))
+    with ImageHost() as host:
+        _point_at(config, serve_rsshub_zh(host, RSSHUB_ZH), host.proxy_url)
         proc = subprocess.run(
             [*cli, "run", "-c", str(config), *pins(PINNED_NOW), "--build", "--target=hexo", *limit],
             capture_output=True,
@@ -193,6 +200,13 @@ def test_every_post_has_its_page_with_headimg_as_header(built: Built) -> None:
         assert h1.text_content().strip() == post.title.strip(), post.rel
         headers = doc.xpath("//img[contains(concat(' ', @class, ' '), ' headimg ')]")
         assert [h.get("src") for h in headers] == [post.headimg], post.rel
+        # Local copies (or the site's generated cover), under Hexo's root "/".
+        assert post.headimg.startswith("/feedsite-images/"), (post.rel, post.headimg)
+        assert post.thumbnail.startswith("/feedsite-images/"), (post.rel, post.thumbnail)
+        for img in doc.xpath("//article//img"):
+            src = img.get("src") or ""
+            assert src.startswith("/feedsite-images/"), (post.rel, src)
+            assert (built.folder / "source" / unquote(src).lstrip("/")).is_file(), src
         crumbs = [
             a.text_content().strip() for a in doc.xpath("//a[contains(@href, '/categories/')]")
         ]
@@ -286,11 +300,24 @@ def save_screenshot(png: bytes, name: str) -> None:
         path.write_bytes(png)
 
 
-def assert_only_feed_images_left_the_site(tab: Any, server: SiteServer) -> None:
+def assert_images_loaded_from_the_site(tab: Any, server: SiteServer) -> int:
+    """Every ``<img>`` decoded, none from another host; returns how many there are."""
+    broken = tab.page.eval_on_selector_all(
+        "img", "els => els.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+    )
+    assert not broken, f"images that did not load: {broken}"
+    elsewhere = [url for kind, url in tab.traffic.stand_in.served if kind == "image"]
+    assert elsewhere == [], f"images from other hosts: {elsewhere}"
     tab.traffic.assert_clean()
-    foreign = [(kind, url) for kind, url in tab.traffic.stand_in.served if kind != "image"]
-    assert foreign == [], foreign
     assert all(u.startswith(server.origin + "/") for u in tab.traffic.to_site)
+    count: int = tab.page.locator("img").count()
+    return count
+
+
+def assert_nothing_left_the_site(tab: Any, server: SiteServer) -> None:
+    assert_images_loaded_from_the_site(tab, server)
+    foreign = list(tab.traffic.stand_in.served)
+    assert foreign == [], foreign
     # The theme's assets came from the site: its own css/js and the vendored libraries.
     paths = {urlsplit(u).path for u in tab.traffic.to_site}
     assert {"/css/style.css", "/js/app.js"} <= paths
@@ -310,7 +337,7 @@ def test_home_page_in_chromium(built: Built, browser: tuple[SiteServer, Browser]
     titles = tab.page.locator("div.post-v3 .article-title a").all_inner_texts()
     assert len(titles) == built.per_page and newest.title.strip() in [t.strip() for t in titles]
     assert tab.page.locator("ul.m-pc a[title='分类']").is_visible()
-    assert_only_feed_images_left_the_site(tab, server)
+    assert_nothing_left_the_site(tab, server)
     save_screenshot(tab.page.screenshot(animations="disabled"), "hexo-home.png")
 
 
@@ -327,9 +354,26 @@ def test_post_page_in_chromium(built: Built, browser: tuple[SiteServer, Browser]
     assert header.evaluate("img => img.naturalWidth") > 0
     box = header.bounding_box()
     assert box is not None and box["y"] < 200 and box["width"] > 600  # a header, on top
-    assert post.headimg in [u for _, u in tab.traffic.stand_in.served]
+    assert server.url(post.headimg) in tab.traffic.to_site
     assert post.title.strip() in tab.page.title()
     title = tab.page.locator("h1.title")
     assert title.is_visible() and title.inner_text().strip() == post.title.strip()
-    assert_only_feed_images_left_the_site(tab, server)
+    assert_nothing_left_the_site(tab, server)
     save_screenshot(tab.page.screenshot(animations="disabled"), "hexo-post.png")
+
+
+@pytest.mark.browser
+def test_every_post_page_shows_its_images_from_the_site(
+    built: Built, browser: tuple[SiteServer, Browser]
+) -> None:
+    """issue #12: on every post page each ``<img>`` has loaded, from the site itself (an
+    embedded player, e.g. bilibili's iframe, is the feed's content and may go elsewhere)."""
+    server, b = browser
+    shown = 0
+    for post in built.posts:
+        tab = b.open()  # a fresh tab: leaving a page aborts the theme's late loads
+        tab.page.goto(server.url(post.url))
+        wait_ready(tab.page)
+        shown += assert_images_loaded_from_the_site(tab, server)
+        tab.page.context.close()
+    assert shown >= 2 * len(built.posts)  # at least the header and the body's or the logo

@@ -21,6 +21,11 @@
 //    the theme's browser code: app.js copies document.title (text) into the sub-navbar's
 //    `.nav-sub .title` with innerHTML; a script at the end of each page makes that one
 //    element's innerHTML setter write text.
+// 5. Cards show the card thumbnail (issue #12): Volantis draws a card's image from
+//    `headimg`; feedsite writes `thumbnail` as the small card version of the header. On a
+//    list page (home, archives, categories) each post of `page.posts` is seen through an
+//    overlay whose headimg is its thumbnail; the post itself, and its own page, keep the
+//    full header.
 //
 // None of them touches source/_posts: feedsite owns those files (3 and 4 change values in
 // memory, at render time; the database Hexo saves in db.json keeps the exact text).
@@ -135,6 +140,16 @@ function escapeList(list) {
   if (Array.isArray(items)) items.forEach(escapeValues);
 }
 
+/** The list with each post seen as a card: its headimg is its thumbnail (a Warehouse Query
+ * of overlays, so the theme's `.each` and `.length` work as on the original). */
+function asCards(list) {
+  if (!list || typeof list.toArray !== 'function') return list;
+  const cards = list.toArray().map(post => (post && post.thumbnail
+    ? Object.create(post, { headimg: { value: post.thumbnail, enumerable: true, writable: true } })
+    : post));
+  return new list.constructor(cards);
+}
+
 // Runs for every page once all generators have run (content.json and atom.xml are made by
 // then, from the exact values), before any template renders.
 hexo.extend.filter.register('template_locals', locals => {
@@ -144,6 +159,7 @@ hexo.extend.filter.register('template_locals', locals => {
     escapeValues(page.prev);
     escapeValues(page.next);
     escapeList(page.posts);
+    if (page.posts) page.posts = asCards(page.posts);
   }
   if (locals.site) escapeList(locals.site.posts);
   return locals;
