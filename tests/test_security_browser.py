@@ -47,8 +47,9 @@ from feedsite._targets.hexo._check import check_post
 from feedsite.config import load_config
 from tests.helpers.browser import Browser, SiteServer, Tab, wait_ready
 from tests.helpers.feeds import feeds_yaml
-from tests.helpers.feedserver import FeedServer
+from tests.helpers.feedserver import Response
 from tests.helpers.hexo import cli_env, pins, require_node
+from tests.helpers.imagehost import ImageHost
 
 pytestmark = [pytest.mark.slow, pytest.mark.hexo, pytest.mark.browser]
 
@@ -89,11 +90,32 @@ class Sites:
     output: str
 
 
-def _point_at(config: Path, origin: str) -> None:
-    """Keep the generated file; swap its RSSHub instance and feeds for the loopback corpus."""
+#: The one image host of the corpus that serves images (over http: the loopback image host
+#: speaks no TLS); its hostile URLs (quotes, ``onload=``...) are downloaded and become local
+#: files (issue #12). Every other host answers 502, so its images stay hotlinked.
+IMAGE_HOST = "ok.example"
+
+
+def _serve(host: ImageHost) -> str:
+    """Serve the corpus at ``http://rsshub.test/xss/<file>``, its ``https://ok.example/``
+    image URLs made ``http://``; returns the instance URL."""
+    host.host(IMAGE_HOST)
+    instance = host.host("rsshub.test")
+    for name in FEEDS.values():
+        data = (CORPUS / name).read_bytes()
+        data = data.replace(f"https://{IMAGE_HOST}/".encode(), f"http://{IMAGE_HOST}/".encode())
+        kind = "application/feed+json" if name.endswith(".json") else "application/rss+xml"
+        instance.route(f"/xss/{name}", Response.rss(data, content_type=kind))
+    return "http://rsshub.test"
+
+
+def _point_at(config: Path, origin: str, proxy: str) -> None:
+    """Keep the generated file (so ``images.mode: local``); swap its RSSHub instance and
+    feeds for the loopback corpus, reached through ``proxy``."""
     text = config.read_text(encoding="utf-8")
     text, n = re.subn(r"(?m)^  instances: \[.*\]$", f"  instances: [{origin}]", text)
     assert n == 1, "the generated feedsite.yaml has no rsshub.instances line"
+    text = text.replace("\nfeeds:\n", f"\nfetch: {{proxy: {proxy}, retries: 0}}\n\nfeeds:\n", 1)
     lines = feeds_yaml(
         (c, s, f, f"{{route: /xss/{name}, items_per_feed: 100}}")
         for (c, s, f), name in FEEDS.items()
@@ -118,9 +140,8 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Sites:
 
     call("init", "--target", "hexo", str(folder))
     config = folder / "feedsite.yaml"
-    with FeedServer() as server:
-        server.serve_dir("/xss", CORPUS)
-        _point_at(config, server.url("").rstrip("/"))
+    with ImageHost() as host:
+        _point_at(config, _serve(host), host.proxy_url)
         output = call("run", "-c", str(config), *pins(PINNED_NOW), "--build", "--target", "hexo")
     native = folder / "native-site"
     output += call("build", "-c", str(config), "--target", "native", "--out", str(native))
@@ -173,6 +194,21 @@ def test_front_matter_keeps_each_hostile_title_exactly(sites: Sites) -> None:
     by_link = {p.link: p.title for p in sites.posts}
     got = {gid: by_link.get(f"https://hostile.example/{gid}") for gid in TITLES}
     assert got == TITLES
+
+
+def test_hostile_image_urls_become_files_of_the_site(sites: Sites) -> None:
+    """issue #12 on #10's corpus: a cover or body image whose URL carries a payload
+    (``b01.jpg' onerror='…'``) is downloaded like any other and served from the site; no
+    post keeps a URL of that host."""
+    base = sites.folder / "source" / "_posts"
+    local = 0
+    for path in sorted(base.rglob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        assert f"//{IMAGE_HOST}/" not in text, path.relative_to(base)
+        for src in re.findall(r"/feedsite-images/[^\s'\"<>)]+", text):
+            assert (sites.folder / "source" / src.lstrip("/")).is_file(), src
+            local += 1
+    assert local >= 8, local
 
 
 # -- what a page did ------------------------------------------------------------------------
