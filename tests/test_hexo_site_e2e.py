@@ -45,8 +45,8 @@ from feedsite._targets.hexo._check import check_post
 from feedsite.config import load_config
 from tests.helpers.browser import Browser, SiteServer, require_cjk_font, wait_ready
 from tests.helpers.feeds import feeds_yaml
-from tests.helpers.imagehost import ImageHost, serve_rsshub_zh
 from tests.helpers.hexo import cli_env, pins, require_node
+from tests.helpers.imagehost import ImageHost, serve_rsshub_zh
 
 pytestmark = [pytest.mark.hexo, pytest.mark.slow]  # ~25 s: npm ci and hexo generate
 
