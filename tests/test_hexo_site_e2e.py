@@ -43,7 +43,13 @@ import pytest
 from feedsite._targets.hexo._build import owned_post_paths
 from feedsite._targets.hexo._check import check_post
 from feedsite.config import load_config
-from tests.helpers.browser import Browser, SiteServer, require_cjk_font, wait_ready
+from tests.helpers.browser import (
+    Browser,
+    SiteServer,
+    assert_images_from_the_site,
+    require_cjk_font,
+    wait_ready,
+)
 from tests.helpers.feeds import feeds_yaml
 from tests.helpers.hexo import cli_env, pins, require_node
 from tests.helpers.imagehost import ImageHost, serve_rsshub_zh
@@ -300,22 +306,8 @@ def save_screenshot(png: bytes, name: str) -> None:
         path.write_bytes(png)
 
 
-def assert_images_loaded_from_the_site(tab: Any, server: SiteServer) -> int:
-    """Every ``<img>`` decoded, none from another host; returns how many there are."""
-    broken = tab.page.eval_on_selector_all(
-        "img", "els => els.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
-    )
-    assert not broken, f"images that did not load: {broken}"
-    elsewhere = [url for kind, url in tab.traffic.stand_in.served if kind == "image"]
-    assert elsewhere == [], f"images from other hosts: {elsewhere}"
-    tab.traffic.assert_clean()
-    assert all(u.startswith(server.origin + "/") for u in tab.traffic.to_site)
-    count: int = tab.page.locator("img").count()
-    return count
-
-
 def assert_nothing_left_the_site(tab: Any, server: SiteServer) -> None:
-    assert_images_loaded_from_the_site(tab, server)
+    assert_images_from_the_site(tab, server)
     foreign = list(tab.traffic.stand_in.served)
     assert foreign == [], foreign
     # The theme's assets came from the site: its own css/js and the vendored libraries.
@@ -374,6 +366,6 @@ def test_every_post_page_shows_its_images_from_the_site(
         tab = b.open()  # a fresh tab: leaving a page aborts the theme's late loads
         tab.page.goto(server.url(post.url))
         wait_ready(tab.page)
-        shown += assert_images_loaded_from_the_site(tab, server)
+        shown += assert_images_from_the_site(tab, server)
         tab.page.context.close()
     assert shown >= 2 * len(built.posts)  # at least the header and the body's or the logo

@@ -579,3 +579,21 @@ def wait_ready(page: Page) -> None:
                 })));
         }"""
     )
+
+
+def assert_images_from_the_site(tab: Tab, server: SiteServer) -> int:
+    """Every ``<img>`` of the page decoded (``naturalWidth > 0``), none from another host, no
+    failed request; returns how many ``<img>`` there are (issue #12: local images).
+
+    Embedded players (e.g. bilibili's iframes) are the feeds' content: the stand-in may
+    answer them; only images must come from the site."""
+    broken = tab.page.eval_on_selector_all(
+        "img", "els => els.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+    )
+    assert not broken, f"images that did not load: {broken}"
+    elsewhere = [url for kind, url in tab.traffic.stand_in.served if kind == "image"]
+    assert elsewhere == [], f"images from other hosts: {elsewhere}"
+    tab.traffic.assert_clean()
+    assert all(u.startswith(server.origin + "/") for u in tab.traffic.to_site)
+    count: int = tab.page.locator("img").count()
+    return count
