@@ -186,9 +186,9 @@ def kill_trials(
         got = snapshot(project)
         where = f"trial {trial} (killed after {delay:.2f} s)"
         if got.files.keys() != reference.files.keys():
-            extra = sorted(got.files.keys() - reference.files.keys())[:5]
+            added = sorted(got.files.keys() - reference.files.keys())[:5]
             missing = sorted(reference.files.keys() - got.files.keys())[:5]
-            problems.append(f"{where}: extra files {extra}, missing {missing}")
+            problems.append(f"{where}: extra files {added}, missing {missing}")
         elif got.files != reference.files:
             differ = [k for k in got.files if got.files[k] != reference.files[k]][:5]
             problems.append(f"{where}: files differ: {differ}")

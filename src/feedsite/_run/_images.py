@@ -167,8 +167,12 @@ def run_images(
     if not dry_run:
         ledger.settle()
     disk = ledger.observe(refresh=not dry_run)
-    missing = frozenset(p for p, s in disk.items() if s != "ok")
     stored = state.images()
+    # Missing: a recorded file not on disk, and a file of an ``ok`` image with no ledger row
+    # (a run killed after staging a batch and before writing it: settle() dropped the rows).
+    missing = frozenset(p for p, s in disk.items() if s != "ok") | frozenset(
+        f.path for r in stored.values() if r.state == "ok" for f in r.files if f.path not in disk
+    )
     plan = to_fetch(order, stored, missing, now, images.max_total)
     rows: dict[str, StoredImage] = dict(stored)
     deadline = started + images.time_budget
@@ -447,12 +451,20 @@ def _private_feeds(state: State, config: Config) -> set[str]:
     """Feeds fetched from a private or loopback address: their images may be too."""
     from feedsite._fetch import is_private_source
 
+    known: dict[str, bool] = {}  # by host name: one resolver call per host, not per feed
+
+    def private(url: str) -> bool:
+        host = url_host(url) or url
+        if host not in known:
+            known[host] = is_private_source(url)
+        return known[host]
+
     out = set()
     preferred = {k: f.preferred_source for k, f in state.feeds().items()}
     for feed in config.feeds:
         url = feed.url or preferred.get(feed.key) or ""
-        if (url and is_private_source(url)) or (
-            feed.route is not None and any(is_private_source(i) for i in config.rsshub.instances)
+        if (url and private(url)) or (
+            feed.route is not None and any(private(i) for i in config.rsshub.instances)
         ):
             out.add(feed.key)
     return out
