@@ -42,12 +42,13 @@ def project(tmp_path: Path) -> Callable[[str], Path]:
     return write
 
 
-@pytest.fixture(autouse=True)
-def no_image_downloads_from_the_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, scope="session")
+def no_image_downloads_from_the_internet() -> Iterator[None]:
     """No test downloads an image from the internet: every image request of an in-process
     run must go to 127.0.0.1 or through a loopback proxy (the image host of
     ``tests/helpers/imagehost.py``). A test whose feeds hold real image URLs and that does
-    not test images sets ``images: {mode: hotlink}``."""
+    not test images sets ``images: {mode: hotlink}``. Session-wide, so module fixtures
+    that run feedsite are guarded too."""
     from feedsite._fetch import _images
     from feedsite._url import url_host
 
@@ -64,4 +65,6 @@ def no_image_downloads_from_the_internet(monkeypatch: pytest.MonkeyPatch) -> Non
     async def await_(coro: Any) -> Any:
         return await coro
 
-    monkeypatch.setattr(_images, "fetch_images", guarded)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(_images, "fetch_images", guarded)
+        yield

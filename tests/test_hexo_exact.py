@@ -347,6 +347,7 @@ def write_config(folder: Path, feeds: list[Source], site_tz: str) -> Path:
     config = {
         "site": {"hexo_root": str(folder / "blog"), "profile": "default", "timezone": site_tz},
         "defaults": {"items_per_feed": 10000},
+        "images": {"mode": "hotlink"},  # the corpora's images are on the internet
         "feeds": tree,
     }
     path = folder / "feedsite.yaml"
