@@ -165,7 +165,7 @@ def project(folder: Path, host: ImageHost, mode: str, feeds: int, per_feed: int)
         "images:",
         f"  mode: {mode}",
         "  time_budget: 30m",
-        "defaults: {items_per_feed: %d}" % per_feed,
+        f"defaults: {{items_per_feed: {per_feed}}}",
         "feeds:",
         "  新闻:",
     ]
@@ -262,7 +262,8 @@ def report(t: dict[str, object], r: dict[str, object]) -> str:
         "|---|---:|",
         f"| hotlink | {float(r['hotlink']):.2f} |",
         f"| local | {float(r['local']):.2f} |",
-        f"| extra for images | {float(r['extra']):.2f} ({float(r['per_image_ms']):.1f} ms per image) |",
+        f"| extra for images | {float(r['extra']):.2f}"
+        f" ({float(r['per_image_ms']):.1f} ms per image) |",
         "",
         f"Raw seconds: Pillow {', '.join(f'{x:.2f}' for x in t['raw_pillow'])};"  # type: ignore[attr-defined]
         f" feedsite {', '.join(f'{x:.2f}' for x in t['raw_feedsite'])};"  # type: ignore[attr-defined]

@@ -217,6 +217,7 @@ def test_state_migrates_without_losing_anything(version: int, tmp_path: Path) ->
         "site_cards",
         "images",
         "image_placeholders",
+        "articles",
     }
 
 

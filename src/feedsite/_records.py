@@ -14,7 +14,7 @@ from typing import Literal
 
 from feedsite.types import ImageFile, LocalImage, ParsedItem, Validators
 
-ItemStatus = Literal["seen", "live", "pruned", "removed"]
+ItemStatus = Literal["seen", "live", "pruned", "removed", "filtered"]
 """``seen``: known (keeps its first-seen time) but not posted; ``live``: has a post;
 ``pruned``/``removed``: tombstones (retention / ``feedsite remove``)."""
 
@@ -35,6 +35,8 @@ class StoredFeed:
     next_attempt: datetime | None = None
     #: The last run's status of this feed (ok, not_modified, failed, deferred).
     last_status: str | None = None
+    #: The key of the rule set its items were last judged by (None: never judged).
+    rules_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,10 @@ class ItemChange:
     #: For ``changed``: ``"content"`` (the feed changed it), ``"clean"`` (the cleaning
     #: options changed), or both.
     what: tuple[str, ...] = ()
+    #: What the item's body comes from besides the feed, when anything (full text: the
+    #: setting and the article, ``_plan._fulltext.item_clean_key``); "" for none. Part of
+    #: each target's key for the item's output.
+    body_key: str = ""
 
 
 FileState = Literal["pending", "written", "deleting"]
@@ -265,3 +271,25 @@ class PostImages:
             f"{u}>{','.join(f.path for f in self.local[u].files)}" for u in urls if u in self.local
         ]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16] if parts else ""
+
+
+ArticleState = Literal["ok", "failed", "refused"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """An article page's row, as the state holds it."""
+
+    url: str
+    state: ArticleState
+    #: The content hash of the item the page was fetched for.
+    item_hash: str
+    #: The ``fulltext`` setting it was extracted with (``FullText.key()``).
+    setting: str
+    #: sha256 of the extracted HTML ("" unless ``ok``).
+    digest: str = ""
+    #: Whether the extracted text is long enough to replace the feed's body.
+    used: bool = False
+    error: str | None = None
+    failures: int = 0
+    next_attempt: datetime | None = None

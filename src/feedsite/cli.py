@@ -167,6 +167,18 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(remove)
     remove.add_argument("item_id", metavar="ID", help="the item id (the post's file name)")
 
+    extract = sub.add_parser(
+        "extract", help="print the article feedsite takes from a page (for tuning fulltext:)"
+    )
+    extract.add_argument("page", metavar="FILE_OR_URL", help="an HTML file, or an http(s) URL")
+    extract.add_argument(
+        "--url", help="the page's address (a file's relative links are resolved against it)"
+    )
+    extract.add_argument("--text", action="store_true", help="plain text instead of HTML")
+    extract.add_argument(
+        "--selector", metavar="CSS", help="take this element, as a fulltext: selector does"
+    )
+
     adopt = sub.add_parser("adopt", help="take over the posts of the old GitHub Actions script")
     with_config(adopt)
     adopt.add_argument(
@@ -232,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     err = cast("Console", _LazyConsole(stderr=True))
     if args.command == "init":  # the one command without a config: it writes one
         return _cmd_init(args, out, err)
+    if args.command == "extract":  # a page, not a site: no config either
+        return _cmd_extract(args, out, err)
     try:
         config = load_config(args.config)
     except ConfigError as e:
@@ -355,6 +369,15 @@ def _print_summary(result: RunResult, out: Console, err: Console) -> None:
     out.print(table)
     if result.images is not None:
         _print_images(result.images, out)
+    ft = result.fulltext
+    if ft.fetched or ft.failed:
+        failed = sum(ft.failed.values())
+        line = f"full text: {ft.fetched} article pages extracted, {failed} failed"
+        if ft.short:
+            line += f"; {ft.short} shorter than the feed's own body (not used)"
+        out.print(_plain(line))
+        for why, n in sorted(ft.failed.items(), key=lambda kv: (-kv[1], kv[0]))[:10]:
+            out.print(_plain(f"  article failed ×{n}: {why}", "yellow"))
 
 
 def _mb(n: int) -> str:
@@ -472,6 +495,25 @@ def _cmd_build(
                 highlight=False,
             )
     return code
+
+
+def _cmd_extract(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from feedsite._config._css import selector_problem
+    from feedsite._run._fulltext import extract_page
+    from feedsite.config import FetchConfig
+
+    if args.selector is not None and (problem := selector_problem(args.selector)):
+        _say(err, "usage: ", "bold red", f"--selector {args.selector!r}: {problem}")
+        return EXIT_USAGE
+    try:
+        html, text = extract_page(
+            args.page, url=args.url, selector=args.selector, fetch=FetchConfig()
+        )
+    except FeedsiteError as e:
+        _say(err, "error: ", "bold red", e)
+        return EXIT_FAILED
+    sys.stdout.write((text if args.text else html).rstrip("\n") + "\n")
+    return EXIT_OK
 
 
 def _cmd_init(args: argparse.Namespace, out: Console, err: Console) -> int:

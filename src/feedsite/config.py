@@ -70,13 +70,17 @@ import re
 import string
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from feedsite._config._css import selector_problem
+from feedsite._config._rules import EMPTY as EMPTY_RULES
+from feedsite._config._rules import Rules, RuleSet, read_rules
+from feedsite._config._rules import merge as merge_rules
 from feedsite._config._tree import (
     Entry,
     MapNode,
@@ -134,6 +138,8 @@ _TOP_KEYS = (
     "state",
     "native",
     "images",
+    "fulltext",
+    "rules",
     "feeds",
 )
 _SITE_KEYS = (
@@ -160,7 +166,7 @@ _FETCH_KEYS = (
 )
 _OPTION_KEYS = ("items_per_feed", "keep", "max_age", "timezone")
 _SOURCE_KEYS = ("route", "url", "path")
-_FEED_KEYS = (*_SOURCE_KEYS, *_OPTION_KEYS, "proxy", "images")
+_FEED_KEYS = (*_SOURCE_KEYS, *_OPTION_KEYS, "proxy", "images", "fulltext", "rules")
 _PROFILES = ("default", "legacy")
 _MAX_ITEMS = 10000
 #: Feeds one config may list (the scale feedsite is built and benchmarked for is 10,000).
@@ -193,6 +199,10 @@ _IMAGE_MODES = ("local", "proxy", "hotlink")
 _COVERS = ("generated", "placeholder")
 #: A reserved key inside a category (sites) and a site (feeds): that level's image settings.
 _RESERVED = "images"
+#: Every reserved key inside a category and a site: that level's settings for what is below.
+_LEVEL_KEYS = (_RESERVED, "fulltext", "rules")
+#: The words ``fulltext:`` takes; anything else is a CSS selector.
+_FULLTEXT_WORDS = ("auto", "rsshub", "off")
 _REFERER_WORDS = ("article", "none")
 _SIZE = re.compile(r"\s*(\d{1,12}(?:\.\d{1,9})?)\s*(b|[kmg]i?b)?\s*\Z", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
@@ -300,6 +310,31 @@ class ImagesConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class FullText:
+    """Where the body of a feed's posts comes from when the feed carries a summary (issue #13).
+
+    ``auto``: the article extracted from the item's link; ``selector``: the element of the
+    article page that ``selector`` (CSS) matches; ``rsshub``: the route asked with RSSHub's
+    ``mode=fulltext``; ``off``: the feed's own body.
+    """
+
+    mode: Literal["auto", "selector", "rsshub", "off"]
+    selector: str | None = None
+
+    @property
+    def fetches_pages(self) -> bool:
+        """Whether feedsite fetches the article pages itself."""
+        return self.mode in ("auto", "selector")
+
+    def key(self) -> str:
+        """What, of this setting, a post's body depends on."""
+        return self.mode if self.selector is None else f"{self.mode}:{self.selector}"
+
+
+FULLTEXT_OFF = FullText("off")
+
+
+@dataclass(frozen=True, slots=True)
 class FeedSpec:
     """One feed of the tree, with its options resolved against ``defaults``."""
 
@@ -324,6 +359,11 @@ class FeedSpec:
     proxy: str | None = None
     #: The feed's image settings (``images:`` of the feed, its site, its category, the top).
     images: ImagePolicy = ImagePolicy()
+    #: Where its posts' bodies come from (``fulltext:`` of the feed or the nearest level).
+    fulltext: FullText = FULLTEXT_OFF
+    #: The rules of the feed and the levels above it, merged (docs/rules.md); their
+    #: ``max_age`` is folded into the feed's ``max_age`` (retention).
+    rules: RuleSet = EMPTY_RULES
 
     @property
     def key(self) -> str:
@@ -612,7 +652,13 @@ def _build(text: str, file: Path, label: str, environ: Mapping[str, str] | None)
         max_age=_duration(r, d.get("max_age"), "defaults.max_age"),
         timezone=_timezone(r, d.get("timezone"), "defaults.timezone"),
     )
-    feeds = _feeds(r, top.get("feeds"), root, bool(rsshub.instances), defaults, images.policy)
+    top_rules = top.get("rules")
+    inherited = _Inherited(
+        images.policy,
+        _fulltext(r, top.get("fulltext"), "fulltext") or FULLTEXT_OFF,
+        () if top_rules is None else (read_rules(r, top_rules.value, "rules"),),
+    )
+    feeds = _feeds(r, top.get("feeds"), root, bool(rsshub.instances), defaults, inherited)
     if site.timezone is None and all(f.timezone is None for f in feeds):
         r.warnings.append(NO_TIMEZONE_WARNING)
     native = _native(r, r.keys(_value(top, "native"), "native", _NATIVE_KEYS), root)
@@ -839,18 +885,62 @@ def _images_dir(
 
 
 def _is_reserved(entry: Entry) -> bool:
-    """Return True for the ``images:`` key of a category or a site (not a site or feed name)."""
-    return entry.key.strip() == _RESERVED
+    """Return True for a level's settings key (``images:``, ``fulltext:``) in a category or a
+    site (not a site or feed name)."""
+    return entry.key.strip() in _LEVEL_KEYS
 
 
-def _level_policy(
-    r: Reader, node: MapNode, path: str, child: str, parent: ImagePolicy
-) -> ImagePolicy:
-    """Apply the ``images:`` entry of a category or site mapping, if any, to ``parent``."""
+@dataclass(frozen=True, slots=True)
+class _Inherited:
+    """The settings a level passes down to the levels under it."""
+
+    images: ImagePolicy
+    fulltext: FullText
+    #: The ``rules:`` of the levels above, top first.
+    rules: tuple[Rules, ...] = ()
+
+
+def _level_settings(
+    r: Reader, node: MapNode, path: str, child: str, parent: _Inherited
+) -> _Inherited:
+    """Apply the reserved entries of a category or site mapping, if any, to ``parent``."""
+    images, fulltext, rules = parent.images, parent.fulltext, parent.rules
     for entry in node.entries:
-        if _is_reserved(entry):
-            return _inherit(r, _level(r, entry, f"{path}.{_RESERVED}", child), parent)
-    return parent
+        key = entry.key.strip()
+        if key == _RESERVED:
+            images = _inherit(r, _level(r, entry, f"{path}.{_RESERVED}", child), parent.images)
+        elif key == "fulltext":
+            fulltext = _fulltext(r, entry, f"{path}.fulltext") or fulltext
+        elif key == "rules":
+            rules = (*rules, read_rules(r, entry.value, f"{path}.rules"))
+    return _Inherited(images, fulltext, rules)
+
+
+def _fulltext(r: Reader, entry: Entry | None, path: str) -> FullText | None:
+    """Read ``fulltext:``: ``auto``, ``rsshub``, ``off`` or a CSS selector; None when null."""
+    if entry is None or is_null(entry.value):
+        return None
+    value = entry.value
+    if isinstance(value, Scalar) and isinstance(value.value, bool):  # YAML 1.1: off, no, false
+        return FullText("auto") if value.value else FULLTEXT_OFF
+    if not isinstance(value, Scalar) or not isinstance(value.value, str) or not value.text.strip():
+        r.fail(
+            f"expected auto, rsshub, off or a CSS selector, got {describe(value)}",
+            path,
+            entry.line,
+        )
+    text = value.text.strip()
+    if text in _FULLTEXT_WORDS:
+        return FullText("auto" if text == "auto" else "rsshub" if text == "rsshub" else "off")
+    problem = selector_problem(text)
+    if problem is not None:
+        r.fail(
+            f"{json.dumps(text, ensure_ascii=False)} is not auto, rsshub or off, nor a CSS "
+            f"selector: {problem}",
+            path,
+            value.line,
+        )
+    return FullText("selector", text)
 
 
 def _level(r: Reader, entry: Entry, path: str, child: str | None) -> _ImageLevel | None:
@@ -1043,7 +1133,7 @@ def _feeds(
     root: Path,
     has_instances: bool,
     d: _Defaults,
-    top: ImagePolicy,
+    top: _Inherited,
 ) -> tuple[FeedSpec, ...]:
     if entry is None:
         r.fail(f"missing the required feeds: section ({_SHAPE})", "feeds", None)
@@ -1074,7 +1164,7 @@ def _feeds(
                 cat_path,
                 cat.line,
             )
-        cat_policy = _level_policy(r, cat.value, cat_path, "site", top)
+        cat_policy = _level_settings(r, cat.value, cat_path, "site", top)
         if all(_is_reserved(e) for e in cat.value.entries):
             r.warn(f"category {category} has no sites", cat_path, cat.line)
         sites: dict[str, int] = {}
@@ -1093,7 +1183,7 @@ def _feeds(
                     site_path,
                     site_entry.line,
                 )
-            site_policy = _level_policy(r, site_entry.value, site_path, "feed", cat_policy)
+            site_policy = _level_settings(r, site_entry.value, site_path, "feed", cat_policy)
             if all(_is_reserved(e) for e in site_entry.value.entries):
                 r.warn(f"site {site} has no feeds", site_path, site_entry.line)
             names: dict[str, int] = {}
@@ -1139,7 +1229,7 @@ def _feed(
     root: Path,
     has_instances: bool,
     d: _Defaults,
-    policy: ImagePolicy,
+    inherited: _Inherited,
 ) -> FeedSpec:
     key_path = f"feeds.{category}.{site}.{name}"
     value = entry.value
@@ -1193,9 +1283,29 @@ def _feed(
     )
     timezone = _timezone(r, options.get("timezone"), f"{key_path}.timezone") or d.timezone
     proxy = _proxy(r, options.get("proxy"), f"{key_path}.proxy")
+    policy = inherited.images
     images = options.get(_RESERVED)
     if images is not None:
         policy = _inherit(r, _level(r, images, f"{key_path}.images", None), policy)
+    fulltext = _fulltext(r, options.get("fulltext"), f"{key_path}.fulltext")
+    if fulltext is not None and fulltext.mode == "rsshub" and route is None:
+        r.fail(
+            "fulltext: rsshub asks RSSHub for the full text of a route; this feed is a URL "
+            "(use auto or a CSS selector)",
+            f"{key_path}.fulltext",
+            options["fulltext"].line,
+        )
+    if fulltext is None:
+        fulltext = inherited.fulltext
+        if fulltext.mode == "rsshub" and route is None:
+            fulltext = FULLTEXT_OFF  # a level's `rsshub` concerns its routes only
+    levels = inherited.rules
+    if "rules" in options:
+        levels = (*levels, read_rules(r, options["rules"].value, f"{key_path}.rules"))
+    rules = merge_rules(levels) if levels else EMPTY_RULES
+    if rules.max_age is not None:  # an age rule is retention: such posts are pruned
+        max_age = rules.max_age if max_age is None else min(max_age, rules.max_age)
+        rules = replace(rules, max_age=None)
     return FeedSpec(
         category,
         site,
@@ -1209,6 +1319,8 @@ def _feed(
         entry.line,
         proxy,
         images=policy,
+        fulltext=fulltext,
+        rules=rules,
     )
 
 

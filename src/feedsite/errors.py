@@ -77,6 +77,10 @@ class ParseError(FeedError):
     """The fetched bytes are not a feed feedsite can read."""
 
 
+class ExtractError(FeedsiteError):
+    """``feedsite extract``: the page cannot be read, or holds no article."""
+
+
 class StateError(FeedsiteError):
     """The state database cannot be opened, migrated or written."""
 

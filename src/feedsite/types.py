@@ -60,6 +60,9 @@ class ParsedItem:
     author: str | None = None
     #: Base URL for resolving relative links in the bodies.
     base_url: str | None = None
+    #: The item's categories / tags as text (RSS ``category``, Atom ``category``'s label
+    #: else term, JSON Feed ``tags``), in order, without repeats; for rules (issue #13).
+    categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

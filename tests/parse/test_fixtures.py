@@ -41,6 +41,7 @@ def as_plain(feed: ParsedFeed) -> dict[str, Any]:
         fields = {name: getattr(item, name) for name in item.__slots__}
         fields["date"] = item.date.isoformat() if item.date else None
         fields["images"] = list(item.images)
+        fields["categories"] = list(item.categories)
         items.append(fields)
     return {"format": feed.format, "title": feed.title, "link": feed.link, "items": items}
 

@@ -19,7 +19,7 @@ private addresses unless the feed came from one (``is_private_source``), and
 detects hotlink placeholders.
 """
 
-from ._address import is_private_source
+from ._address import is_private_source, private_check
 from ._images import (
     ImageFetchResult,
     ImageGot,
@@ -68,5 +68,6 @@ __all__ = [
     "fetch_images",
     "fetch_images_sync",
     "is_private_source",
+    "private_check",
     "referers_for",
 ]

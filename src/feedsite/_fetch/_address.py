@@ -26,6 +26,7 @@ import asyncio
 import ipaddress
 import socket
 import threading
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -229,3 +230,15 @@ def is_private_source(url: str, *, resolve: bool = True, timeout: float = 2.0) -
     if is_local_name(host):
         return True
     return resolve and _resolves_private(host, timeout)
+
+
+def private_check(*, resolve: bool) -> Callable[[str], Awaitable[str | None]]:
+    """A ``FetchRequest.check_url`` refusing private, loopback and link-local addresses on
+    every hop (names resolved only when ``resolve``: not through a proxy); one cache of
+    answers by host for every request it is given to."""
+    cache: dict[str, str | None] = {}
+
+    async def refusal(url: str) -> str | None:
+        return await url_refusal(url, resolve=resolve, cache=cache)
+
+    return refusal

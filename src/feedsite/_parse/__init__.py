@@ -128,10 +128,11 @@ def _tidy(value: _T, names: tuple[str, ...], surrogates: bool) -> _T:
             changes[name] = text = _SURROGATES.sub("\ufffd", text)
         if name == "title" and len(text) > MAX_TITLE_CHARS:
             changes[name] = text[: MAX_TITLE_CHARS - 1].rstrip() + "…"
-    more = value.images if isinstance(value, ParsedItem) else value.warnings
-    if surrogates and any(not s.isascii() and _SURROGATES.search(s) for s in more):
-        field = "images" if isinstance(value, ParsedItem) else "warnings"
-        changes[field] = tuple(_SURROGATES.sub("\ufffd", s) for s in more)
+    lists = ("images", "categories") if isinstance(value, ParsedItem) else ("warnings",)
+    for field in lists:
+        more: tuple[str, ...] = getattr(value, field)
+        if surrogates and any(not s.isascii() and _SURROGATES.search(s) for s in more):
+            changes[field] = tuple(_SURROGATES.sub("\ufffd", s) for s in more)
     return dataclasses.replace(value, **changes) if changes else value  # type: ignore[arg-type]
 
 

@@ -122,7 +122,18 @@ def _map_item(
         images=tuple(dict.fromkeys(images)),
         author=_author(item) or feed_author,
         base_url=relative_base(link, base),
+        categories=_tags(item),
     )
+
+
+def _tags(item: dict[str, Any]) -> tuple[str, ...]:
+    """JSON Feed ``tags``: the strings among them, stripped, in order, at most 64."""
+    tags = item.get("tags")
+    if not isinstance(tags, list):
+        return ()
+    out = dict.fromkeys(" ".join(t.split())[:200] for t in tags if isinstance(t, str))
+    out.pop("", None)
+    return tuple(out)[:64]
 
 
 def _date(

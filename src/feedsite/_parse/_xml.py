@@ -82,13 +82,13 @@ _RSS_NAMESPACES = (
 _RSS_ELEMENTS: Mapping[str, str] = MappingProxyType({
     "channel": "channel", "item": "item", "title": "title", "link": "link",
     "guid": "guid", "pubDate": "published", "description": "description",
-    "author": "author", "enclosure": "enclosure",
+    "author": "author", "enclosure": "enclosure", "category": "category",
 })  # fmt: skip
 _ATOM_ELEMENTS: Mapping[str, str] = MappingProxyType({
     "entry": "entry", "title": "atom_title", "link": "atom_link", "id": "atom_id",
     "published": "published", "issued": "published", "created": "created",
     "updated": "updated", "modified": "updated", "summary": "atom_summary",
-    "content": "atom_content", "author": "atom_author",
+    "content": "atom_content", "author": "atom_author", "category": "atom_category",
 })  # fmt: skip
 _OTHER_ELEMENTS: Mapping[tuple[str, str], str] = MappingProxyType({
     (DC, "title"): "dc_title", (DC, "date"): "dc_date", (DC, "creator"): "dc_creator",
@@ -495,6 +495,7 @@ def _map_item(item: _Element, ctx: _Context, warnings: list[str], index: int) ->
         images=_images(found, ctx),
         author=_item_author(found) or ctx.feed_author,
         base_url=_item_base(body_el, link, ctx),
+        categories=_categories(found),
     )
 
 
@@ -675,6 +676,23 @@ def _first(found: dict[str, list[_Element]], *keys: str) -> _Element | None:
         if elements:
             return elements[0]
     return None
+
+
+#: Categories kept per item (a feed listing hundreds of tags per entry gains nothing more).
+_MAX_CATEGORIES = 64
+
+
+def _categories(found: dict[str, list[_Element]]) -> tuple[str, ...]:
+    """RSS ``<category>`` text and Atom ``<category label term>``, stripped, in order."""
+    out: dict[str, None] = {}
+    for element in found.get("category", []) + found.get("atom_category", []):
+        text = element.get("label") or element.get("term") or _text(element)
+        text = " ".join(text.split())[:200]
+        if text:
+            out[text] = None
+        if len(out) >= _MAX_CATEGORIES:
+            break
+    return tuple(out)
 
 
 def _text(element: _Element) -> str:

@@ -46,7 +46,9 @@ from feedsite._records import (
 from feedsite.config import FeedSpec
 from feedsite.types import ParsedFeed, ParsedItem, Validators
 
+from ._fulltext import item_clean_key
 from ._identity import content_hash, item_id
+from ._rules import ItemFields, matcher
 from ._schedule import next_attempt_after, not_due, source_order
 
 __all__ = [
@@ -100,6 +102,12 @@ class PlanInput:
     now: datetime
     #: Seed of the backoff jitter (random per run; tests pin it).
     jitter_seed: int = 0
+    #: ``(feed_key, item_id)`` → the article its body comes from (``_fulltext.article_key``);
+    #: absent: the feed's own body.
+    article_keys: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    #: What rules test of the stored live and filtered items of the feeds whose rules
+    #: changed since their items were last judged (``StoredFeed.rules_key``).
+    stored_fields: Mapping[tuple[str, str], ItemFields] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -133,6 +141,12 @@ class Decision:
     #: Feeds gone from the config: their rows go, and each target deletes their files.
     forget_feeds: list[str] = field(default_factory=list)
     reports: list[FeedReport] = field(default_factory=list)
+    #: The rule set each feed's items were judged by this run (feed key → key; "" none).
+    rules_keys: dict[str, str] = field(default_factory=dict)
+    #: Items hidden by a rule this run: (feed key, item id, the rule, had a post).
+    filtered: list[tuple[str, str, str, bool]] = field(default_factory=list)
+    #: Filtered items whose rule went: they are posted again.
+    unfiltered: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -162,6 +176,8 @@ def decide(inp: PlanInput) -> Decision:
             clean_key=inp.clean_key,
             now=inp.now,
             jitter_seed=inp.jitter_seed,
+            article_keys=inp.article_keys,
+            stored_fields=inp.stored_fields,
         )
         out.feed_intents += part.feed_intents
         out.item_intents += part.item_intents
@@ -170,6 +186,9 @@ def decide(inp: PlanInput) -> Decision:
         out.to_reclean += part.to_reclean
         out.forget_items += part.forget_items
         out.reports += part.reports
+        out.rules_keys.update(part.rules_keys)
+        out.filtered += part.filtered
+        out.unfiltered += part.unfiltered
     configured = {f.key for f in inp.feeds}
     out.forget_feeds = sorted((set(inp.stored_feeds) | set(inp.stored_items)) - configured)
     return out
@@ -184,6 +203,8 @@ def decide_feed(
     clean_key: str,
     now: datetime,
     jitter_seed: int = 0,
+    article_keys: Mapping[tuple[str, str], str] | None = None,
+    stored_fields: Mapping[tuple[str, str], ItemFields] | None = None,
 ) -> Decision:
     """Decide one feed from its own stored rows and this run's outcome. Pure.
 
@@ -208,8 +229,42 @@ def decide_feed(
         for s in stored.values()
         if s.status == "live"
     }
+    rules = _Rules(feed, stored_feed, stored_fields or {}, now)
+    if rules.rejudge:
+        out.rules_keys[key] = rules.key
+        for s in stored.values():
+            if s.status == "live":
+                rules.hide_if_blocked(s.item_id, rules.stored_verdict(s.item_id))
+            elif s.status == "filtered" and rules.stored_verdict(s.item_id, missing=True) is None:
+                # Its rule went: it comes back (from its stored data) like a new item.
+                pool[s.item_id] = _Candidate(
+                    s.item_id,
+                    s.first_seen,
+                    s.seq,
+                    _sane(s.date, s.first_seen),
+                    s.content_hash,
+                    None,
+                    False,
+                )
+                out.unfiltered.append((key, s.item_id))
     if outcome is not None and outcome.parsed is not None:
-        _merge_document(outcome.parsed, feed, stored, pool, out, now)
+        _merge_document(outcome.parsed, feed, stored, pool, out, now, rules)
+    # A live item a rule now hides leaves the pool (it takes no place among the kept).
+    for iid, rule in rules.hidden.items():
+        cand = pool.pop(iid, None)
+        if cand is None:
+            continue
+        if cand.was_live:
+            _filter(key, cand, rule, out)
+            continue
+        # Let back in by a rule change, hidden again by its new content: it stays filtered.
+        if (key, iid) in out.unfiltered:
+            out.unfiltered.remove((key, iid))
+        out.item_intents.append(
+            ItemIntent(key, iid, "filtered", cand.first_seen, cand.seq, cand.date, cand.chash, None)
+        )
+        if cand.parsed is not None:
+            out.to_clean[(key, iid)] = cand.parsed
 
     if outcome is None or outcome.kind not in ("parsed", "not_modified"):
         kept = set(pool)  # never prune a feed we could not read
@@ -219,9 +274,13 @@ def decide_feed(
             ranked = [c for c in ranked if c.time >= now - feed.max_age]
         kept = {c.iid for c in ranked}
 
+    fulltext = feed.fulltext.key()
+    rewrite = feed.rules.rewrite_key()
+    articles = article_keys or {}
     for cand in pool.values():
         if cand.iid in kept:
-            _keep(key, cand, stored.get(cand.iid), clean_key, out)
+            ckey = item_clean_key(clean_key, fulltext, articles.get((key, cand.iid), "-"), rewrite)
+            _keep(key, cand, stored.get(cand.iid), ckey, out, ckey[len(clean_key) :])
         elif cand.was_live:
             _prune(key, cand, out)
         else:
@@ -287,6 +346,7 @@ def _merge_document(
     pool: dict[str, _Candidate],
     out: Decision,
     now: datetime,
+    rules: _Rules,
 ) -> None:
     """Add the document's newest items to the pool; remember the others' first-seen times."""
     key = feed.key
@@ -316,25 +376,47 @@ def _merge_document(
         if s is not None and s.status in ("pruned", "removed"):
             continue  # tombstoned: it does not come back
         first_seen = s.first_seen if s else now
-        if s is not None and s.status == "live":
+        if iid in pool:  # live, or filtered and let back in
             cand = pool[iid]
             cand.seq, cand.date = index, item.date
-            if s.content_hash != chash:
+            if cand.chash != chash or (not cand.was_live and cand.parsed is None):
                 cand.chash, cand.parsed = chash, item
+                rules.hide_if_blocked(iid, rules.verdict(item, first_seen))
             continue
+        if s is not None and s.status == "filtered" and s.content_hash == chash:
+            if s.seq != index or s.date != item.date:
+                out.item_intents.append(
+                    ItemIntent(key, iid, "filtered", first_seen, index, item.date, chash, None)
+                )
+            continue  # still hidden (unchanged, and its rules too, or it would be in the pool)
         if iid in in_window:
+            rule = rules.verdict(item, first_seen)
+            if rule is not None:
+                # Hidden at first sight (or after a change): kept with its data, so that it
+                # can come back when the rule goes.
+                out.item_intents.append(
+                    ItemIntent(key, iid, "filtered", first_seen, index, item.date, chash, None)
+                )
+                out.to_clean[(key, iid)] = item
+                out.filtered.append((key, iid, rule, False))
+                continue
             pool[iid] = _Candidate(iid, first_seen, index, item.date, chash, item, False)
         else:
             _record(out, s, ItemIntent(key, iid, "seen", first_seen, index, item.date, chash, None))
-    # Forget what the feed no longer lists: seen-only rows and prune tombstones.
+    # Forget what the feed no longer lists: seen-only rows and prune and filter tombstones.
     # `removed` tombstones stay: a post the owner took down never comes back.
     for iid, s in stored.items():
-        if iid not in doc and s.status in ("seen", "pruned"):
+        if iid not in doc and s.status in ("seen", "pruned", "filtered"):
             out.forget_items.append((key, iid))
 
 
 def _keep(
-    key: str, cand: _Candidate, stored: StoredItem | None, clean_key: str, out: Decision
+    key: str,
+    cand: _Candidate,
+    stored: StoredItem | None,
+    clean_key: str,
+    out: Decision,
+    body_key: str = "",
 ) -> None:
     intent = ItemIntent(
         key, cand.iid, "live", cand.first_seen, cand.seq, cand.date, cand.chash, None
@@ -355,8 +437,86 @@ def _keep(
     else:
         kind = "changed" if what else "unchanged"
     out.changes.append(
-        ItemChange(key, cand.iid, kind, cand.first_seen, cand.chash, cand.was_live, what)
+        ItemChange(key, cand.iid, kind, cand.first_seen, cand.chash, cand.was_live, what, body_key)
     )
+
+
+def _filter(key: str, cand: _Candidate, rule: str, out: Decision) -> None:
+    """A live item a rule now hides: its post goes, the item stays (with its data) as a
+    ``filtered`` tombstone, so it comes back when the rule goes."""
+    out.item_intents.append(
+        ItemIntent(
+            key, cand.iid, "filtered", cand.first_seen, cand.seq, cand.date, cand.chash, None
+        )
+    )
+    if cand.parsed is not None:
+        out.to_clean[(key, cand.iid)] = cand.parsed  # its newest data, for its return
+    out.filtered.append((key, cand.iid, rule, True))
+    out.changes.append(
+        ItemChange(key, cand.iid, "pruned", cand.first_seen, cand.chash, True, ("rules",))
+    )
+
+
+class _Rules:
+    """The rules of one feed during its decision: whether its stored items are judged
+    again (its rule set changed since they were judged), and what each item gets."""
+
+    def __init__(
+        self,
+        feed: FeedSpec,
+        stored_feed: StoredFeed | None,
+        fields: Mapping[tuple[str, str], ItemFields],
+        now: datetime,
+    ) -> None:
+        self.feed_key = feed.key
+        self.rules = feed.rules
+        self.matcher = None if feed.rules.empty else matcher(feed.rules)
+        self.key = "" if self.matcher is None else feed.rules.key()
+        before = (stored_feed.rules_key if stored_feed is not None else None) or ""
+        self.rejudge = before != self.key
+        self.fields = fields
+        self.now = now
+        #: Live (or returning) items a rule hides: item id → the rule.
+        self.hidden: dict[str, str] = {}
+
+    def verdict(self, item: ParsedItem, first_seen: datetime) -> str | None:
+        """The rule that hides ``item`` (as the feed says it), or None."""
+        if self.matcher is None:
+            return None
+        content = ""
+        if self.rules.needs_content:
+            from feedsite._clean._rewrite import plain_text
+
+            content = plain_text(item.content_html or item.summary_html or "")
+        got = self.matcher.judge(
+            ItemFields(
+                title=item.title,
+                content=content,
+                author=item.author or "",
+                link=item.link or "",
+                categories=item.categories,
+                time=item.date or first_seen,
+            ),
+            self.now,
+        )
+        return None if got is None else got.rule
+
+    def stored_verdict(self, item_id: str, *, missing: bool = False) -> str | None:
+        """The rule that hides a stored item, or None; an item whose fields were not given
+        counts as hidden when ``missing`` (a filtered one stays filtered)."""
+        if self.matcher is None:
+            return None
+        fields = self.fields.get((self.feed_key, item_id))
+        if fields is None:
+            return "(not judged: its data is not stored)" if missing else None
+        got = self.matcher.judge(fields, self.now)
+        return None if got is None else got.rule
+
+    def hide_if_blocked(self, item_id: str, rule: str | None) -> None:
+        if rule is not None:
+            self.hidden[item_id] = rule
+        else:
+            self.hidden.pop(item_id, None)
 
 
 def _prune(key: str, cand: _Candidate, out: Decision) -> None:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from feedsite.config import NO_TIMEZONE_WARNING, Config
 from feedsite.errors import UnknownItemError
 from feedsite.types import RenderSettings
 
+from ._fulltext import FulltextReport
 from ._images import ImageReport
 
 
@@ -70,6 +71,8 @@ class RunResult:
     stopped_by: str | None = None
     #: What the run did with images (None: the image stage did not run).
     images: ImageReport | None = None
+    #: What the run did with article pages (full text).
+    fulltext: FulltextReport = field(default_factory=FulltextReport)
 
     @property
     def reports(self) -> list[FeedReport]:
@@ -123,6 +126,11 @@ class RunResult:
             "item_errors": [redact(e) for e in self.item_errors],
             "stopped_by": self.stopped_by,
             "images": None if self.images is None else _image_json(self.images),
+            "fulltext": {
+                "fetched": self.fulltext.fetched,
+                "short": self.fulltext.short,
+                "failed": {redact(k): n for k, n in sorted(self.fulltext.failed.items())},
+            },
         }
 
 
@@ -229,8 +237,10 @@ def run(
     from feedsite._clean import clean_key
 
     from ._apply import apply, clean_items, plan_hexo
+    from ._fulltext import run_fulltext
     from ._images import live_after, run_images
     from ._ingest import ingest
+    from ._rules import stored_fields
 
     started = time.monotonic()
     now = now or datetime.now(UTC)
@@ -254,21 +264,30 @@ def run(
             on_feed_done=on_feed_done,
         )
         ckey = clean_key(config.clean.iframe_hosts)
-        decision = decide(
-            PlanInput(
-                feeds=config.feeds,
-                clean_key=ckey,
-                stored_feeds=stored_feeds,
-                stored_items=state.items(),
-                outcomes=got.outcomes,
-                now=now,
-                jitter_seed=random.Random(seed).getrandbits(32),
-            )
+        stored_items = state.items()
+        plan_input = PlanInput(
+            feeds=config.feeds,
+            clean_key=ckey,
+            stored_feeds=stored_feeds,
+            stored_items=stored_items,
+            outcomes=got.outcomes,
+            now=now,
+            jitter_seed=random.Random(seed).getrandbits(32),
+            stored_fields=stored_fields(config, state, stored_feeds, stored_items),
         )
+        decision = decide(plan_input)
+        # Full text: the article pages the kept items want, then the decision again with the
+        # article each item's body comes from (an item whose article arrived is cleaned again).
+        articles, fulltext = run_fulltext(
+            config, state, decision, now=now, dry_run=dry_run, seed=seed, deadline=deadline
+        )
+        if any(f.fulltext.fetches_pages for f in config.feeds):
+            decision = decide(replace(plan_input, article_keys=articles.keys))
         result = RunResult(
             decision, dry_run, warnings=config_warnings(config), stopped_by=got.stopped_by
         )
-        decision, data = clean_items(decision, state, config, ckey, result, deadline)
+        result.fulltext = fulltext
+        decision, data = clean_items(decision, state, config, ckey, result, deadline, articles)
         refs = live_after(state, decision, data, dry_run=dry_run)
         images, result.images = run_images(config, state, refs, now=now, dry_run=dry_run, seed=seed)
         settings = render_settings(config)

@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING
 
 from feedsite._clean import clean_html, image_urls
 from feedsite._clean._bounds import bound_html
+from feedsite._config._rules import EMPTY as EMPTY_RULES
+from feedsite._config._rules import RuleSet
 from feedsite._plan import Decision, fail_feeds, without_feeds, without_items
+from feedsite._plan._fulltext import item_clean_key
 from feedsite._records import (
     DiskState,
     FileWrite,
@@ -35,6 +38,7 @@ from feedsite.types import ParsedItem, PostSource, RenderSettings
 
 if TYPE_CHECKING:
     from . import RunResult
+    from ._fulltext import Articles
     from ._images import PostImages
 
 
@@ -45,6 +49,7 @@ def clean_items(
     ckey: str,
     result: RunResult | None = None,
     deadline: float | None = None,
+    articles: Articles | None = None,
 ) -> tuple[Decision, dict[tuple[str, str], ItemData]]:
     """Build the stored data of every item the decision needs (the clean stage).
 
@@ -61,13 +66,19 @@ def clean_items(
       finished are taken out of the decision whole
       (:func:`~feedsite._plan.without_feeds`, reported ``skipped``) and
       decided again by the next run. The first feed is always finished, so
-      every run makes progress.
+      every run makes progress;
+    * an item of a full-text feed whose article is in ``articles`` gets its body from
+      the article (docs/fulltext.md); its cleaning key says which article.
 
     Returns:
         The decision that is left, and the data of its items.
     """
     hosts = config.clean.iframe_hosts
     labels = {f.key: f.label for f in config.feeds}
+    fulltext = {f.key: f.fulltext.key() for f in config.feeds}
+    rules = {f.key: f.rules for f in config.feeds}
+    article_keys = articles.keys if articles is not None else {}
+    article_html = articles.html if articles is not None else {}
     stop = None if deadline is None else deadline + config.fetch.timeout
     work: dict[str, list[tuple[tuple[str, str], ParsedItem | None]]] = {}
     for key, parsed in decision.to_clean.items():
@@ -89,7 +100,17 @@ def clean_items(
                 break
             try:
                 source = stale[key].item if given is None else given
-                data[key] = item_data(source, hosts, ckey)
+                akey = article_keys.get(key, "-")
+                feed_rules = rules.get(feed_key, EMPTY_RULES)
+                data[key] = item_data(
+                    source,
+                    hosts,
+                    item_clean_key(
+                        ckey, fulltext.get(feed_key, "off"), akey, feed_rules.rewrite_key()
+                    ),
+                    article_html.get(key) if akey != "-" else None,
+                    feed_rules,
+                )
             except Exception as e:  # one item must not cost the others (issue #10 row 4)
                 failed.append(key)
                 if result is not None:
@@ -104,8 +125,16 @@ def clean_items(
     return decision, data
 
 
-def item_data(item: ParsedItem, iframe_hosts: tuple[str, ...], ckey: str) -> ItemData:
-    """An item's stored form: what the feed said (its HTML bounded) plus its cleaned body.
+def item_data(
+    item: ParsedItem,
+    iframe_hosts: tuple[str, ...],
+    ckey: str,
+    article: str | None = None,
+    rules: RuleSet = EMPTY_RULES,
+) -> ItemData:
+    """An item's stored form: what the feed said (its HTML bounded) plus its cleaned body:
+    of the feed's content, or of ``article`` (the extracted article page, full text), then
+    rewritten by the feed's ``rewrite`` rules (docs/rules.md).
 
     The bodies are bounded first (:func:`feedsite._clean._bounds.bound_html`:
     at most 1 MB, nesting at most 256 deep, issue #10 row 6), for the cleaner
@@ -119,11 +148,15 @@ def item_data(item: ParsedItem, iframe_hosts: tuple[str, ...], ckey: str) -> Ite
     if (content, summary, raw) != (item.content_html, item.summary_html, item.description_raw):
         item = replace(item, content_html=content, summary_html=summary, description_raw=raw)
     body = item.content_html or item.summary_html
-    clean = (
-        clean_html(body, base_url=item.base_url or item.link, iframe_hosts=iframe_hosts)
-        if body
-        else ""
-    )
+    base = item.base_url or item.link
+    if article is not None:
+        body, base = bound_html(article), item.link or base
+    if rules.has_rewrite and body:
+        # Before the sanitiser: selectors may name the classes and ids it drops.
+        from feedsite._clean._rewrite import rewrite
+
+        body = rewrite(body, rules).html
+    clean = clean_html(body, base_url=base, iframe_hosts=iframe_hosts) if body else ""
     return ItemData(item, clean, ckey, image_urls(clean, item.images))
 
 
@@ -297,6 +330,9 @@ def apply(
         state.record_items(tx, items)
         state.forget_items(tx, decision.forget_items)
         state.forget_feeds(tx, decision.forget_feeds)
+        state.record_rules_keys(
+            tx, {k: v for k, v in decision.rules_keys.items() if k not in decision.forget_feeds}
+        )
 
     with ledger.session() as session:
         session.stage(writes, [d.path for d in posts.deletes], also=record)

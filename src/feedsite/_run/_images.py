@@ -269,7 +269,7 @@ def _download(
     feeds = {f.key: f for f in config.feeds}
     settings = dataclasses.replace(config.fetch, max_body=images.max_size)
     covers = {p.urls[0] for _u, p in plan if p.urls}
-    private = _private_feeds(state, config)
+    private = private_feeds(state, config)
     placeholders = set(state.image_placeholders())
     rng = random.Random(seed)
 
@@ -447,7 +447,7 @@ def _stored(
     return row, writes
 
 
-def _private_feeds(state: State, config: Config) -> set[str]:
+def private_feeds(state: State, config: Config) -> set[str]:
     """Feeds fetched from a private or loopback address: their images may be too."""
     from feedsite._fetch import is_private_source
 

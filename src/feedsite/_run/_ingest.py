@@ -53,6 +53,8 @@ def feed_sources(
     sources = []
     for base in order:
         url = base + feed.route
+        if feed.fulltext.mode == "rsshub":  # RSSHub's common parameter (docs/fulltext.md)
+            url += ("&" if "?" in url else "?") + "mode=fulltext"
         if key:
             url += ("&" if "?" in url else "?") + "key=" + key
         sources.append(_fetch.Source(base, url))

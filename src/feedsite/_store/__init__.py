@@ -18,6 +18,7 @@ and nowhere else.
 
 from __future__ import annotations
 
+from ._articles import ArticlesMixin
 from ._base import StateBase, Tx
 from ._cards import CardsMixin, SiteCard
 from ._feeds import FeedsMixin
@@ -28,6 +29,6 @@ from ._ledger import LedgerMixin
 __all__ = ["LiveItem", "SiteCard", "State", "Tx"]
 
 
-class State(FeedsMixin, ItemsMixin, ImagesMixin, LedgerMixin, CardsMixin, StateBase):
+class State(FeedsMixin, ItemsMixin, ImagesMixin, ArticlesMixin, LedgerMixin, CardsMixin, StateBase):
     """The state database. Open with :meth:`open` (or :meth:`snapshot`); use as a context
     manager."""

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from feedsite._records import FeedIntent, FeedRow, InstanceIntent, StoredFeed
 from feedsite.types import Validators
@@ -32,10 +32,11 @@ class FeedsMixin(StateBase):
                 failures,
                 from_iso(next_attempt),
                 status,
+                rules_key,
             )
-            for key, preferred, success, failures, next_attempt, status in self._query(
+            for key, preferred, success, failures, next_attempt, status, rules_key in self._query(
                 "SELECT key, preferred_source, last_success, consecutive_failures, next_attempt,"
-                " last_status FROM feeds"
+                " last_status, rules_key FROM feeds"
             )
         }
 
@@ -64,6 +65,14 @@ class FeedsMixin(StateBase):
             _record_feed(tx, f)
         for i in instances:
             _record_instance(tx, i)
+
+    def record_rules_keys(self, tx: Tx, keys: Mapping[str, str]) -> None:
+        """Record the rule set each feed's items were judged by (feed key → rule set key)."""
+        for key in keys:
+            tx.execute("INSERT INTO feeds (key) VALUES (?) ON CONFLICT (key) DO NOTHING", (key,))
+        tx.executemany(
+            "UPDATE feeds SET rules_key=? WHERE key=?", [(v, k) for k, v in keys.items()]
+        )
 
     def forget_feeds(self, tx: Tx, keys: Iterable[str]) -> None:
         """Forget feeds: their items, validators and rows."""

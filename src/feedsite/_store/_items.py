@@ -95,7 +95,7 @@ class ItemsMixin(StateBase):
             for row in self._query(
                 "SELECT item_id, guid, link, title, date, author, images, base_url,"
                 " content_html, summary_html, description_raw, body_clean, clean_key,"
-                " image_urls"
+                " image_urls, categories"
                 f" FROM items WHERE feed_key = ? AND item_id IN ({_marks(chunk)})",
                 (feed_key, *chunk),
             ):
@@ -113,6 +113,7 @@ class ItemsMixin(StateBase):
                         content_html=row[8],
                         summary_html=row[9],
                         description_raw=row[10],
+                        categories=tuple(json.loads(row[14] or "[]")),
                     ),
                     body_clean=row[11] or "",
                     clean_key=row[12],
@@ -216,8 +217,8 @@ class ItemsMixin(StateBase):
         tx.executemany(
             "INSERT INTO items (feed_key, item_id, status, first_seen, seq, date, content_hash,"
             " guid, link, title, author, images, base_url, content_html, summary_html,"
-            " description_raw, body_clean, clean_key, image_urls)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " description_raw, body_clean, clean_key, image_urls, categories)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT (feed_key, item_id) DO UPDATE SET status=excluded.status,"
             " first_seen=excluded.first_seen, seq=excluded.seq, date=excluded.date,"
             " content_hash=excluded.content_hash, guid=excluded.guid, link=excluded.link,"
@@ -225,7 +226,7 @@ class ItemsMixin(StateBase):
             " base_url=excluded.base_url, content_html=excluded.content_html,"
             " summary_html=excluded.summary_html, description_raw=excluded.description_raw,"
             " body_clean=excluded.body_clean, clean_key=excluded.clean_key,"
-            " image_urls=excluded.image_urls",
+            " image_urls=excluded.image_urls, categories=excluded.categories",
             [_item_row(i) for i in intents if i.data is not None],
         )
         tx.executemany(
@@ -324,4 +325,5 @@ def _item_row(i: ItemIntent) -> tuple[object, ...]:
         i.data.body_clean,
         i.data.clean_key,
         None if i.data.image_urls is None else json.dumps(list(i.data.image_urls)),
+        json.dumps(list(d.categories), ensure_ascii=False) if d.categories else None,
     )

@@ -150,6 +150,26 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """CREATE INDEX items_live ON items (status, feed_key, item_id, first_seen, seq, date,
             content_hash, clean_key, link, title, author, images, image_urls)""",
     ),
+    # 7: full text (issue #13): each article page's extraction, by the item's link.
+    (
+        """CREATE TABLE articles (
+            url TEXT PRIMARY KEY,                 -- the item's link (a safe URL)
+            state TEXT NOT NULL                   -- ok | failed | refused
+                CHECK (state IN ('ok', 'failed', 'refused')),
+            item_hash TEXT NOT NULL,              -- content hash of the item it was fetched for
+            setting TEXT NOT NULL,                -- the fulltext setting it was extracted with
+            html TEXT,                            -- the extracted body (not yet sanitised)
+            digest TEXT NOT NULL DEFAULT '',      -- sha256 of html
+            used INTEGER NOT NULL DEFAULT 0,      -- long enough to replace the feed's body
+            error TEXT,                           -- the last failure
+            failures INTEGER NOT NULL DEFAULT 0,
+            next_attempt TEXT                     -- not before (backoff after failures)
+        ) WITHOUT ROWID""",
+        # Rules (issue #13): an item's categories (json list) for `category` rules, and the
+        # rule set a feed's items were last judged by (they are judged again when it changes).
+        "ALTER TABLE items ADD COLUMN categories TEXT",
+        "ALTER TABLE feeds ADD COLUMN rules_key TEXT",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

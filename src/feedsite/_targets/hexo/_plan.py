@@ -106,7 +106,8 @@ def plan_posts(
             change.content_hash,
             change.first_seen.isoformat(),
             (feed_settings or {}).get(change.feed_key, settings),
-            (category, site, name, clean_key, *_image_key(image_keys, change)),
+            (category, site, name, clean_key, *_image_key(image_keys, change))
+            + ((change.body_key,) if change.body_key else ()),
         )
         if old is not None and old.path != path:  # the item's post moved: the old file goes
             _let_go(plan, old.path, disk, tally, "pruned")
