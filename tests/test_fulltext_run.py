@@ -55,7 +55,9 @@ def server() -> Iterator[FeedServer]:
         yield s
 
 
-def project(tmp_path: Path, server: FeedServer, fulltext: str, count: int = 3) -> Path:
+def project(
+    tmp_path: Path, server: FeedServer, fulltext: str, count: int = 3, profile: str = "default"
+) -> Path:
     entries = [
         Entry(
             f"g{n}",
@@ -69,7 +71,7 @@ def project(tmp_path: Path, server: FeedServer, fulltext: str, count: int = 3) -
     server.route("/feed.xml", Response.rss(rss(entries)))
     config = tmp_path / "feedsite.yaml"
     config.write_text(
-        "site: {hexo_root: ./blog, timezone: Asia/Shanghai}\n"
+        f"site: {{hexo_root: ./blog, timezone: Asia/Shanghai, profile: {profile}}}\n"
         "images: {mode: hotlink}\n"
         "fetch: {retries: 0, timeout: 3}\n"
         "feeds:\n  新闻:\n    示例:\n"
@@ -108,6 +110,19 @@ def test_a_summary_only_feed_becomes_full_text(tmp_path: Path, server: FeedServe
     again = run(config, now=NOW + timedelta(hours=1), seed=1)
     assert {n: server.hits(f"/news/{n}.html") for n in range(3)} == before
     assert again.counts().posts_updated == 0 and again.fulltext.fetched == 0
+
+
+def test_the_legacy_profile_writes_the_article_in_its_format(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    for n in range(3):
+        server.route(f"/news/{n}.html", Response.html(article_page(n)))
+    config = load_config(project(tmp_path, server, "auto", profile="legacy"))
+    run(config, now=NOW, seed=1)
+    text = next(iter(posts(tmp_path).values()))
+    assert text.startswith("\n---\ntitle: '") and "comments: false" in text  # legacy format
+    body = text.split("---", 2)[2]
+    assert PARAGRAPHS[0][:20] in body and "摘要" not in body
 
 
 def test_a_gbk_page_decodes_right(tmp_path: Path, server: FeedServer) -> None:

@@ -5,7 +5,10 @@ both profiles; the dry run lists exactly what the real run then does."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -131,3 +134,49 @@ def test_the_dry_run_lists_what_the_run_then_does(tmp_path: Path) -> None:
     real = run(config, now=NOW + timedelta(hours=1), seed=1)
     assert preview.decision.filtered == real.decision.filtered
     assert len(real.decision.filtered) == 2
+
+
+def feedsite(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "feedsite", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_feedsite_rules_previews_then_applies_without_fetching(tmp_path: Path) -> None:
+    run(load_config(write(tmp_path)), now=NOW, seed=1)
+    feed = tmp_path / "feed.xml"
+    kept = feed.read_bytes()
+    feed.write_bytes(b"not a feed any more: `feedsite rules` must not read it")
+    config = str(write(tmp_path, BLOCK_ADS + "  rewrite:\n    remove: [div.share]\n"))
+    pinned = ("--now", (NOW + timedelta(hours=1)).isoformat(), "--seed", "1")
+    preview = feedsite("rules", "-c", config, "--dry-run", "--json", *pinned)
+    assert preview.returncode == 0, preview.stderr
+    effects = json.loads(preview.stdout)
+    assert sorted((e["action"], e["title"]) for e in effects) == [
+        ("hide", "【广告】限时优惠"),
+        ("hide", "体育新闻"),
+        ("rewrite", "芯片新品发布"),
+    ]
+    (rewrite,) = [e for e in effects if e["action"] == "rewrite"]
+    assert "-<div>分享到微博</div>" in rewrite["diff"]
+    assert titles(tmp_path) == ALL  # the preview wrote nothing
+    applied = feedsite("rules", "-c", config, "--json", *pinned)
+    assert applied.returncode == 0, applied.stderr
+    assert json.loads(applied.stdout) == effects  # exactly what the preview listed
+    assert titles(tmp_path) == ALL - {"【广告】限时优惠", "体育新闻"}
+    again = feedsite("rules", "-c", config, *pinned)
+    assert again.returncode == 0 and "nothing to hide" in again.stdout
+    feed.write_bytes(kept)
+
+
+def test_run_dry_run_prints_the_rules_effects(tmp_path: Path) -> None:
+    run(load_config(write(tmp_path)), now=NOW, seed=1)
+    config = str(write(tmp_path, BLOCK_ADS))
+    got = feedsite("run", "-c", config, "--dry-run", "--now", NOW.isoformat(), "--seed", "1")
+    assert got.returncode == 0, got.stderr
+    assert 'rule block.title "广告"' in got.stdout and "【广告】限时优惠" in got.stdout
+    assert titles(tmp_path) == ALL

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from feedsite._run import RunResult
     from feedsite._run._images import ImageReport
+    from feedsite._run._rules import RuleEffect
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
@@ -179,6 +180,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--selector", metavar="CSS", help="take this element, as a fulltext: selector does"
     )
 
+    rules = sub.add_parser(
+        "rules", help="apply the rules to the posts there are, no fetching (preview: --dry-run)"
+    )
+    with_config(rules)
+    rules.add_argument(
+        "--dry-run", action="store_true", help="list what each rule would hide, restore, rewrite"
+    )
+    rules.add_argument("--json", action="store_true", help="print the effects as JSON")
+    with_pins(rules)
+
     adopt = sub.add_parser("adopt", help="take over the posts of the old GitHub Actions script")
     with_config(adopt)
     adopt.add_argument(
@@ -260,6 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_remove(config, args.item_id, out, err)
         if args.command == "adopt":
             return _cmd_adopt(config, args, out, err)
+        if args.command == "rules":
+            return _cmd_rules(config, args, out)
         if args.command == "status":
             return _cmd_status(config, args, out)
         if args.command == "build":
@@ -283,7 +296,14 @@ def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Consol
     now, seed = args.now, args.seed
     if args.json or not sys.stderr.isatty():
         # No bar: cron and --json runs should not even import rich's progress.
-        result = run(config, dry_run=args.dry_run, now=now, seed=seed, max_time=args.max_time)
+        result = run(
+            config,
+            dry_run=args.dry_run,
+            now=now,
+            seed=seed,
+            max_time=args.max_time,
+            preview=args.dry_run,
+        )
     else:
         from rich.progress import (
             BarColumn,
@@ -310,6 +330,7 @@ def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Consol
                 seed=seed,
                 max_time=args.max_time,
                 on_feed_done=lambda _k: progress.advance(task),
+                preview=args.dry_run,
             )
     counts = result.counts()
     build_code = EXIT_OK
@@ -320,6 +341,7 @@ def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Consol
         sys.stdout.write(json.dumps(_scrub(result.to_json()), ensure_ascii=False, indent=1) + "\n")
     else:
         _print_summary(result, out, err)
+        _print_effects(result.rule_effects, out)
     attempted = counts.feeds_ok + counts.feeds_not_modified + counts.feeds_failed
     if counts.feeds_failed and (args.strict or counts.feeds_failed == attempted):
         return EXIT_FAILED
@@ -495,6 +517,40 @@ def _cmd_build(
                 highlight=False,
             )
     return code
+
+
+def _cmd_rules(config: Config, args: argparse.Namespace, out: Console) -> int:
+    from dataclasses import asdict
+
+    from feedsite._run import run
+
+    result = run(
+        config, dry_run=args.dry_run, now=args.now, seed=args.seed, fetch=False, preview=True
+    )
+    if args.json:
+        effects = [asdict(e) for e in result.rule_effects]
+        sys.stdout.write(json.dumps(_scrub(effects), ensure_ascii=False, indent=1) + "\n")
+        return EXIT_OK
+    _print_effects(result.rule_effects, out)
+    if not result.rule_effects:
+        out.print(_plain("rules: nothing to hide, restore or rewrite"))
+    elif args.dry_run:
+        out.print(_plain("(dry run: nothing written; `feedsite rules` applies them)"))
+    return EXIT_OK
+
+
+def _print_effects(effects: Sequence[RuleEffect], out: Console) -> None:
+    """What each rule does, rule by rule (``feedsite rules``, ``run --dry-run``)."""
+    by_rule: dict[str, list[RuleEffect]] = {}
+    for e in effects:
+        by_rule.setdefault(e.rule, []).append(e)
+    for rule, group in by_rule.items():
+        out.print(_plain(f"rule {rule}: {len(group)} post(s)", "bold"))
+        for e in group:
+            out.print(_plain(f"  {e.action:<7} {e.feed} › {e.title} ({e.item_id})"))
+            for line in e.diff.splitlines()[:40]:
+                style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+                out.print(_plain(f"    {line}", style))
 
 
 def _cmd_extract(args: argparse.Namespace, out: Console, err: Console) -> int:

@@ -72,7 +72,7 @@ import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -916,6 +916,14 @@ def _level_settings(
     return _Inherited(images, fulltext, rules)
 
 
+@lru_cache(maxsize=4096)
+def _merged_rules(levels: tuple[Rules, ...], *, without_age: bool = False) -> RuleSet:
+    """The merged rules of ``levels``: one object for every feed with the same levels (the
+    run compiles each rule set once)."""
+    rules = merge_rules(levels)
+    return replace(rules, max_age=None) if without_age else rules
+
+
 def _fulltext(r: Reader, entry: Entry | None, path: str) -> FullText | None:
     """Read ``fulltext:``: ``auto``, ``rsshub``, ``off`` or a CSS selector; None when null."""
     if entry is None or is_null(entry.value):
@@ -1302,10 +1310,10 @@ def _feed(
     levels = inherited.rules
     if "rules" in options:
         levels = (*levels, read_rules(r, options["rules"].value, f"{key_path}.rules"))
-    rules = merge_rules(levels) if levels else EMPTY_RULES
+    rules = _merged_rules(levels) if levels else EMPTY_RULES
     if rules.max_age is not None:  # an age rule is retention: such posts are pruned
         max_age = rules.max_age if max_age is None else min(max_age, rules.max_age)
-        rules = replace(rules, max_age=None)
+        rules = _merged_rules(levels, without_age=True)
     return FeedSpec(
         category,
         site,

@@ -10,12 +10,18 @@ In the order they run (each level's steps accumulate, parents' first: docs/rules
    (tags and attribute values are never touched, so a pattern cannot break the markup; a
    phrase split by a tag, ``本文<b>来自</b>…``, is not one text).
 
-:func:`rewrite` parses the body only when the set has rewrite steps and a cheap look at the
-raw HTML cannot rule them all out; when nothing changes it returns the very string it was
-given. Its input is meant to be a cleaned body (``clean_html``) and its output is HTML the
-lxml serialiser wrote, so the caller cleans it again or trusts it as far as the input.
+Its input is the item's body as the feed gave it, *before* ``clean_html``: the sanitiser
+drops ``class`` and ``id``, which selectors need, and the lazy-loading attributes are still
+there. Its output is HTML the lxml serialiser wrote (or the input itself), untrusted like
+the input: the caller cleans it next. Comments, scripts and styles are left to the cleaner
+(their text is never replaced).
 
-:func:`plain_text` is the text of a body the ``content`` rules match.
+:func:`rewrite` parses a body only when the set has rewrite steps and a cheap look at the
+raw text cannot rule them all out (a selector's class names and ids are not in any tag, no
+image URL matches, no replace pattern matches the text); when nothing changes it returns the
+very string it was given.
+
+:func:`plain_text` is the text the ``content`` rules match, made from the cleaned body.
 """
 
 from __future__ import annotations
@@ -59,9 +65,9 @@ class Rewritten:
 
 
 #: Attributes that hold an image's URL (``src``, then the lazy-loading ones ``clean_html``
-#: promotes; a raw body may still carry them).
+#: promotes to ``src`` later).
 _IMG_ATTRS = ("src", "data-src", "data-original", "data-lazy-src", "data-actualsrc")
-#: Elements whose text is not text a reader sees (never in a cleaned body).
+#: Elements whose text is not text a reader sees (the cleaner drops them).
 _NOT_TEXT = frozenset({"script", "style", "template"})
 _WRAPPER = "feedsite-rewrite"
 _PARSER = lxml.html.HTMLParser(remove_comments=False, remove_pis=True)
@@ -86,14 +92,15 @@ class _Image:
 class _Replace:
     """One ``replace`` step."""
 
-    __slots__ = ("label", "probe", "regex", "replacement")
+    __slots__ = ("label", "probe", "probe_regex", "regex", "replacement")
 
     def __init__(self, p: Pattern, replacement: str) -> None:
         self.label = p.label("rewrite.replace")
         self.regex = compile_regex(regex_source(p))
         self.replacement = replacement
-        #: RE2 source matching the text view wherever the step matches a text node.
+        #: RE2 source matching the raw view wherever the step matches a text node.
         self.probe = _probe_source(p)
+        self.probe_regex = None if self.probe is None else compile_regex(self.probe)
 
     def sub(self, text: str) -> str:
         replacement = self.replacement
@@ -101,13 +108,13 @@ class _Replace:
 
 
 def _probe_source(p: Pattern) -> str | None:
-    """An expression that matches the raw view of a body (:meth:`_View.text`) wherever
-    ``p`` matches one text node; None when there is none.
+    """An expression that matches the text view of a body (:meth:`_View.text`) wherever
+    ``p`` matches one text node; None when there is none (the step then always parses).
 
-    In the view a text node is a stretch between ``>`` and ``<``: a keyword, or an
-    expression without anchors, that matches the node matches the view (``\\b`` too: the
-    brackets are not word characters; RE2 has no lookaround). Anchors (``^``, ``$``,
-    ``\\A``, ``\\z``) would not hold at the brackets: such a step always parses the body.
+    The text view joins the text nodes (and text lxml would join, around a stray end tag),
+    so a keyword, or an expression without anchors or word boundaries, that matches a node
+    matches the view. ``^``, ``$``, ``\\A``, ``\\z``, ``\\b`` and ``\\B`` would not
+    hold where two nodes meet.
     """
     if not p.regex:
         return regex_source(p)
@@ -116,7 +123,7 @@ def _probe_source(p: Pattern) -> str | None:
         return None
     i = 0
     while (i := body.find("\\", i)) != -1:
-        if body[i + 1 : i + 2] in ("A", "z"):
+        if body[i + 1 : i + 2] in ("A", "z", "b", "B"):
             return None
         i += 2
     return regex_source(p)
@@ -127,70 +134,79 @@ _CARET = re.compile(r"(?<!\[)\^")
 
 
 class _Remove:
-    """One ``remove`` selector, and the words a body must hold for it to select anything."""
+    """One ``remove`` selector, and what a body must hold for it to select anything."""
 
     __slots__ = ("label", "needs", "xpath")
 
     def __init__(self, selector: str) -> None:
         self.label = f"rewrite.remove {quote(selector)}"
         self.xpath = etree.XPath(selector_xpath(selector))
-        #: Per selector of the list: class names, ids and attribute values it requires (as
-        #: written: cssselect compares them case-sensitively); () for one requiring nothing
-        #: (``img``, ``p:first-child``) or a word a body may write with an entity.
+        #: Per selector of the list: RE2 sources that must all match, each with the view
+        #: it matches (``markup`` or ``text``); () for one that requires nothing (``img``,
+        #: ``p:first-child``).
         self.needs = tuple(_needs(parsed.parsed_tree) for parsed in cssselect.parse(selector))
 
 
-def _needs(tree: object) -> tuple[str, ...]:
-    words = _required(tree)
-    if any(c in word for word in words for c in "&<>\"'\xa0"):
-        return ()
-    return tuple(sorted(words))
+def _needs(tree: object) -> tuple[tuple[str, str], ...]:
+    in_tag: set[str] = set()
+    in_text: set[str] = set()
+    _required(tree, in_tag, in_text)
+    # A class name, id or attribute value is in a start tag, as written (cssselect compares
+    # them case-sensitively), unless the body spells it with an entity the view decodes
+    # into one of these characters.
+    if any(c in word for word in in_tag for c in "&<>\"'\xa0"):
+        in_tag = set()
+    return tuple(sorted(("markup", f"<[^<>]*{literal_source(w)}") for w in in_tag)) + tuple(
+        sorted(("text", literal_source(word)) for word in in_text)
+    )
 
 
-def _required(tree: object) -> set[str]:
-    """Words an element matching ``tree`` has in its start tag (cssselect's parse tree).
-
-    Only what every match must carry: class names, ids and the values of attribute tests;
-    nothing from ``:not()``, ``:is()``, ``:has()`` or ``:contains()``.
-    """
-    out: set[str] = set()
+def _required(tree: object, in_tag: set[str], in_text: set[str]) -> None:
+    """Add what an element matching ``tree`` (cssselect's parse tree) must carry: class
+    names, ids and attribute values in its start tag, ``:contains()`` words in its text;
+    nothing from ``:not()``, ``:is()`` or ``:has()``."""
     while tree is not None:
         if isinstance(tree, cssselect.parser.Class):
-            out.add(tree.class_name)
+            in_tag.add(tree.class_name)
         elif isinstance(tree, cssselect.parser.Hash):
-            out.add(tree.id)
+            in_tag.add(tree.id)
         elif isinstance(tree, cssselect.parser.Attrib):
             value = tree.value
             if tree.operator != "exists" and value is not None and value.value:
-                out.add(str(value.value))
+                in_tag.add(str(value.value))
+        elif isinstance(tree, cssselect.parser.Function):
+            arguments = tree.arguments
+            if tree.name == "contains" and len(arguments) == 1 and arguments[0].value:
+                in_text.add(str(arguments[0].value))
         elif isinstance(tree, cssselect.parser.CombinedSelector):
-            out |= _required(tree.subselector)
+            _required(tree.subselector, in_tag, in_text)
         tree = getattr(tree, "selector", None)
-    return out
 
 
 class _View:
     """A body seen without parsing it, each form made on first use."""
 
-    __slots__ = ("_text", "body")
+    __slots__ = ("_markup", "_text", "body")
 
     def __init__(self, body: str) -> None:
         self.body = body
+        self._markup: bytes | None = None
         self._text: bytes | None = None
 
+    def markup(self) -> bytes:
+        """The body with its entities decoded, UTF-8: each start tag is whole (a decoded
+        ``&lt;`` may look like one: that only adds matches)."""
+        if self._markup is None:
+            self._markup = _decode(self.body).encode("utf-8", "replace")
+        return self._markup
+
     def text(self) -> bytes:
-        """The body with its entities decoded, UTF-8: each text node is a stretch of it
-        between ``>`` and ``<``, and each start tag is whole (a decoded ``&lt;`` may look
-        like a tag: that only adds matches)."""
+        """The body without its tags, comments and processing instructions, entities then
+        decoded, UTF-8: each text node lxml makes is a stretch of it (lxml joins the text
+        either side of a stray end tag; this joins every two)."""
         if self._text is None:
-            text = self.body
-            if "&" in text:
-                if _RARE_MARKUP.search(text):
-                    text = html_lib.unescape(text)
-                else:
-                    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-                    text = text.replace("&nbsp;", "\xa0").replace("&amp;", "&")
-            self._text = text.encode("utf-8", "replace")
+            text = _STRIP.sub("", self.body) if "<" in self.body else self.body
+            self._text = _decode(text).encode("utf-8", "replace")
         return self._text
 
     def image_urls(self) -> list[str]:
@@ -204,7 +220,34 @@ class _View:
 
 
 _IMG = re.compile("<img", re.IGNORECASE)
+#: Elements whose content lxml reads as text, tags and all.
+_RAW_TEXT = re.compile(
+    r"<(?:script|style|textarea|title|xmp|plaintext|iframe|noembed|noframes)[\s/>]",
+    re.IGNORECASE,
+)
+#: What lxml reads as markup: a comment, a tag, an end tag, a doctype or a processing
+#: instruction (``a < b`` stays text, as it does for lxml).
+_STRIP = re.compile(r"<!--.*?-->|<[A-Za-z/!?][^>]*>", re.DOTALL)
+
+
+def _decode(text: str) -> str:
+    """``text`` with its character references decoded (the common five without a regex
+    callback per reference when they are the only ones)."""
+    if "&" not in text:
+        return text
+    if _RARE_MARKUP.search(text):
+        return html_lib.unescape(text)
+    return _COMMON.sub(_common, text)
+
+
 _RARE_MARKUP = re.compile(r"&(?!amp;|lt;|gt;|quot;|nbsp;)")
+_COMMON = re.compile(r"&(?:amp|lt|gt|quot|nbsp);")
+_COMMON_CHARS = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&nbsp;": "\xa0"}
+
+
+def _common(match: re.Match[str]) -> str:
+    return _COMMON_CHARS[match.group(0)]
+
 
 _IMG_TAG = re.compile(r"""<img\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
 _IMG_URL = re.compile(
@@ -218,7 +261,16 @@ class _Steps:
     """A set's rewrite steps, compiled once, with the look at a raw body that may rule
     them all out (:meth:`may_apply`)."""
 
-    __slots__ = ("any_image", "images", "probe", "remove", "removes", "replaces", "rules")
+    __slots__ = (
+        "any_image",
+        "images",
+        "probes",
+        "remove",
+        "removes",
+        "replace_probes",
+        "replaces",
+        "rules",
+    )
 
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
@@ -230,39 +282,44 @@ class _Steps:
             with contextlib.suppress(ValueError):  # too big together: one at a time
                 self.any_image = compile_regex("|".join(i.source for i in self.images))
         self.replaces = tuple(_Replace(s.pattern, s.replacement) for s in rules.replace)
-        self.probe, self.removes = self._probe()
+        #: Per selector of each remove step: (view, index) of each need in that view's set.
+        self.removes: list[tuple[tuple[str, int], ...]] = []
+        #: The index of each replace step's probe in the text set.
+        self.replace_probes: list[int] = []
+        self.probes = self._probes()
 
-    def _probe(self) -> tuple[RegexSet | None, tuple[tuple[int, ...], ...]]:
-        """One RE2 set over the raw view: each word a remove selector needs, inside a tag
-        (index 0 up), then every replace step's probe. Also, per selector of each remove
-        step, the indexes of its words; None when a step cannot be probed (then the body
-        is always parsed)."""
-        sources: list[str] = []
-        removes: list[tuple[int, ...]] = []
+    def _probes(self) -> tuple[_Probe, _Probe] | None:
+        """Two RE2 sets, over the markup view and the text view: what each remove selector
+        needs, then (text) every replace step's probe; None when a step cannot be probed
+        (the body is then always parsed)."""
+        markup, text = _Probe(), _Probe()
         for step in self.remove:
-            for words in step.needs:
-                if not words:
-                    return None, ()
-                start = len(sources)
-                sources.extend(f"<[^<>]*{literal_source(word)}" for word in words)
-                removes.append(tuple(range(start, len(sources))))
+            for needs in step.needs:
+                if not needs:
+                    return None
+                self.removes.append(
+                    tuple(
+                        (view, (markup if view == "markup" else text).add(source))
+                        for view, source in needs
+                    )
+                )
         for replace in self.replaces:
             if replace.probe is None:
-                return None, ()
-            sources.append(replace.probe)
-        if not sources:
-            return None, ()
+                return None
+            self.replace_probes.append(text.add(replace.probe))
         try:
-            return RegexSet(sources), tuple(removes)
+            markup.compile()
+            text.compile()
         except ValueError:  # too big together
-            return None, ()
+            return None
+        return markup, text
 
     def may_apply(self, body: str) -> bool:
         """False when no step can change ``body``: a look at the raw text, no parsing.
 
         Never False for a body a step would change: each test is a necessary condition
-        (a selector's class names are in a start tag, an image URL matches, the raw view
-        matches a replace step's probe).
+        (a selector's class names are in a start tag and its :contains() words in the
+        text, an image URL matches, the text matches a replace step's probe).
         """
         view = _View(body)
         if self.images and _IMG.search(body):
@@ -274,16 +331,38 @@ class _Steps:
                     return True
         if not (self.remove or self.replaces):
             return False
-        # lxml may read "\r\n" as "\n": with a CR in the body, the view is not exact.
-        if self.probe is None or "\r" in body:
+        # lxml may read "\r\n" as "\n": with a CR in the body, the views are not exact.
+        if self.probes is None or "\r" in body:
             return True
-        found = self.probe.matching(view.text())
-        if not found:
-            return False
-        if any(found.issuperset(words) for words in self.removes):
+        markup, text = self.probes
+        # The text of a <textarea>, <script>... holds tags as text: not in the text view.
+        if text.sources and _RAW_TEXT.search(body):
             return True
-        first = sum(len(words) for words in self.removes)
-        return any(i >= first for i in found)
+        found = {"markup": markup.matching(view.markup), "text": text.matching(view.text)}
+        if any(all(i in found[v] for v, i in needs) for needs in self.removes):
+            return True
+        return any(i in found["text"] for i in self.replace_probes)
+
+
+class _Probe:
+    """RE2 sources searched together over one view of a body (none: nothing to search)."""
+
+    __slots__ = ("_set", "sources")
+
+    def __init__(self) -> None:
+        self.sources: list[str] = []
+        self._set: RegexSet | None = None
+
+    def add(self, source: str) -> int:
+        self.sources.append(source)
+        return len(self.sources) - 1
+
+    def compile(self) -> None:
+        self._set = RegexSet(self.sources) if self.sources else None
+
+    def matching(self, data: Callable[[], bytes]) -> frozenset[int]:
+        """What matches the view ``data`` makes (made only when there is a source)."""
+        return frozenset() if self._set is None else self._set.matching(data())
 
 
 _CACHE: dict[int, _Steps] = {}
@@ -311,9 +390,11 @@ def rewrite(body_html: str, rules: RuleSet) -> Rewritten:
     if not rules.has_rewrite or not body_html:
         return Rewritten(body_html, False, ())
     steps = _steps(rules)
-    if not steps.may_apply(body_html):
+    # lxml refuses these characters: both the look and the parse go without them.
+    body = _NOT_XML.sub("", body_html) if _NOT_XML.search(body_html) else body_html
+    if not steps.may_apply(body):
         return Rewritten(body_html, False, ())
-    root = _parse(body_html)
+    root = _parse(body)
     if root is None:
         return Rewritten(body_html, False, ())
     applied: list[str] = []
@@ -331,18 +412,16 @@ def rewrite(body_html: str, rules: RuleSet) -> Rewritten:
             applied.append(step.label)
     if steps.images:
         applied.extend(_drop_images(root, steps.images))
-    for replace in steps.replaces:
-        if _replace_text(root, replace.sub):
-            applied.append(replace.label)
+    if steps.replaces:
+        applied.extend(_replace_all(root, steps.replaces))
     if not applied:
         return Rewritten(body_html, False, ())
     return Rewritten(_serialise(root), True, tuple(applied))
 
 
 def _parse(body: str) -> lxml.html.HtmlElement | None:
-    text = _NOT_XML.sub("", body) if _NOT_XML.search(body) else body
     try:
-        root = lxml.html.fragment_fromstring(text, create_parent=_WRAPPER, parser=_PARSER)
+        root = lxml.html.fragment_fromstring(body, create_parent=_WRAPPER, parser=_PARSER)
     except (etree.ParserError, ValueError):
         return None
     return root
@@ -380,21 +459,37 @@ def _drop_images(root: etree._Element, images: tuple[_Image, ...]) -> list[str]:
     return [image.label for image in images if image.label in hit]
 
 
-def _replace_text(root: etree._Element, sub: Callable[[str], str]) -> bool:
-    changed = False
+def _replace_all(root: etree._Element, steps: tuple[_Replace, ...]) -> list[str]:
+    """Run the replace steps over every text node; the labels of those that changed one."""
+    nodes: list[tuple[etree._Element, bool]] = []
     for element in root.iter():
         tag = element.tag
         if isinstance(tag, str) and tag not in _NOT_TEXT and element.text:
-            new = sub(element.text)
-            if new != element.text:
-                element.text = new
-                changed = True
+            nodes.append((element, False))
         if element is not root and element.tail:
-            new = sub(element.tail)
-            if new != element.tail:
-                element.tail = new
+            nodes.append((element, True))
+    texts = [(e.tail if tail else e.text) or "" for e, tail in nodes]
+    applied: list[str] = []
+    for step in steps:
+        # One search over all the text first (a line break between nodes: the probe has no
+        # anchors): the step runs node by node only on a body it may change.
+        if step.probe_regex is not None:
+            joined = "\n".join(texts).encode("utf-8", "replace")
+            if step.probe_regex.search(joined) is None:
+                continue
+        changed = False
+        for i, (element, tail) in enumerate(nodes):
+            new = step.sub(texts[i])
+            if new != texts[i]:
+                texts[i] = new
+                if tail:
+                    element.tail = new
+                else:
+                    element.text = new
                 changed = True
-    return changed
+        if changed:
+            applied.append(step.label)
+    return applied
 
 
 def _serialise(root: etree._Element) -> str:
@@ -415,8 +510,8 @@ _BLOCK_END = re.compile(
     r"|header|footer|aside|table|ul|ol)>|<[bh]r\b[^>]*>"
 )
 _TAG = re.compile(r"<!--.*?-->|<[^>]*>", re.DOTALL)
-#: An entity other than the four a cleaned body uses in text.
-_RARE_ENTITY = re.compile(r"&(?!amp;|lt;|gt;|nbsp;)")
+#: An entity other than the five a cleaned body uses.
+_RARE_ENTITY = re.compile(r"&(?!amp;|lt;|gt;|quot;|nbsp;)")
 
 
 def plain_text(body_html: str) -> str:
@@ -431,9 +526,5 @@ def plain_text(body_html: str) -> str:
     if "<" in text:
         text = _TAG.sub("", _BLOCK_END.sub("\n", text))
     if "&" in text:
-        if _RARE_ENTITY.search(text):
-            text = html_lib.unescape(text)
-        else:
-            text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&nbsp;", "\xa0")
-            text = text.replace("&amp;", "&")
+        text = html_lib.unescape(text) if _RARE_ENTITY.search(text) else _COMMON.sub(_common, text)
     return text

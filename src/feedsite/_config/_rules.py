@@ -345,17 +345,22 @@ def glob_source(text: str) -> str:
 def _re2_reason(error: Exception) -> str:
     raw = error.args[0] if error.args else ""
     reason = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-    hints = (
-        ("invalid escape sequence: \\Z", r" (RE2 writes the end of text as \z)"),
-        ("invalid escape sequence: \\", " (backreferences like \\1 are not supported by RE2)"),
-        ("invalid perl operator: (?<", " (lookbehind and named groups (?<...> are not RE2)"),
-        ("invalid perl operator: (?=", " (lookahead is not supported by RE2)"),
-        ("invalid perl operator: (?!", " (negative lookahead is not supported by RE2)"),
-    )
-    for start, hint in hints:
-        if reason.startswith(start):
-            return reason + hint
+    for pattern, hint in _HINTS:
+        if pattern.match(reason):
+            return f"{reason} ({hint})"
     return reason or "refused by RE2"
+
+
+#: What RE2 says, and what it means for someone who knows Python's or PCRE's syntax.
+_HINTS = (
+    (re.compile(r"invalid escape sequence: \\[1-9]"), "RE2 has no backreferences"),
+    (re.compile(r"invalid escape sequence: \\Z"), "RE2 writes the end of the text as \\z"),
+    (re.compile(r"invalid perl operator: \(\?<[=!]"), "RE2 has no lookbehind"),
+    (re.compile(r"invalid perl operator: \(\?[=!]"), "RE2 has no lookahead"),
+    (re.compile(r"invalid perl operator: \(\?P\Z"), "RE2 has no (?P=name) backreferences"),
+    (re.compile(r"bad repetition operator: [*+?]{2}"), "RE2 has no possessive quantifiers"),
+    (re.compile(r"invalid repetition size"), "RE2 allows at most {1000}"),
+)
 
 
 def show_duration(age: timedelta) -> str:

@@ -27,6 +27,7 @@ __all__ = [
     "after_failure",
     "article_key",
     "item_clean_key",
+    "uses_article",
     "usable",
     "wanted",
 ]
@@ -92,6 +93,11 @@ def article_key(row: StoredArticle | None, item_hash: str, setting: str) -> str:
     ):
         return "-"
     return row.digest[:16]
+
+
+def uses_article(clean_key: str | None) -> bool:
+    """Whether a body cleaned with ``clean_key`` (:func:`item_clean_key`) is an article's."""
+    return clean_key is not None and "|a=" in clean_key and "|a=-" not in clean_key
 
 
 def item_clean_key(base: str, fulltext_key: str, article: str, rewrite: str = "") -> str:

@@ -35,6 +35,7 @@ from feedsite.types import RenderSettings
 
 from ._fulltext import FulltextReport
 from ._images import ImageReport
+from ._rules import RuleEffect
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,8 @@ class RunResult:
     images: ImageReport | None = None
     #: What the run did with article pages (full text).
     fulltext: FulltextReport = field(default_factory=FulltextReport)
+    #: With ``preview``: what each rule does to each post.
+    rule_effects: list[RuleEffect] = field(default_factory=list)
 
     @property
     def reports(self) -> list[FeedReport]:
@@ -126,6 +129,10 @@ class RunResult:
             "item_errors": [redact(e) for e in self.item_errors],
             "stopped_by": self.stopped_by,
             "images": None if self.images is None else _image_json(self.images),
+            "filtered": [
+                {"feed": feed_label(f), "item": i, "rule": rule, "had_post": live}
+                for f, i, rule, live in self.decision.filtered
+            ],
             "fulltext": {
                 "fetched": self.fulltext.fetched,
                 "short": self.fulltext.short,
@@ -221,6 +228,8 @@ def run(
     max_time: float | None = None,
     seed: int | None = None,
     on_feed_done: Callable[[str], None] | None = None,
+    fetch: bool = True,
+    preview: bool = False,
 ) -> RunResult:
     """Fetch every due feed, decide, and write posts. See the module docstring.
 
@@ -231,6 +240,9 @@ def run(
         max_time: seconds after which no new feed is started; the rest are skipped.
         seed: seed of the retry and backoff jitter (default: random; tests pin it).
         on_feed_done: called with each feed's key as its fetch finishes.
+        fetch: False decides from the state alone, every feed skipped (``feedsite rules``:
+            rules applied to the posts there are, without fetching).
+        preview: list what the rules do (``RunResult.rule_effects``).
     """
     # The fetch, parse and clean stacks (httpx, lxml, nh3) load here, not with the package:
     # `feedsite build` and `status` import `_run` too and should not pay for them.
@@ -239,8 +251,8 @@ def run(
     from ._apply import apply, clean_items, plan_hexo
     from ._fulltext import run_fulltext
     from ._images import live_after, run_images
-    from ._ingest import ingest
-    from ._rules import stored_fields
+    from ._ingest import Ingested, ingest
+    from ._rules import effects, stored_fields
 
     started = time.monotonic()
     now = now or datetime.now(UTC)
@@ -254,14 +266,18 @@ def run(
             ledger.settle()
         disk = ledger.observe(refresh=not dry_run)
         stored_feeds = state.feeds()
-        got = ingest(
-            config,
-            stored_feeds,
-            state.instance_failures(),
-            now=now,
-            deadline=deadline,
-            seed=seed,
-            on_feed_done=on_feed_done,
+        got = (
+            ingest(
+                config,
+                stored_feeds,
+                state.instance_failures(),
+                now=now,
+                deadline=deadline,
+                seed=seed,
+                on_feed_done=on_feed_done,
+            )
+            if fetch
+            else Ingested()
         )
         ckey = clean_key(config.clean.iframe_hosts)
         stored_items = state.items()
@@ -288,6 +304,8 @@ def run(
         )
         result.fulltext = fulltext
         decision, data = clean_items(decision, state, config, ckey, result, deadline, articles)
+        if preview:
+            result.rule_effects = effects(config, state, decision, data)
         refs = live_after(state, decision, data, dry_run=dry_run)
         images, result.images = run_images(config, state, refs, now=now, dry_run=dry_run, seed=seed)
         settings = render_settings(config)

@@ -20,7 +20,7 @@ from feedsite._clean._bounds import bound_html
 from feedsite._config._rules import EMPTY as EMPTY_RULES
 from feedsite._config._rules import RuleSet
 from feedsite._plan import Decision, fail_feeds, without_feeds, without_items
-from feedsite._plan._fulltext import item_clean_key
+from feedsite._plan._fulltext import item_clean_key, uses_article
 from feedsite._records import (
     DiskState,
     FileWrite,
@@ -77,6 +77,7 @@ def clean_items(
     labels = {f.key: f.label for f in config.feeds}
     fulltext = {f.key: f.fulltext.key() for f in config.feeds}
     rules = {f.key: f.rules for f in config.feeds}
+    rewrite_keys = {f.key: f.rules.rewrite_key() for f in config.feeds}
     article_keys = articles.keys if articles is not None else {}
     article_html = articles.html if articles is not None else {}
     stop = None if deadline is None else deadline + config.fetch.timeout
@@ -106,7 +107,7 @@ def clean_items(
                     source,
                     hosts,
                     item_clean_key(
-                        ckey, fulltext.get(feed_key, "off"), akey, feed_rules.rewrite_key()
+                        ckey, fulltext.get(feed_key, "off"), akey, rewrite_keys.get(feed_key, "")
                     ),
                     article_html.get(key) if akey != "-" else None,
                     feed_rules,
@@ -282,6 +283,7 @@ def apply(
     labels = {f.key: f.label for f in config.feeds}
     per_feed = feed_settings(config, settings)
     writer = ledger.writer
+    feed_rules = {f.key: f.rules for f in config.feeds}
     missing = [
         (j.feed_key, j.item_id) for j in posts.renders if (j.feed_key, j.item_id) not in data
     ]
@@ -299,6 +301,7 @@ def apply(
             all_data[(job.feed_key, job.item_id)],
             job.first_seen,
             images,
+            feed_rules.get(job.feed_key),
         )
         try:
             blob = render_post(source, per_feed.get(job.feed_key, settings))
@@ -352,9 +355,21 @@ def post_source(
     stored: ItemData,
     first_seen: datetime,
     images: PostImages | None = None,
+    rules: RuleSet | None = None,
 ) -> PostSource:
-    """What the renderer needs of one item's post."""
+    """What the renderer needs of one item's post.
+
+    The ``legacy`` profile writes the feed's raw description; when the body is an article
+    (full text) it writes that article's cleaned HTML instead, and ``rewrite`` rules apply
+    to what it writes (docs/profiles.md: the byte format stays)."""
     d = stored.item
+    raw = d.description_raw if d.description_raw is not None else (d.content_html or d.summary_html)
+    if uses_article(stored.clean_key):
+        raw = stored.body_clean
+    elif raw and rules is not None and rules.has_rewrite:
+        from feedsite._clean._rewrite import rewrite
+
+        raw = rewrite(raw, rules).html
     category, site, feed = names
     local = {}
     if images is not None and images.local:
@@ -373,9 +388,7 @@ def post_source(
         first_seen=first_seen,
         body_clean=stored.body_clean,
         # JSON Feed items have no description element: the legacy body is their HTML.
-        description_raw=d.description_raw
-        if d.description_raw is not None
-        else (d.content_html or d.summary_html),
+        description_raw=raw,
         images=d.images,
         local_images=local,
         cover_file=images.covers.get(site) if images is not None else None,
