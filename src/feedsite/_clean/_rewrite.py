@@ -220,9 +220,12 @@ class _View:
 
 
 _IMG = re.compile("<img", re.IGNORECASE)
-#: Elements whose content lxml reads as text, tags and all.
+#: The start of an element whose content lxml reads as text, tags and all (RE2) ...
+_RAW_START = r"(?i)<(?:script|style|textarea|title|xmp|plaintext|iframe|noembed|noframes)[\s/>]"
+#: ... and such an element with content (an empty ``<iframe ...></iframe>`` is common).
 _RAW_TEXT = re.compile(
-    r"<(?:script|style|textarea|title|xmp|plaintext|iframe|noembed|noframes)[\s/>]",
+    r"<(script|style|textarea|title|xmp|plaintext|iframe|noembed|noframes)\b[^>]*>"
+    r"(?!\s*</\1\s*>)",
     re.IGNORECASE,
 )
 #: What lxml reads as markup: a comment, a tag, an end tag, a doctype or a processing
@@ -268,6 +271,7 @@ class _Steps:
         "remove",
         "removes",
         "replace_probes",
+        "raw_text",
         "replaces",
         "rules",
     )
@@ -286,6 +290,8 @@ class _Steps:
         self.removes: list[tuple[tuple[str, int], ...]] = []
         #: The index of each replace step's probe in the text set.
         self.replace_probes: list[int] = []
+        #: The index of _RAW_START in the markup set (-1: not there).
+        self.raw_text = -1
         self.probes = self._probes()
 
     def _probes(self) -> tuple[_Probe, _Probe] | None:
@@ -307,6 +313,8 @@ class _Steps:
             if replace.probe is None:
                 return None
             self.replace_probes.append(text.add(replace.probe))
+        if text.sources:
+            self.raw_text = markup.add(_RAW_START)
         try:
             markup.compile()
             text.compile()
@@ -335,10 +343,12 @@ class _Steps:
         if self.probes is None or "\r" in body:
             return True
         markup, text = self.probes
-        # The text of a <textarea>, <script>... holds tags as text: not in the text view.
-        if text.sources and _RAW_TEXT.search(body):
+        in_markup = markup.matching(view.markup)
+        # The text of a <textarea>, <script>... may hold tags, as text: the text view
+        # has not got them.
+        if self.raw_text in in_markup and _RAW_TEXT.search(body):
             return True
-        found = {"markup": markup.matching(view.markup), "text": text.matching(view.text)}
+        found = {"markup": in_markup, "text": text.matching(view.text)}
         if any(all(i in found[v] for v, i in needs) for needs in self.removes):
             return True
         return any(i in found["text"] for i in self.replace_probes)
