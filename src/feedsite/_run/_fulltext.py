@@ -89,6 +89,9 @@ def run_fulltext(
     """
     report = FulltextReport()
     feeds = {f.key: f for f in config.feeds if f.fulltext.fetches_pages}
+    if not dry_run and state.has_articles():  # pages of items the state forgot since
+        with state.transaction() as tx:
+            state.forget_unlinked_articles(tx)
     if not feeds:
         return Articles({}, {}), report
     kept = [c for c in decision.changes if c.kind != "pruned" and c.feed_key in feeds]

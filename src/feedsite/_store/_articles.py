@@ -81,6 +81,13 @@ class ArticlesMixin(StateBase):
             ],
         )
 
-    def forget_articles(self, tx: Tx, urls: Iterable[str]) -> None:
-        """Drop the rows of pages no item links to any more."""
-        tx.executemany("DELETE FROM articles WHERE url = ?", [(u,) for u in urls])
+    def has_articles(self) -> bool:
+        """Whether any article row is stored."""
+        return bool(self._query("SELECT 1 FROM articles LIMIT 1"))
+
+    def forget_unlinked_articles(self, tx: Tx) -> None:
+        """Drop the rows of pages no item the state keeps links to any more."""
+        tx.execute(
+            "DELETE FROM articles WHERE url NOT IN"
+            " (SELECT link FROM items WHERE link IS NOT NULL AND status != 'removed')"
+        )
