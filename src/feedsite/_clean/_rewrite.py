@@ -268,10 +268,10 @@ class _Steps:
         "any_image",
         "images",
         "probes",
+        "raw_text",
         "remove",
         "removes",
         "replace_probes",
-        "raw_text",
         "replaces",
         "rules",
     )
