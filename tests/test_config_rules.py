@@ -173,6 +173,8 @@ def test_warns_when_a_block_pattern_matches_everything() -> None:
     assert "matches every item" in warnings[0]
     _, warnings = read("rules:\n  rewrite:\n    drop_images: ['*']\n")
     assert "matches every image" in warnings[0]
+    _, warnings = read("rules:\n  keep:\n    title: ['/^/']\n")  # keeps everything: fine
+    assert warnings == []
 
 
 # -- errors: each names the key path and the line ------------------------------------------------

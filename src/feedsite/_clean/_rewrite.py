@@ -16,24 +16,26 @@ there. Its output is HTML the lxml serialiser wrote (or the input itself), untru
 the input: the caller cleans it next. Comments, scripts and styles are left to the cleaner
 (their text is never replaced).
 
-:func:`rewrite` parses a body only when the set has rewrite steps and a cheap look at the
-raw text cannot rule them all out (a selector's class names and ids are not in any tag, no
-image URL matches, no replace pattern matches the text); when nothing changes it returns the
-very string it was given.
+Speed: parsing is most of the cost, so :func:`rewrite` first looks at the raw text
+(:meth:`_Steps.may_apply`): a few RE2 passes that rule out a body no step can change (no
+start tag carries a selector's class name or id, no image URL matches, the text cannot hold
+a replace pattern). The look is a necessary condition, never a guess: a body it rules out
+is one the steps would leave as it is (tests/clean/test_rewrite.py checks this against the
+parse on generated bodies). When nothing changes, the very string given comes back.
 
 :func:`plain_text` is the text the ``content`` rules match, made from the cleaned body.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import html as html_lib
 import re
-from collections.abc import Callable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import cssselect
-import lxml.html
 from lxml import etree
 
 from feedsite._config._css import selector_xpath
@@ -69,324 +71,14 @@ class Rewritten:
 _IMG_ATTRS = ("src", "data-src", "data-original", "data-lazy-src", "data-actualsrc")
 #: Elements whose text is not text a reader sees (the cleaner drops them).
 _NOT_TEXT = frozenset({"script", "style", "template"})
-_WRAPPER = "feedsite-rewrite"
-_PARSER = lxml.html.HTMLParser(remove_comments=False, remove_pis=True)
+_PARSER = etree.HTMLParser(remove_comments=False, remove_pis=True)
+#: A body that is a whole page (lxml.html's test): parsed as it is, not inside a <body>.
+_FULL_PAGE = re.compile(r"\s*<(?:html|!doctype)", re.IGNORECASE)
 #: Characters XML cannot hold (lxml refuses a str that has them).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-class _Image:
-    """One ``drop_images`` pattern: a keyword (substring), a ``*`` pattern or an expression."""
-
-    __slots__ = ("label", "regex", "source")
-
-    def __init__(self, p: Pattern) -> None:
-        self.label = p.label("rewrite.drop_images")
-        self.source = glob_source(p.text) if p.is_glob else regex_source(p)
-        self.regex = compile_regex(self.source)
-
-    def matches(self, url: str) -> bool:
-        return self.regex.search(url) is not None
-
-
-class _Replace:
-    """One ``replace`` step."""
-
-    __slots__ = ("label", "probe", "probe_regex", "regex", "replacement")
-
-    def __init__(self, p: Pattern, replacement: str) -> None:
-        self.label = p.label("rewrite.replace")
-        self.regex = compile_regex(regex_source(p))
-        self.replacement = replacement
-        #: RE2 source matching the raw view wherever the step matches a text node.
-        self.probe = _probe_source(p)
-        self.probe_regex = None if self.probe is None else compile_regex(self.probe)
-
-    def sub(self, text: str) -> str:
-        replacement = self.replacement
-        return self.regex.sub(lambda _: replacement, text)
-
-
-def _probe_source(p: Pattern) -> str | None:
-    """An expression that matches the text view of a body (:meth:`_View.text`) wherever
-    ``p`` matches one text node; None when there is none (the step then always parses).
-
-    The text view joins the text nodes (and text lxml would join, around a stray end tag),
-    so a keyword, or an expression without anchors or word boundaries, that matches a node
-    matches the view. ``^``, ``$``, ``\\A``, ``\\z``, ``\\b`` and ``\\B`` would not
-    hold where two nodes meet.
-    """
-    if not p.regex:
-        return regex_source(p)
-    body = p.text
-    if "$" in body or _CARET.search(body):
-        return None
-    i = 0
-    while (i := body.find("\\", i)) != -1:
-        if body[i + 1 : i + 2] in ("A", "z", "b", "B"):
-            return None
-        i += 2
-    return regex_source(p)
-
-
-#: A ``^`` that is not the first character of a set (``[^...]``).
-_CARET = re.compile(r"(?<!\[)\^")
-
-
-class _Remove:
-    """One ``remove`` selector, and what a body must hold for it to select anything."""
-
-    __slots__ = ("label", "needs", "xpath")
-
-    def __init__(self, selector: str) -> None:
-        self.label = f"rewrite.remove {quote(selector)}"
-        self.xpath = etree.XPath(selector_xpath(selector))
-        #: Per selector of the list: RE2 sources that must all match, each with the view
-        #: it matches (``markup`` or ``text``); () for one that requires nothing (``img``,
-        #: ``p:first-child``).
-        self.needs = tuple(_needs(parsed.parsed_tree) for parsed in cssselect.parse(selector))
-
-
-def _needs(tree: object) -> tuple[tuple[str, str], ...]:
-    in_tag: set[str] = set()
-    in_text: set[str] = set()
-    _required(tree, in_tag, in_text)
-    # A class name, id or attribute value is in a start tag, as written (cssselect compares
-    # them case-sensitively), unless the body spells it with an entity the view decodes
-    # into one of these characters.
-    if any(c in word for word in in_tag for c in "&<>\"'\xa0"):
-        in_tag = set()
-    return tuple(sorted(("markup", f"<[^<>]*{literal_source(w)}") for w in in_tag)) + tuple(
-        sorted(("text", literal_source(word)) for word in in_text)
-    )
-
-
-def _required(tree: object, in_tag: set[str], in_text: set[str]) -> None:
-    """Add what an element matching ``tree`` (cssselect's parse tree) must carry: class
-    names, ids and attribute values in its start tag, ``:contains()`` words in its text;
-    nothing from ``:not()``, ``:is()`` or ``:has()``."""
-    while tree is not None:
-        if isinstance(tree, cssselect.parser.Class):
-            in_tag.add(tree.class_name)
-        elif isinstance(tree, cssselect.parser.Hash):
-            in_tag.add(tree.id)
-        elif isinstance(tree, cssselect.parser.Attrib):
-            value = tree.value
-            if tree.operator != "exists" and value is not None and value.value:
-                in_tag.add(str(value.value))
-        elif isinstance(tree, cssselect.parser.Function):
-            arguments = tree.arguments
-            if tree.name == "contains" and len(arguments) == 1 and arguments[0].value:
-                in_text.add(str(arguments[0].value))
-        elif isinstance(tree, cssselect.parser.CombinedSelector):
-            _required(tree.subselector, in_tag, in_text)
-        tree = getattr(tree, "selector", None)
-
-
-class _View:
-    """A body seen without parsing it, each form made on first use."""
-
-    __slots__ = ("_markup", "_text", "body")
-
-    def __init__(self, body: str) -> None:
-        self.body = body
-        self._markup: bytes | None = None
-        self._text: bytes | None = None
-
-    def markup(self) -> bytes:
-        """The body with its entities decoded, UTF-8: each start tag is whole (a decoded
-        ``&lt;`` may look like one: that only adds matches)."""
-        if self._markup is None:
-            self._markup = _decode(self.body).encode("utf-8", "replace")
-        return self._markup
-
-    def text(self) -> bytes:
-        """The body without its tags, comments and processing instructions, entities then
-        decoded, UTF-8: each text node lxml makes is a stretch of it (lxml joins the text
-        either side of a stray end tag; this joins every two)."""
-        if self._text is None:
-            text = _STRIP.sub("", self.body) if "<" in self.body else self.body
-            self._text = _decode(text).encode("utf-8", "replace")
-        return self._text
-
-    def image_urls(self) -> list[str]:
-        """The URLs of every ``<img>`` (the attributes ``_drop_images`` reads)."""
-        urls: list[str] = []
-        for tag in _IMG_TAG.finditer(self.body):
-            for m in _IMG_URL.finditer(tag.group(0)):
-                value = m.group(2) or m.group(3) or m.group(4) or ""
-                urls.append(html_lib.unescape(value) if "&" in value else value)
-        return urls
-
-
-_IMG = re.compile("<img", re.IGNORECASE)
-#: The start of an element whose content lxml reads as text, tags and all (RE2) ...
-_RAW_START = r"(?i)<(?:script|style|textarea|title|xmp|plaintext|iframe|noembed|noframes)[\s/>]"
-#: ... and such an element with content (an empty ``<iframe ...></iframe>`` is common).
-_RAW_TEXT = re.compile(
-    r"<(script|style|textarea|title|xmp|plaintext|iframe|noembed|noframes)\b[^>]*>"
-    r"(?!\s*</\1\s*>)",
-    re.IGNORECASE,
-)
-#: What lxml reads as markup: a comment, a tag, an end tag, a doctype or a processing
-#: instruction (``a < b`` stays text, as it does for lxml).
-_STRIP = re.compile(r"<!--.*?-->|<[A-Za-z/!?][^>]*>", re.DOTALL)
-
-
-def _decode(text: str) -> str:
-    """``text`` with its character references decoded (the common five without a regex
-    callback per reference when they are the only ones)."""
-    if "&" not in text:
-        return text
-    if _RARE_MARKUP.search(text):
-        return html_lib.unescape(text)
-    return _COMMON.sub(_common, text)
-
-
-_RARE_MARKUP = re.compile(r"&(?!amp;|lt;|gt;|quot;|nbsp;)")
-_COMMON = re.compile(r"&(?:amp|lt|gt|quot|nbsp);")
-_COMMON_CHARS = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&nbsp;": "\xa0"}
-
-
-def _common(match: re.Match[str]) -> str:
-    return _COMMON_CHARS[match.group(0)]
-
-
-_IMG_TAG = re.compile(r"""<img\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
-_IMG_URL = re.compile(
-    r"""\s(src|data-src|data-original|data-lazy-src|data-actualsrc)\s*=\s*"""
-    r"""(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""",
-    re.IGNORECASE,
-)
-
-
-class _Steps:
-    """A set's rewrite steps, compiled once, with the look at a raw body that may rule
-    them all out (:meth:`may_apply`)."""
-
-    __slots__ = (
-        "any_image",
-        "images",
-        "probes",
-        "raw_text",
-        "remove",
-        "removes",
-        "replace_probes",
-        "replaces",
-        "rules",
-    )
-
-    def __init__(self, rules: RuleSet) -> None:
-        self.rules = rules
-        self.remove = tuple(_Remove(s) for s in rules.remove)
-        self.images = tuple(_Image(p) for p in rules.drop_images)
-        #: Every image pattern in one expression (None: RE2 refused the whole).
-        self.any_image: Regex | None = None
-        if self.images:
-            with contextlib.suppress(ValueError):  # too big together: one at a time
-                self.any_image = compile_regex("|".join(i.source for i in self.images))
-        self.replaces = tuple(_Replace(s.pattern, s.replacement) for s in rules.replace)
-        #: Per selector of each remove step: (view, index) of each need in that view's set.
-        self.removes: list[tuple[tuple[str, int], ...]] = []
-        #: The index of each replace step's probe in the text set.
-        self.replace_probes: list[int] = []
-        #: The index of _RAW_START in the markup set (-1: not there).
-        self.raw_text = -1
-        self.probes = self._probes()
-
-    def _probes(self) -> tuple[_Probe, _Probe] | None:
-        """Two RE2 sets, over the markup view and the text view: what each remove selector
-        needs, then (text) every replace step's probe; None when a step cannot be probed
-        (the body is then always parsed)."""
-        markup, text = _Probe(), _Probe()
-        for step in self.remove:
-            for needs in step.needs:
-                if not needs:
-                    return None
-                self.removes.append(
-                    tuple(
-                        (view, (markup if view == "markup" else text).add(source))
-                        for view, source in needs
-                    )
-                )
-        for replace in self.replaces:
-            if replace.probe is None:
-                return None
-            self.replace_probes.append(text.add(replace.probe))
-        if text.sources:
-            self.raw_text = markup.add(_RAW_START)
-        try:
-            markup.compile()
-            text.compile()
-        except ValueError:  # too big together
-            return None
-        return markup, text
-
-    def may_apply(self, body: str) -> bool:
-        """False when no step can change ``body``: a look at the raw text, no parsing.
-
-        Never False for a body a step would change: each test is a necessary condition
-        (a selector's class names are in a start tag and its :contains() words in the
-        text, an image URL matches, the text matches a replace step's probe).
-        """
-        view = _View(body)
-        if self.images and _IMG.search(body):
-            for url in view.image_urls():
-                if self.any_image is not None:
-                    if self.any_image.search(url.encode("utf-8", "replace")) is not None:
-                        return True
-                elif any(image.matches(url) for image in self.images):
-                    return True
-        if not (self.remove or self.replaces):
-            return False
-        # lxml may read "\r\n" as "\n": with a CR in the body, the views are not exact.
-        if self.probes is None or "\r" in body:
-            return True
-        markup, text = self.probes
-        in_markup = markup.matching(view.markup)
-        # The text of a <textarea>, <script>... may hold tags, as text: the text view
-        # has not got them.
-        if self.raw_text in in_markup and _RAW_TEXT.search(body):
-            return True
-        found = {"markup": in_markup, "text": text.matching(view.text)}
-        if any(all(i in found[v] for v, i in needs) for needs in self.removes):
-            return True
-        return any(i in found["text"] for i in self.replace_probes)
-
-
-class _Probe:
-    """RE2 sources searched together over one view of a body (none: nothing to search)."""
-
-    __slots__ = ("_set", "sources")
-
-    def __init__(self) -> None:
-        self.sources: list[str] = []
-        self._set: RegexSet | None = None
-
-    def add(self, source: str) -> int:
-        self.sources.append(source)
-        return len(self.sources) - 1
-
-    def compile(self) -> None:
-        self._set = RegexSet(self.sources) if self.sources else None
-
-    def matching(self, data: Callable[[], bytes]) -> frozenset[int]:
-        """What matches the view ``data`` makes (made only when there is a source)."""
-        return frozenset() if self._set is None else self._set.matching(data())
-
-
-_CACHE: dict[int, _Steps] = {}
-_CACHE_SIZE = 512
-
-
-def _steps(rules: RuleSet) -> _Steps:
-    steps = _CACHE.get(id(rules))
-    if steps is not None and steps.rules is rules:
-        return steps
-    if len(_CACHE) >= _CACHE_SIZE:
-        _CACHE.clear()
-    steps = _CACHE[id(rules)] = _Steps(rules)
-    return steps
+# -- rewriting -----------------------------------------------------------------------------------
 
 
 def rewrite(body_html: str, rules: RuleSet) -> Rewritten:
@@ -429,12 +121,15 @@ def rewrite(body_html: str, rules: RuleSet) -> Rewritten:
     return Rewritten(_serialise(root), True, tuple(applied))
 
 
-def _parse(body: str) -> lxml.html.HtmlElement | None:
+def _parse(body: str) -> etree._Element | None:
+    """The ``<body>`` element of ``body`` parsed as a page (plain lxml elements: lxml.html's
+    per-element class lookup costs a Python call for each)."""
+    page = body if _FULL_PAGE.match(body) else f"<html><body>{body}</body></html>"
     try:
-        root = lxml.html.fragment_fromstring(body, create_parent=_WRAPPER, parser=_PARSER)
-    except (etree.ParserError, ValueError):
+        doc = etree.fromstring(page, _PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
-    return root
+    return None if doc is None else doc.find("body")
 
 
 def _attached(element: etree._Element, root: etree._Element) -> bool:
@@ -481,14 +176,9 @@ def _replace_all(root: etree._Element, steps: tuple[_Replace, ...]) -> list[str]
     texts = [(e.tail if tail else e.text) or "" for e, tail in nodes]
     applied: list[str] = []
     for step in steps:
-        # One search over all the text first (a line break between nodes: the probe has no
-        # anchors): the step runs node by node only on a body it may change.
-        if step.probe_regex is not None:
-            joined = "\n".join(texts).encode("utf-8", "replace")
-            if step.probe_regex.search(joined) is None:
-                continue
         changed = False
-        for i, (element, tail) in enumerate(nodes):
+        for i in _candidates(step, texts):
+            element, tail = nodes[i]
             new = step.sub(texts[i])
             if new != texts[i]:
                 texts[i] = new
@@ -502,12 +192,465 @@ def _replace_all(root: etree._Element, steps: tuple[_Replace, ...]) -> list[str]
     return applied
 
 
+def _candidates(step: _Replace, texts: list[str]) -> Iterable[int]:
+    """The text nodes ``step`` may change: all of them, or, when it has a probe (no
+    anchors, no word boundaries), those the probe's matches in all the text (a line break
+    between nodes) touch: one search instead of one per node.
+
+    Every node where the step matches is among them: a match of the step in a node is a
+    match of the probe in the joined text, so the probe's leftmost matches either start
+    there or run over it."""
+    if step.probe_regex is None:
+        return range(len(texts))
+    starts: list[int] = []
+    offset = 0
+    for text in texts:
+        starts.append(offset)
+        offset += len(text) + 1
+    found: set[int] = set()
+    for match in step.probe_regex.finditer("\n".join(texts)):
+        start, end = match.span()
+        first = bisect.bisect_right(starts, start) - 1
+        last = bisect.bisect_right(starts, max(start, end - 1)) - 1
+        found.update(range(first, last + 1))
+    return sorted(found)
+
+
 def _serialise(root: etree._Element) -> str:
     parts = [html_lib.escape(root.text, quote=False)] if root.text else []
     parts.extend(
         etree.tostring(child, encoding="unicode", method="html", with_tail=True) for child in root
     )
     return "".join(parts)
+
+
+# -- the steps, compiled ---------------------------------------------------------------------------
+
+
+class _Image:
+    """One ``drop_images`` pattern: a keyword (substring), a ``*`` pattern or an expression."""
+
+    __slots__ = ("label", "regex", "source")
+
+    def __init__(self, p: Pattern) -> None:
+        self.label = p.label("rewrite.drop_images")
+        self.source = glob_source(p.text) if p.is_glob else regex_source(p)
+        self.regex = compile_regex(self.source)
+
+    def matches(self, url: str) -> bool:
+        return self.regex.search(url) is not None
+
+
+class _Replace:
+    """One ``replace`` step, and what a body must hold for it to change anything."""
+
+    __slots__ = ("label", "needs", "probe_regex", "regex", "replacement")
+
+    def __init__(self, p: Pattern, replacement: str) -> None:
+        self.label = p.label("rewrite.replace")
+        self.regex = compile_regex(regex_source(p))
+        self.replacement = replacement
+        probe = _text_probe(p)
+        #: The text probe, compiled, for the one search over a parsed body's text.
+        self.probe_regex = None if probe is None else compile_regex(probe)
+        #: Markup view sources (the required words, tags allowed between their letters),
+        #: then the text view's probe when there is one.
+        self.needs: tuple[tuple[str, str], ...] = tuple(
+            ("markup", source) for source in _markup_words(p)
+        ) + ((("text", probe),) if probe is not None else ())
+
+    def sub(self, text: str) -> str:
+        replacement = self.replacement
+        return self.regex.sub(lambda _: replacement, text)
+
+
+class _Remove:
+    """One ``remove`` selector, and what a body must hold for it to select anything."""
+
+    __slots__ = ("label", "needs", "xpath")
+
+    def __init__(self, selector: str) -> None:
+        self.label = f"rewrite.remove {quote(selector)}"
+        self.xpath = etree.XPath(selector_xpath(selector))
+        #: Per selector of the list: (view, RE2 source) that must all match for it to
+        #: select anything; () for one that requires nothing (``img``, ``p:first-child``).
+        self.needs = tuple(
+            _selector_needs(parsed.parsed_tree) for parsed in cssselect.parse(selector)
+        )
+
+
+class _Steps:
+    """A set's rewrite steps, compiled once, with the look at a raw body that may rule
+    them all out (:meth:`may_apply`)."""
+
+    __slots__ = (
+        "any_image",
+        "images",
+        "markup",
+        "needs",
+        "raw_start",
+        "refused",
+        "remove",
+        "replaces",
+        "rules",
+        "text",
+    )
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.rules = rules
+        self.remove = tuple(_Remove(s) for s in rules.remove)
+        self.images = tuple(_Image(p) for p in rules.drop_images)
+        #: Every image pattern in one expression (None: RE2 refused the whole).
+        self.any_image: Regex | None = None
+        if self.images:
+            with contextlib.suppress(ValueError):  # too big together: one at a time
+                self.any_image = compile_regex("|".join(i.source for i in self.images))
+        self.replaces = tuple(_Replace(s.pattern, s.replacement) for s in rules.replace)
+        # One RE2 set per view; per remove selector and replace step, the indexes of what
+        # it needs in each.
+        markup: list[str] = []
+        text: list[str] = []
+        needs: list[tuple[frozenset[int], frozenset[int]]] = []
+        groups = [n for step in self.remove for n in step.needs]
+        groups += [step.needs for step in self.replaces]
+        for group in groups:
+            in_markup = frozenset(_add(markup, s) for view, s in group if view == "markup")
+            in_text = frozenset(_add(text, s) for view, s in group if view == "text")
+            needs.append((in_markup, in_text))
+        #: The index of _RAW_START in the markup set (-1: no text view is ever needed).
+        self.raw_start = _add(markup, _RAW_START) if text else -1
+        self.needs = tuple(needs)
+        try:
+            self.markup = RegexSet(markup) if markup else None
+            self.text = RegexSet(text) if text else None
+            #: RE2 refused a whole set (too big together): every body is parsed.
+            self.refused = False
+        except ValueError:
+            self.markup = self.text = None
+            self.refused = True
+
+    def may_apply(self, body: str) -> bool:
+        """False when no step can change ``body``: a look at the raw text, no parsing.
+
+        Never False for a body a step would change: each test is a necessary condition
+        (see :func:`_selector_needs`, :func:`_markup_words`, :func:`_text_probe`).
+        """
+        view = _View(body)
+        if self.images and _IMG.search(body):
+            regex = self.any_image
+            for url in view.image_urls():
+                if regex is not None:
+                    if regex.search(url.encode("utf-8", "replace")) is not None:
+                        return True
+                elif any(image.matches(url) for image in self.images):
+                    return True
+        if not self.needs:
+            return False
+        if self.refused:
+            return True
+        in_markup = self.markup.matching(view.markup()) if self.markup else frozenset()
+        live = [t for m, t in self.needs if m <= in_markup]
+        if not live:
+            return False
+        if not all(live):  # a step that needs nothing more of the text
+            return True
+        # The text view (the dearer one): it is not exact with a CR ("\r\n" may read as
+        # "\n") nor with a <textarea>, <script>... that holds tags, as text.
+        if "\r" in body or (self.raw_start in in_markup and _RAW_TEXT.search(body)):
+            return True
+        in_text = self.text.matching(view.text()) if self.text else frozenset()
+        return any(t <= in_text for t in live)
+
+
+def _add(sources: list[str], source: str) -> int:
+    if source in sources:
+        return sources.index(source)
+    sources.append(source)
+    return len(sources) - 1
+
+
+_CACHE: dict[int, _Steps] = {}
+_CACHE_SIZE = 512
+
+
+def _steps(rules: RuleSet) -> _Steps:
+    """The compiled steps of ``rules``, cached by identity (an entry holds its set, so its
+    id is not reused while it is cached)."""
+    steps = _CACHE.get(id(rules))
+    if steps is not None and steps.rules is rules:
+        return steps
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.clear()
+    steps = _CACHE[id(rules)] = _Steps(rules)
+    return steps
+
+
+# -- the look before parsing -----------------------------------------------------------------------
+
+
+class _View:
+    """A body seen without parsing it, each form made on first use."""
+
+    __slots__ = ("_markup", "_text", "body")
+
+    def __init__(self, body: str) -> None:
+        self.body = body
+        self._markup: bytes | None = None
+        self._text: bytes | None = None
+
+    def markup(self) -> bytes:
+        """The body as written, UTF-8; when it has character references other than the
+        common five (``&amp;`` ``&lt;`` ``&gt;`` ``&quot;`` ``&nbsp;``), then also, after a
+        line break, the body with those decoded (an attribute may spell a class name with
+        one, a text a letter; decoding could unbalance a value's quotes: both are seen)."""
+        if self._markup is None:
+            body = self.body
+            if "&" in body and _RARE_ENTITY.search(body):
+                body = f"{body}\n{_RARE_REFERENCE.sub(_unescape, body)}"
+            self._markup = body.encode("utf-8", "replace")
+        return self._markup
+
+    def text(self) -> bytes:
+        """The body without its tags, comments and processing instructions, entities then
+        decoded, UTF-8: each text node lxml makes is a stretch of it (lxml joins the text
+        either side of a stray end tag; this joins every two)."""
+        if self._text is None:
+            text = _STRIP.sub("", self.body) if "<" in self.body else self.body
+            self._text = _decode(text).encode("utf-8", "replace")
+        return self._text
+
+    def image_urls(self) -> Iterator[str]:
+        """The URLs of every ``<img>`` (the attributes ``_drop_images`` reads)."""
+        for tag in _IMG_TAG.finditer(self.body):
+            for m in _IMG_URL.finditer(tag.group(0)):
+                value = m.group(2) or m.group(3) or m.group(4) or ""
+                yield html_lib.unescape(value) if "&" in value else value
+
+
+def _selector_needs(tree: object) -> tuple[tuple[str, str], ...]:
+    """What a body must hold for one selector (cssselect's parse tree) to select anything:
+    its class names, ids and attribute values in a start tag (markup view), its
+    ``:contains()`` words in the text (text view, and in the markup view with tags allowed
+    between their letters). Nothing from ``:not()``, ``:is()`` or ``:has()``."""
+    in_tag: set[tuple[str, str]] = set()
+    in_text: set[str] = set()
+    _required(tree, in_tag, in_text)
+    # A word with one of these characters could be spelt in ways the markup view does not
+    # show (and would break the quoting the probes read): such a selector is not probed.
+    if any(c in word for _, word in in_tag for c in "&<>\"'\xa0"):
+        return ()
+    needs = sorted(("markup", _attribute_probe(a, w)) for a, w in in_tag)
+    for word in sorted(in_text):
+        needs += [("markup", _spread(word, fold=False)), ("text", literal_source(word))]
+    return tuple(needs)
+
+
+def _required(tree: object, in_tag: set[tuple[str, str]], in_text: set[str]) -> None:
+    while tree is not None:
+        if isinstance(tree, cssselect.parser.Class):
+            in_tag.add(("class", tree.class_name))
+        elif isinstance(tree, cssselect.parser.Hash):
+            in_tag.add(("id", tree.id))
+        elif isinstance(tree, cssselect.parser.Attrib):
+            value = tree.value
+            tested = tree.operator != "exists" and value is not None and value.value
+            if tested and value is not None and tree.namespace is None and tree.attrib:
+                in_tag.add((tree.attrib.lower(), str(value.value)))
+        elif isinstance(tree, cssselect.parser.Function):
+            arguments = tree.arguments
+            if tree.name == "contains" and len(arguments) == 1 and arguments[0].value:
+                in_text.add(str(arguments[0].value))
+        elif isinstance(tree, cssselect.parser.CombinedSelector):
+            _required(tree.subselector, in_tag, in_text)
+        tree = getattr(tree, "selector", None)
+
+
+def _attribute_probe(attribute: str, word: str) -> str:
+    """RE2 source for ``attribute`` holding ``word`` in a start tag: ``class`` as one of its
+    space-separated names, ``id`` as its whole value, another attribute anywhere in its
+    value (cssselect compares values case-sensitively; lxml reads attribute names in lower
+    case). Quote-aware, so a ``>`` inside another attribute's value does not hide it."""
+    w = literal_source(word)
+    name = f"[\\s\"'/](?i:{literal_source(attribute)})\\s*=\\s*"
+    if attribute == "class":
+        value = f"\"(?:[^\"]*\\s)?{w}[\\s\"]|'(?:[^']*\\s)?{w}[\\s']|{w}(?:[\\s/>]|\\z)"
+    elif attribute == "id":
+        value = f"\"{w}\"|'{w}'|{w}(?:[\\s/>]|\\z)"
+    else:
+        value = f"\"[^\"]*{w}|'[^']*{w}|[^\\s\"'>]*{w}"
+    return f"{name}(?:{value})"
+
+
+def _markup_words(p: Pattern) -> list[str]:
+    """Markup view sources a body must match for replace pattern ``p`` to match its text:
+    a keyword, or each run of plain letters an expression requires, with tags allowed
+    between any two letters. [] when an expression requires no plain letters."""
+    if not p.regex:
+        return [_spread(p.text, fold=True)]
+    return [_spread(run, fold=True) for run in _literal_runs(p.text)]
+
+
+#: What may come between two letters of a text in the markup: tags (quote-aware or not:
+#: broken markup may be read either way) and comments.
+_GAP = r"(?:<!--(?s:.)*?-->|<[^>]*>|<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>)*"
+#: A run of white space in a keyword, in the markup.
+_SPACE_GAP = r"(?:[\s\x{a0}\x{3000}]|&nbsp;|<!--(?s:.)*?-->|<[^>]*>)+"
+#: The common references the markup view leaves as they are.
+_SPELT = {"&": "(?:&|&amp;)", "<": "(?:<|&lt;)", ">": "(?:>|&gt;)", '"': '(?:"|&quot;)'}
+
+
+def _spread(text: str, *, fold: bool) -> str:
+    """RE2 source matching ``text`` in the markup view with tags or comments between any
+    two of its letters (and a keyword's white space as any run of white space)."""
+    parts: list[str] = []
+    for word, space in _WORDS.findall(text):
+        if word:
+            parts.append(_GAP.join(_SPELT.get(c) or literal_source(c) for c in word))
+        if space and fold:
+            parts.append(_SPACE_GAP)
+        elif space:
+            parts.append(_GAP.join(literal_source(c) for c in space))
+    source = _GAP.join(part for part in parts if part)
+    return f"(?i:{source})" if fold else source
+
+
+_WORDS = re.compile(r"(\S*)(\s*)")
+
+
+def _literal_runs(expression: str) -> list[str]:
+    """Runs of plain characters an expression requires, read conservatively: only at the
+    top level (not inside a group or a set), none at all with a top-level ``|``; a letter
+    under a quantifier, an escape or a metacharacter ends a run."""
+    runs: list[str] = []
+    run: list[str] = []
+    depth, i, n = 0, 0, len(expression)
+    while i < n:
+        c = expression[i]
+        if c == "\\":
+            runs.append("".join(run))
+            run = []
+            i += 2
+            if i < n and expression[i - 1] in "xpP" and expression[i] == "{":
+                i = expression.find("}", i) + 1 or n
+            elif expression[i - 1] == "Q":
+                end = expression.find("\\E", i)
+                i = n if end < 0 else end + 2
+            continue
+        if c == "[":
+            runs.append("".join(run))
+            run = []
+            i = _after_set(expression, i)
+            continue
+        if c in "?*+{":
+            if run:
+                run.pop()  # the letter before a quantifier may be missing or repeated
+            if c == "{":
+                i = expression.find("}", i) + 1 or n
+                continue
+        if c == "|" and depth == 0:
+            return []
+        if c in "()|^$.?*+":
+            depth += (c == "(") - (c == ")")
+            runs.append("".join(run))
+            run = []
+        elif depth == 0:
+            run.append(c)
+        i += 1
+    runs.append("".join(run))
+    return [r for r in runs if r]
+
+
+def _after_set(expression: str, i: int) -> int:
+    """The index after the set (``[...]``) that starts at ``i``."""
+    n = len(expression)
+    j = i + 1
+    if j < n and expression[j] == "^":
+        j += 1
+    if j < n and expression[j] == "]":
+        j += 1
+    while j < n and expression[j] != "]":
+        if expression[j] == "\\":
+            j += 2
+        elif expression.startswith("[:", j):
+            end = expression.find(":]", j + 2)
+            j = n if end < 0 else end + 2
+        else:
+            j += 1
+    return j + 1
+
+
+def _text_probe(p: Pattern) -> str | None:
+    """An expression that matches the text view of a body (:meth:`_View.text`) wherever
+    ``p`` matches one text node; None when there is none (then the markup decides alone).
+
+    The text view joins the text nodes (and text lxml would join, around a stray end tag),
+    so a keyword, or an expression without anchors or word boundaries, that matches a node
+    matches the view. ``^``, ``$``, ``\\A``, ``\\z``, ``\\b`` and ``\\B`` would not hold
+    where two nodes meet.
+    """
+    if not p.regex:
+        return regex_source(p)
+    body = p.text
+    if "$" in body or _CARET.search(body):
+        return None
+    i = 0
+    while (i := body.find("\\", i)) != -1:
+        if body[i + 1 : i + 2] in ("A", "z", "b", "B"):
+            return None
+        i += 2
+    return regex_source(p)
+
+
+#: A ``^`` that is not the first character of a set (``[^...]``).
+_CARET = re.compile(r"(?<!\[)\^")
+_IMG = re.compile("<img", re.IGNORECASE)
+_IMG_TAG = re.compile(r"""<img\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
+_IMG_URL = re.compile(
+    r"""\s(src|data-src|data-original|data-lazy-src|data-actualsrc)\s*=\s*"""
+    r"""(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""",
+    re.IGNORECASE,
+)
+#: The start of an element whose content lxml reads as text, tags and all (RE2) ...
+_RAW_START = r"(?i)<(?:script|style|textarea|title|xmp|plaintext|iframe|noembed|noframes)[\s/>]"
+#: ... and such an element with content (an empty ``<iframe ...></iframe>`` is common).
+_RAW_TEXT = re.compile(
+    r"<(script|style|textarea|title|xmp|plaintext|iframe|noembed|noframes)\b[^>]*>"
+    r"(?!\s*</\1\s*>)",
+    re.IGNORECASE,
+)
+#: What lxml reads as markup: a comment, a tag, an end tag, a doctype or a processing
+#: instruction (``a < b`` stays text, as it does for lxml).
+_STRIP = re.compile(r"<!--.*?-->|<[A-Za-z/!?][^>]*>", re.DOTALL)
+
+
+def _decode(text: str) -> str:
+    """``text`` with its character references decoded (the common five without a regex
+    callback per reference when they are the only ones)."""
+    if "&" not in text:
+        return text
+    if _RARE_ENTITY.search(text):
+        return html_lib.unescape(text)
+    return _COMMON.sub(_common, text)
+
+
+#: A character reference other than the five a cleaned body uses.
+_RARE_ENTITY = re.compile(r"&(?!amp;|lt;|gt;|quot;|nbsp;)")
+_COMMON = re.compile(r"&(?:amp|lt|gt|quot|nbsp);")
+#: A character reference as html.unescape reads one, but for the common five.
+_RARE_REFERENCE = re.compile(
+    r"&(?!(?:amp|lt|gt|quot|nbsp);)(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)"
+)
+
+
+def _unescape(match: re.Match[str]) -> str:
+    return html_lib.unescape(match.group(0))
+
+
+_COMMON_CHARS = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&nbsp;": "\xa0"}
+
+
+def _common(match: re.Match[str]) -> str:
+    return _COMMON_CHARS[match.group(0)]
 
 
 # -- the text of a body -------------------------------------------------------------------------
@@ -520,8 +663,6 @@ _BLOCK_END = re.compile(
     r"|header|footer|aside|table|ul|ol)>|<[bh]r\b[^>]*>"
 )
 _TAG = re.compile(r"<!--.*?-->|<[^>]*>", re.DOTALL)
-#: An entity other than the five a cleaned body uses.
-_RARE_ENTITY = re.compile(r"&(?!amp;|lt;|gt;|quot;|nbsp;)")
 
 
 def plain_text(body_html: str) -> str:
@@ -529,12 +670,10 @@ def plain_text(body_html: str) -> str:
     breaks), entities decoded; white space as it is (a keyword's spaces match any run of
     white space, so it need not be collapsed).
 
-    Meant for cleaned bodies (tags whole and lower case, ``<`` in text escaped); it is three
-    string scans, not a parse (some 10 µs for a cleaned body of 4 KB).
+    Meant for cleaned bodies (tags whole and lower case, ``<`` in text escaped); it is
+    three string scans, not a parse (some 20 µs for a cleaned body of 4 KB).
     """
     text = body_html
     if "<" in text:
         text = _TAG.sub("", _BLOCK_END.sub("\n", text))
-    if "&" in text:
-        text = html_lib.unescape(text) if _RARE_ENTITY.search(text) else _COMMON.sub(_common, text)
-    return text
+    return _decode(text)

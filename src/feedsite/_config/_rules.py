@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -95,12 +95,15 @@ class Regex(Protocol):
 
     def sub(self, repl: Any, text: str) -> str: ...
 
+    def finditer(self, text: str) -> Iterator[Any]: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Pattern:
     """One pattern as written: a keyword or a regular expression.
 
-    A keyword matches as a case-insensitive substring (Unicode casefold); in
+    A keyword matches as a case-insensitive substring (Unicode simple case folding, as
+    RE2's ``i``), each run of white space in it matching any run of white space; in
     ``drop_images`` a keyword holding ``*`` is a wildcard pattern over the whole URL.
     """
 
@@ -425,7 +428,7 @@ def _fields(r: Reader, entry: Entry | None, path: str, *, keep: bool) -> FieldPa
                 item_path,
                 item.line,
             )
-        patterns = _patterns(r, item, item_path, "field")
+        patterns = _patterns(r, item, item_path, "keep" if keep else "block")
         if keep and not patterns:
             r.fail(
                 "keep needs at least one pattern here (no item could match an empty list); "
@@ -447,7 +450,7 @@ def _patterns(r: Reader, entry: Entry | None, path: str, kind: str) -> list[Patt
 
 
 def _pattern(r: Reader, text: str, path: str, line: int, kind: str) -> Pattern:
-    """Read one pattern. ``kind``: ``field`` (block / keep), ``image`` or ``replace``."""
+    """Read one pattern. ``kind``: ``block``, ``keep``, ``image`` or ``replace``."""
     if not text.strip():
         r.fail(
             "an empty pattern would match everything; write a word or a /regular expression/",
@@ -485,7 +488,8 @@ def _pattern(r: Reader, text: str, path: str, line: int, kind: str) -> Pattern:
         compiled = compile_regex(regex_source(p))
     except ValueError as error:
         r.fail(f"not a valid RE2 regular expression {quote(text)}: {error}", path, line)
-    if compiled.search(b"") is not None:
+    # A keep pattern that matches everything ("/^/", "/.*/") is harmless: no warning.
+    if compiled.search(b"") is not None and kind != "keep":
         if kind == "replace":
             r.fail(
                 f"{quote(text)} matches the empty text: the replacement would go between every "
@@ -495,7 +499,7 @@ def _pattern(r: Reader, text: str, path: str, line: int, kind: str) -> Pattern:
             )
         r.warn(
             f"{quote(text)} matches the empty text, so it matches every "
-            f"{'item' if kind == 'field' else 'image'}",
+            f"{'item' if kind == 'block' else 'image'}",
             path,
             line,
         )

@@ -27,8 +27,8 @@ __all__ = [
     "after_failure",
     "article_key",
     "item_clean_key",
-    "uses_article",
     "usable",
+    "uses_article",
     "wanted",
 ]
 
