@@ -301,7 +301,10 @@ def apply(
             all_data[(job.feed_key, job.item_id)],
             job.first_seen,
             images,
-            feed_rules.get(job.feed_key),
+            # Only the legacy profile writes the raw description the rules rewrite again.
+            feed_rules.get(job.feed_key)
+            if per_feed.get(job.feed_key, settings).profile == "legacy"
+            else None,
         )
         try:
             blob = render_post(source, per_feed.get(job.feed_key, settings))
