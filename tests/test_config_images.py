@@ -569,6 +569,7 @@ def test_init_project_serves_local_images(tmp_path: Path, target: str) -> None:
 def test_the_docs_examples_load() -> None:
     docs = DOCS.read_text(encoding="utf-8")
     section = docs[docs.index("## Images") :]
+    section = section[: section.find("\n## ", 1)] if "\n## " in section[1:] else section
     blocks = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)
     assert len(blocks) == 2
     top = parse_config(HEAD + blocks[0] + ONE_FEED, file=FILE, environ={})

@@ -80,6 +80,8 @@ class Ledger:
             if row.state == "deleting":
                 if actual is not None and actual == row.sha256:
                     self.writer.delete(row.path)
+                elif actual is None:  # deleted before the kill: its folder may be left empty
+                    self.writer.remove_empty_folders(row.path)
                 self.writer.sync()
                 outcome = "gone"
             elif actual is not None and actual == row.pending_sha256:
