@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from textwrap import dedent, indent
 
 import pytest
@@ -11,14 +12,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedsite._clean import _rewrite
-from feedsite._clean._rewrite import Rewritten, plain_text, rewrite
+from feedsite._clean._rewrite import Rewritten, plain_text, rewrite, text_probe
 from feedsite._config._rules import EMPTY, RuleSet, merge, read_rules
 from feedsite._config._tree import MapNode, Reader
+from feedsite._plan._rules import ItemFields, judge
+
+NOW = datetime(2026, 12, 5, tzinfo=UTC)
 
 
 def ruleset(text: str) -> RuleSet:
     r = Reader("feedsite.yaml", {}, max_values=100_000)
     tree = r.parse("rules:\n  rewrite:\n" + indent(dedent(text), "    "))
+    assert isinstance(tree, MapNode)
+    return merge([read_rules(r, tree.entries[0].value, "rules")])
+
+
+def judging(text: str) -> RuleSet:
+    """A set of ``block``/``keep`` rules from the text under ``rules:``."""
+    r = Reader("feedsite.yaml", {}, max_values=100_000)
+    tree = r.parse("rules:\n" + indent(dedent(text), "  "))
     assert isinstance(tree, MapNode)
     return merge([read_rules(r, tree.entries[0].value, "rules")])
 
@@ -330,14 +342,30 @@ PIECES = st.sampled_from(
         "<script>原文链接</script>",
         "<a href='原文链接'>", "</a>", "<", ">", "&", "<span class='x share-bar'>", "</span>",
         "原文", "链接", "\x00", "<textarea>", "</p> ", "<?pi?>", "<P CLASS=share-bar>",
+        # references that decode to characters no probe reads, and to ones some do
+        "&#8221;", "&rsquo;", "&#34;", "&#x2019;", "&#25512;", "广", "&#x544a;", "推",
+        "sponsored", "&#83;ponsored", "by", "<img src='ERWEIMA.jpg'>", "<img src='e&#114;weima'>",
     ]
 )  # fmt: skip
+
+#: Expressions with a top-level ``|`` (the look needs a letter of either branch).
+ALT_STEPS = """drop_images: ['/erweima|qrcode/i']
+replace: [{pattern: '/推广|sponsored\\s*by/i', with: ''}, {pattern: '/(广告)|原文/', with: x}]
+"""
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(PIECES, max_size=12).map("".join))
 def test_skipping_the_parse_never_changes_the_result(body: str) -> None:
     rules = ruleset(ALL_STEPS)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert rewrite(body, rules) == _forced(body, rules, monkeypatch)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES, max_size=12).map("".join))
+def test_skipping_the_parse_never_changes_the_result_with_alternations(body: str) -> None:
+    rules = ruleset(ALT_STEPS)
     with pytest.MonkeyPatch.context() as monkeypatch:
         assert rewrite(body, rules) == _forced(body, rules, monkeypatch)
 
@@ -382,3 +410,33 @@ TEXTS = [
 @pytest.mark.parametrize(("body", "text"), TEXTS)
 def test_plain_text(body: str, text: str) -> None:
     assert plain_text(body) == text
+
+
+# -- the look before making the text (content rules) -----------------------------------------------
+
+CONTENT = """\
+block:
+  content: [扫码关注, "/use (the )?promo code/i", "/限时(优惠|折扣)/", "/推广|sponsored/i"]
+"""
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(PIECES | st.sampled_from(["扫码关注", "限时", "优惠", "promo code", "use "]),
+                max_size=12).map("".join))  # fmt: skip
+def test_the_text_probe_never_rules_out_a_match(body: str) -> None:
+    rules = judging(CONTENT)
+    probe = text_probe(rules.content_patterns)
+    fields = ItemFields("", plain_text(body), "", "", (), NOW)
+    if judge(rules, fields, NOW) is not None:
+        assert probe.may_match(body)
+
+
+def test_the_text_probe_rules_out_and_lets_through() -> None:
+    probe = text_probe(judging(CONTENT).content_patterns)
+    assert not probe.may_match("<p>nothing to see&#8221; here</p>")
+    assert probe.may_match("<p>扫<b>码</b>关注</p>")
+    assert probe.may_match("<p>&#25195;码关注</p>")  # a reference spells a letter
+    assert probe.may_match("<p>限时优惠</p>")
+    assert probe.may_match("<p>SPONSORED</p>")
+    # a pattern that needs no letters: every body is looked at
+    assert text_probe(judging("block: {content: ['/^$/']}\n").content_patterns).may_match("x")

@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import html as html_lib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import cssselect
@@ -51,7 +52,7 @@ from feedsite._config._rules import (
 )
 from feedsite._config._tree import quote
 
-__all__ = ["Rewritten", "plain_text", "rewrite"]
+__all__ = ["Rewritten", "TextProbe", "plain_text", "rewrite", "text_probe"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +285,9 @@ class _Steps:
     them all out (:meth:`may_apply`)."""
 
     __slots__ = (
+        "alphabet",
         "any_image",
+        "image_needs",
         "images",
         "markup",
         "needs",
@@ -313,6 +316,13 @@ class _Steps:
         needs: list[tuple[frozenset[int], frozenset[int]]] = []
         groups = [n for step in self.remove for n in step.needs]
         groups += [step.needs for step in self.replaces]
+        #: Per image pattern, the markup sources its URL needs (a pattern that needs no
+        #: letters makes the look read every image URL: None).
+        self.image_needs = _indexed([_image_words(p) for p in rules.drop_images], markup)
+        self.alphabet = _alphabet(
+            [*rules.remove, *(p.text for p in rules.drop_images)]
+            + [r.pattern.text for r in rules.replace]
+        )
         for group in groups:
             in_markup = frozenset(_add(markup, s) for view, s in group if view == "markup")
             in_text = frozenset(_add(text, s) for view, s in group if view == "text")
@@ -329,26 +339,34 @@ class _Steps:
             self.markup = self.text = None
             self.refused = True
 
+    def _images_may_match(self, view: _View, in_markup: frozenset[int]) -> bool:
+        """Whether an image URL of the body matches a ``drop_images`` pattern (the letters
+        each pattern needs are looked for in the markup first)."""
+        if self.image_needs is not None and not any(n <= in_markup for n in self.image_needs):
+            return False
+        if not _IMG.search(view.body):
+            return False
+        regex = self.any_image
+        for url in view.image_urls():
+            if regex is not None:
+                if regex.search(url.encode("utf-8", "replace")) is not None:
+                    return True
+            elif any(image.matches(url) for image in self.images):
+                return True
+        return False
+
     def may_apply(self, body: str) -> bool:
         """False when no step can change ``body``: a look at the raw text, no parsing.
 
         Never False for a body a step would change: each test is a necessary condition
         (see :func:`_selector_needs`, :func:`_markup_words`, :func:`_text_probe`).
         """
-        view = _View(body)
-        if self.images and _IMG.search(body):
-            regex = self.any_image
-            for url in view.image_urls():
-                if regex is not None:
-                    if regex.search(url.encode("utf-8", "replace")) is not None:
-                        return True
-                elif any(image.matches(url) for image in self.images):
-                    return True
-        if not self.needs:
-            return False
         if self.refused:
             return True
+        view = _View(body, self.alphabet)
         in_markup = self.markup.matching(view.markup()) if self.markup else frozenset()
+        if self.images and self._images_may_match(view, in_markup):
+            return True
         live = [t for m, t in self.needs if m <= in_markup]
         if not live:
             return False
@@ -360,6 +378,16 @@ class _Steps:
             return True
         in_text = self.text.matching(view.text()) if self.text else frozenset()
         return any(t <= in_text for t in live)
+
+
+def _indexed(
+    groups: Sequence[Sequence[str]], sources: list[str]
+) -> tuple[frozenset[int], ...] | None:
+    """Per group of sources a pattern needs, their indexes in ``sources`` (added there);
+    None when a group is empty (a pattern that needs nothing rules out no body)."""
+    if not all(groups):
+        return None
+    return tuple(frozenset(_add(sources, source) for source in group) for group in groups)
 
 
 def _add(sources: list[str], source: str) -> int:
@@ -391,10 +419,13 @@ def _steps(rules: RuleSet) -> _Steps:
 class _View:
     """A body seen without parsing it, each form made on first use."""
 
-    __slots__ = ("_markup", "_text", "body")
+    __slots__ = ("_markup", "_text", "alphabet", "body")
 
-    def __init__(self, body: str) -> None:
+    def __init__(self, body: str, alphabet: frozenset[str] | None = None) -> None:
         self.body = body
+        #: The characters the probes read (None: any); a reference that decodes to none
+        #: of them cannot make a probe match, so the decoded copy is not made for it.
+        self.alphabet = alphabet
         self._markup: bytes | None = None
         self._text: bytes | None = None
 
@@ -405,10 +436,26 @@ class _View:
         one, a text a letter; decoding could unbalance a value's quotes: both are seen)."""
         if self._markup is None:
             body = self.body
-            if "&" in body and _RARE_ENTITY.search(body):
+            if "&" in body and _RARE_ENTITY.search(body) and self._decoding_matters():
                 body = f"{body}\n{_RARE_REFERENCE.sub(_unescape, body)}"
             self._markup = body.encode("utf-8", "replace")
         return self._markup
+
+    def _decoding_matters(self) -> bool:
+        """Whether a rare reference of the body decodes to a character a probe reads.
+
+        When none does, a match in the decoded copy is a match in the body as written at
+        the same place: the probes read such characters only through ``[^>]``-like
+        classes under ``*``, which the reference's own characters (``&#8221;``) match too.
+        """
+        alphabet = self.alphabet
+        if alphabet is None:
+            return True
+        for reference in set(_RARE_REFERENCE.findall(self.body)):
+            for c in _unescaped(reference):
+                if c in alphabet or c.lower() in alphabet or c.upper() in alphabet:
+                    return True
+        return False
 
     def text(self) -> bytes:
         """The body without its tags, comments and processing instructions, entities then
@@ -484,10 +531,83 @@ def _attribute_probe(attribute: str, word: str) -> str:
 def _markup_words(p: Pattern) -> list[str]:
     """Markup view sources a body must match for replace pattern ``p`` to match its text:
     a keyword, or each run of plain letters an expression requires, with tags allowed
-    between any two letters. [] when an expression requires no plain letters."""
+    between any two letters; for an expression with a top-level ``|``, one source: the
+    longest run of each branch, any of them. [] when an expression requires no plain
+    letters (or one branch requires none)."""
     if not p.regex:
         return [_spread(p.text, fold=True)]
-    return [_spread(run, fold=True) for run in _literal_runs(p.text)]
+    branches = _literal_runs(p.text)
+    if len(branches) == 1:
+        return [_spread(run, fold=True) for run in branches[0]]
+    if not all(branches):
+        return []
+    longest = (max(runs, key=len) for runs in branches)
+    return ["(?:" + "|".join(_spread(run, fold=True) for run in longest) + ")"]
+
+
+def _image_words(p: Pattern) -> list[str]:
+    """Markup sources a body must match for ``drop_images`` pattern ``p`` to match one of
+    its image URLs: the letters between a wildcard pattern's ``*``, else as
+    :func:`_markup_words` (with tags allowed between letters: more than a URL needs)."""
+    if p.is_glob:
+        return [_spread(part, fold=True) for part in p.text.split("*") if part.strip()]
+    return _markup_words(p)
+
+
+#: Characters every probe reads besides the letters of its words: white space (a
+#: reference spelling one in a ``class`` value splits it). A reference that decodes to a
+#: quote, ``<``, ``>`` or ``=`` is never markup for lxml, so it matters only when a word
+#: holds that character (then the word's characters bring it in).
+_STRUCTURAL = frozenset(" \t\n\r\f\v\xa0\u3000")
+
+
+def _alphabet(texts: Iterable[str]) -> frozenset[str]:
+    """The characters probes made from ``texts`` read, in both cases (RE2's case folding
+    maps e.g. the Kelvin sign to ``k``: a decoded character is tested lowered and raised
+    too), with :data:`_STRUCTURAL`."""
+    chars = {c for text in texts for c in text}
+    return frozenset(_STRUCTURAL | chars | {c.lower() for c in chars} | {c.upper() for c in chars})
+
+
+class TextProbe:
+    """A look at a raw body that rules out every pattern of a set matching its text
+    (:func:`plain_text`): the letters each pattern needs, searched in the markup with
+    tags allowed between them. Never False for a body one of them matches."""
+
+    __slots__ = ("_needs", "_set", "alphabet", "patterns")
+
+    def __init__(self, patterns: tuple[Pattern, ...]) -> None:
+        self.patterns = patterns
+        self.alphabet = _alphabet(p.text for p in patterns)
+        sources: list[str] = []
+        # a pattern that needs no letters (``/^/``): no look (None)
+        needs = _indexed([_markup_words(p) for p in patterns], sources)
+        self._set: RegexSet | None = None
+        self._needs: tuple[frozenset[int], ...] | None = None
+        if needs is not None and sources:
+            with contextlib.suppress(ValueError):  # RE2 refused the set: no look
+                self._set = RegexSet(sources)
+                self._needs = needs
+
+    def may_match(self, body_html: str) -> bool:
+        """False when no pattern can match the text of ``body_html``."""
+        if self._set is None or self._needs is None:
+            return bool(self.patterns)
+        found = self._set.matching(_View(body_html, self.alphabet).markup())
+        return any(n <= found for n in self._needs)
+
+
+_PROBES: dict[tuple[Pattern, ...], TextProbe] = {}
+
+
+def text_probe(patterns: tuple[Pattern, ...]) -> TextProbe:
+    """The :class:`TextProbe` of ``patterns``, cached."""
+    probe = _PROBES.get(patterns)
+    if probe is None:
+        if len(_PROBES) >= _CACHE_SIZE:
+            _PROBES.clear()
+        probe = _PROBES[patterns] = TextProbe(patterns)
+    return probe
 
 
 #: What may come between two letters of a text in the markup: tags (quote-aware or not:
@@ -517,10 +637,11 @@ def _spread(text: str, *, fold: bool) -> str:
 _WORDS = re.compile(r"(\S*)(\s*)")
 
 
-def _literal_runs(expression: str) -> list[str]:
-    """Runs of plain characters an expression requires, read conservatively: only at the
-    top level (not inside a group or a set), none at all with a top-level ``|``; a letter
-    under a quantifier, an escape or a metacharacter ends a run."""
+def _literal_runs(expression: str) -> list[list[str]]:
+    """Per top-level branch (split at a top-level ``|``), the runs of plain characters it
+    requires, read conservatively: only at the top level (not inside a group or a set); a
+    letter under a quantifier, an escape or a metacharacter ends a run."""
+    branches: list[list[str]] = []
     runs: list[str] = []
     run: list[str] = []
     depth, i, n = 0, 0, len(expression)
@@ -548,8 +669,10 @@ def _literal_runs(expression: str) -> list[str]:
                 i = expression.find("}", i) + 1 or n
                 continue
         if c == "|" and depth == 0:
-            return []
-        if c in "()|^$.?*+":
+            runs.append("".join(run))
+            branches.append([r for r in runs if r])
+            runs, run = [], []
+        elif c in "()|^$.?*+":
             depth += (c == "(") - (c == ")")
             runs.append("".join(run))
             run = []
@@ -557,7 +680,8 @@ def _literal_runs(expression: str) -> list[str]:
             run.append(c)
         i += 1
     runs.append("".join(run))
-    return [r for r in runs if r]
+    branches.append([r for r in runs if r])
+    return branches
 
 
 def _after_set(expression: str, i: int) -> int:
@@ -640,6 +764,11 @@ _COMMON = re.compile(r"&(?:amp|lt|gt|quot|nbsp);")
 _RARE_REFERENCE = re.compile(
     r"&(?!(?:amp|lt|gt|quot|nbsp);)(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)"
 )
+
+
+@functools.lru_cache(maxsize=4096)
+def _unescaped(reference: str) -> str:
+    return html_lib.unescape(reference)
 
 
 def _unescape(match: re.Match[str]) -> str:

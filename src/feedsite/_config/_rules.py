@@ -192,6 +192,12 @@ class RuleSet:
         groups = (self.block, *self.keeps)
         return any(field == "content" for group in groups for field, _ in group)
 
+    @property
+    def content_patterns(self) -> tuple[Pattern, ...]:
+        """Every pattern a ``block`` or ``keep`` tests ``content`` with."""
+        groups = (self.block, *self.keeps)
+        return tuple(p for group in groups for field, ps in group if field == "content" for p in ps)
+
     def key(self) -> str:
         """A short stable hash of the whole set (positions in the file do not count)."""
         return _digest({"judge": self._judge_json(), "rewrite": self._rewrite_json()})

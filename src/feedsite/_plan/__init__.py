@@ -32,7 +32,7 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from feedsite._records import (
     FeedIntent,
@@ -50,6 +50,9 @@ from ._fulltext import item_clean_key
 from ._identity import content_hash, item_id
 from ._rules import ItemFields, matcher
 from ._schedule import next_attempt_after, not_due, source_order
+
+if TYPE_CHECKING:
+    from feedsite._clean._rewrite import TextProbe
 
 __all__ = [
     "FUTURE_TOLERANCE",
@@ -471,6 +474,11 @@ class _Rules:
         self.feed_key = feed.key
         self.rules = feed.rules
         self.matcher = None if feed.rules.empty else matcher(feed.rules)
+        self.probe: TextProbe | None = None
+        if self.matcher is not None and feed.rules.needs_content:
+            from feedsite._clean._rewrite import text_probe
+
+            self.probe = text_probe(feed.rules.content_patterns)
         self.key = "" if self.matcher is None else feed.rules.key()
         before = (stored_feed.rules_key if stored_feed is not None else None) or ""
         self.rejudge = before != self.key
@@ -484,10 +492,14 @@ class _Rules:
         if self.matcher is None:
             return None
         content = ""
-        if self.rules.needs_content:
+        if self.probe is not None:
             from feedsite._clean._rewrite import plain_text
 
-            content = plain_text(item.content_html or item.summary_html or "")
+            # When no content pattern can match the body's text, "" judges alike (every
+            # pattern the probe looks at needs letters), without making the text.
+            raw = item.content_html or item.summary_html or ""
+            if self.probe.may_match(raw):
+                content = plain_text(raw)
         got = self.matcher.judge(
             ItemFields(
                 title=item.title,
