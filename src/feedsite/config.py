@@ -92,6 +92,7 @@ from feedsite._config._tree import (
     is_null,
     join,
     quote,
+    read_duration,
     suggest,
 )
 from feedsite.errors import ConfigError
@@ -176,14 +177,10 @@ MAX_FEEDS = 20_000
 #: walked as a million feeds). A 20,000-feed config with per-feed options and merge keys is
 #: ~300,000.
 MAX_VALUES = 1_000_000
-#: The longest ``max_age``.
-_MAX_AGE = timedelta(days=36500)
 _SHAPE = "feeds are nested exactly three levels: feeds → category → site → feed name: route or URL"
 _ACCEPTED_SOURCES = (
     'expected an RSSHub route starting with "/" or an http://, https:// or file:// URL'
 )
-_DURATION = re.compile(r"\s*(\d{1,9})\s*([smhdw]?)\s*\Z")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 86400}
 _NOT_IANA = frozenset({"localtime", "posixrules", "Factory"})
 _ZONE_SHAPE = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+){0,3}\Z")
 _BAD_ROUTE_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -649,7 +646,7 @@ def _build(text: str, file: Path, label: str, environ: Mapping[str, str] | None)
         items_per_feed=r.integer(d.get("items_per_feed"), "defaults.items_per_feed", 1, _MAX_ITEMS)
         or 15,
         keep=r.integer(d.get("keep"), "defaults.keep", 1, _MAX_ITEMS),
-        max_age=_duration(r, d.get("max_age"), "defaults.max_age"),
+        max_age=read_duration(r, d.get("max_age"), "defaults.max_age"),
         timezone=_timezone(r, d.get("timezone"), "defaults.timezone"),
     )
     top_rules = top.get("rules")
@@ -1285,7 +1282,7 @@ def _feed(
     items = d.items_per_feed if items is None else items
     keep = r.integer(options.get("keep"), f"{key_path}.keep", 1, _MAX_ITEMS) or d.keep or items
     max_age = (
-        _duration(r, options["max_age"], f"{key_path}.max_age")
+        read_duration(r, options["max_age"], f"{key_path}.max_age")
         if "max_age" in options
         else d.max_age
     )
@@ -1333,29 +1330,6 @@ def _feed(
 
 
 # -- the rules of values --------------------------------------------------------
-
-
-def _duration(r: Reader, entry: Entry | None, path: str) -> timedelta | None:
-    """Read ``<n><unit>`` (unit s, m, h, d or w) or a bare whole number of days."""
-    if entry is None or is_null(entry.value):
-        return None
-    value = entry.value
-    raw = value.value if isinstance(value, Scalar) else None
-    result: timedelta | None = None
-    if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw <= _MAX_AGE.days:
-        result = timedelta(days=raw)
-    elif isinstance(raw, str) and (match := _DURATION.match(raw)):
-        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        if 0 < seconds <= _MAX_AGE.total_seconds():
-            result = timedelta(seconds=seconds)
-    if result is None:
-        r.fail(
-            'expected a duration like "30d" or "12h" (a whole number > 0 with unit s, m, h, '
-            f"d or w; a bare number means days; at most 100 years), got {describe(value)}",
-            path,
-            value.line,
-        )
-    return result
 
 
 def _timezone(r: Reader, entry: Entry | None, path: str) -> str | None:

@@ -41,7 +41,7 @@ import nh3
 
 from feedsite._url import public_base, safe_url, url_host
 
-from ._images import first_img_src, image_urls, localize_images
+from ._images import first_img_src, image_urls, localize_images, widest
 
 __all__ = [
     "CLEAN_VERSION",
@@ -148,7 +148,7 @@ def _fix_tag(match: re.Match[str], base: str | None, hosts: frozenset[str]) -> s
     if tag == "img":
         lazy = next((attrs[a] for a in _LAZY_ATTRS if attrs.get(a)), None)
         if lazy is None:
-            lazy = next((_widest(attrs[a]) for a in _SRCSET_ATTRS if attrs.get(a)), None)
+            lazy = next((widest(attrs[a]) for a in _SRCSET_ATTRS if attrs.get(a)), None)
         if lazy and _PLACEHOLDER_SRC.search(attrs.get("src", "")):
             attrs["src"] = lazy
         for a in (*_LAZY_ATTRS, *_SRCSET_ATTRS):
@@ -174,25 +174,6 @@ def _fix_tag(match: re.Match[str], base: str | None, hosts: frozenset[str]) -> s
         attrs["referrerpolicy"] = "no-referrer"
     body = "".join(f' {k}="{v}"' for k, v in attrs.items())
     return f"<{tag}{body}{' /' if self_closing else ''}>"
-
-
-def _widest(srcset: str) -> str | None:
-    """The candidate of a ``srcset`` with the largest width (``640w``) or density
-    (``2x``); the first one when none says. Values are as nh3 wrote them (escaped)."""
-    best: tuple[float, str] | None = None
-    for part in srcset.split(","):
-        fields = part.split()
-        if not fields:
-            continue
-        size = 0.0
-        if len(fields) > 1 and fields[1][-1:] in ("w", "x"):
-            try:
-                size = float(fields[1][:-1])
-            except ValueError:
-                size = 0.0
-        if best is None or size > best[0]:
-            best = (size, fields[0])
-    return None if best is None else best[1]
 
 
 def _is_relative(value: str) -> bool:

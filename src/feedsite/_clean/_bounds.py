@@ -78,7 +78,7 @@ _SIBLING_REACH = 4
 _TABLE_PARTS = frozenset(["td", "th", "tr", "tbody", "thead", "tfoot"])
 #: End tags that close whatever is open above their element (HTML's "special"
 #: elements, those that matter here).
-_BLOCK = frozenset(
+BLOCKS = frozenset(
     [
         "address",
         "article",
@@ -188,7 +188,7 @@ def _flatten(html: str) -> str:
                 at = len(stack) - 1 - stack[::-1].index(name)
                 # HTML closes what is open above it unless a scope boundary (for block
                 # elements) or any block element (for the others) is in the way.
-                if (_SCOPE if name in _BLOCK else _BLOCK).isdisjoint(stack[at + 1 :]):
+                if (_SCOPE if name in BLOCKS else BLOCKS).isdisjoint(stack[at + 1 :]):
                     foreign -= sum(n in _FOREIGN for n in stack[at:])
                     del stack[at:]
             continue  # a stray end tag changes nothing
@@ -202,7 +202,7 @@ def _flatten(html: str) -> str:
             # and what is open inside it, unless a block is in the way (as HTML does:
             # <div><p><div><p> nests): a sibling, no deeper.
             at = len(stack) - 1 - stack[::-1].index(name)
-            blocks = _BLOCK - _TABLE_PARTS if name in _TABLE_PARTS else _BLOCK
+            blocks = BLOCKS - _TABLE_PARTS if name in _TABLE_PARTS else BLOCKS
             if blocks.isdisjoint(stack[at + 1 :]):
                 foreign -= sum(n in _FOREIGN for n in stack[at:])
                 del stack[at:]

@@ -61,7 +61,8 @@ from lxml import etree
 
 from feedsite._url import safe_url
 
-from ._bounds import bound_html
+from ._bounds import BLOCKS, bound_html
+from ._images import widest
 
 __all__ = [
     "Extracted",
@@ -275,31 +276,12 @@ def _fix_images(doc: lxml.html.HtmlElement) -> None:
         else:
             lazy = next((v for a in _LAZY_ATTRS if (v := (img.get(a) or "").strip())), None)
             if lazy is None:
-                lazy = next((w for a in _SRCSET_ATTRS if (w := _widest(img.get(a) or ""))), None)
+                lazy = next((w for a in _SRCSET_ATTRS if (w := widest(img.get(a) or ""))), None)
         if lazy:
             img.set("src", lazy)
         if img.get("src"):
             for attr in (*_LAZY_ATTRS, *_SRCSET_ATTRS, "sizes"):
                 img.attrib.pop(attr, None)
-
-
-def _widest(srcset: str) -> str | None:
-    """The candidate of a ``srcset`` with the largest width or density (the first when
-    none says)."""
-    best: tuple[float, str] | None = None
-    for part in srcset.split(","):
-        fields = part.split()
-        if not fields:
-            continue
-        size = 0.0
-        if len(fields) > 1 and fields[1][-1:] in ("w", "x"):
-            try:
-                size = float(fields[1][:-1])
-            except ValueError:
-                size = 0.0
-        if best is None or size > best[0]:
-            best = (size, fields[0])
-    return None if best is None else best[1]
 
 
 # --- selecting the article -----------------------------------------------------------------
@@ -582,52 +564,8 @@ def _absolute(root: lxml.html.HtmlElement, base: str | None) -> None:
                 el.set(attr, url)
 
 
-_BLOCKS = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "body",
-        "caption",
-        "center",
-        "dd",
-        "details",
-        "dialog",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hgroup",
-        "hr",
-        "html",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "summary",
-        "table",
-        "tbody",
-        "tfoot",
-        "thead",
-        "tr",
-        "ul",
-    ]
-)
+#: Elements whose start and end break the text into paragraphs (table cells only space it).
+_BLOCKS = (BLOCKS - {"td", "th"}) | {"body", "caption", "hr", "html"}
 _SPACE = re.compile(r"\s+")
 _BR = "\ue001"  # a line break inside a paragraph (private use: no white space to collapse)
 

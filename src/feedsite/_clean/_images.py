@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from feedsite._url import safe_url
 from feedsite.types import LocalImage
 
-__all__ = ["MAX_IMAGES", "first_img_src", "image_urls", "localize_images"]
+__all__ = ["MAX_IMAGES", "first_img_src", "image_urls", "localize_images", "widest"]
 
 #: Images of one post that are served locally (the rest of a body stays hotlinked).
 MAX_IMAGES = 64
@@ -116,3 +116,23 @@ def localize_images(body: str, local: Mapping[str, LocalImage], prefix: str) -> 
         return "<img" + "".join(new) + "".join(kept) + ' loading="lazy" decoding="async">'
 
     return _IMG_TAG.sub(fix, body)
+
+
+def widest(srcset: str) -> str | None:
+    """The candidate of a ``srcset`` with the largest width (``640w``) or density
+    (``2x``); the first one when none says (values as written: the cleaner's escaped, or an
+    article page's as lxml read them)."""
+    best: tuple[float, str] | None = None
+    for part in srcset.split(","):
+        fields = part.split()
+        if not fields:
+            continue
+        size = 0.0
+        if len(fields) > 1 and fields[1][-1:] in ("w", "x"):
+            try:
+                size = float(fields[1][:-1])
+            except ValueError:
+                size = 0.0
+        if best is None or size > best[0]:
+            best = (size, fields[0])
+    return None if best is None else best[1]

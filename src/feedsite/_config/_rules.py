@@ -45,6 +45,7 @@ from feedsite._config._tree import (
     join,
     line_of,
     quote,
+    read_duration,
     suggest,
 )
 
@@ -81,9 +82,6 @@ _SLASHED = re.compile(r"/(.+)/([A-Za-z]*)\Z", re.DOTALL)
 #: White space in a keyword, and what it matches (RE2's \\s is ASCII only).
 _WHITE = re.compile(r"(\s+)")
 _ANY_WHITE = r"[\s\x{a0}\x{3000}]+"
-_DURATION = re.compile(r"\s*(\d{1,9})\s*([smhdw]?)\s*\Z")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 86400}
-_MAX_AGE = timedelta(days=36500)
 #: Bumped when the meaning of a rule set changes for the same config (part of :meth:`key`).
 RULES_VERSION = "1"
 
@@ -401,7 +399,7 @@ def read_rules(r: Reader, node: Node | None, path: str) -> Rules:
     return Rules(
         block=_fields(r, s.get("block"), join(path, "block"), keep=False),
         keep=_fields(r, s.get("keep"), join(path, "keep"), keep=True),
-        max_age=_duration(r, s.get("max_age"), join(path, "max_age")),
+        max_age=read_duration(r, s.get("max_age"), join(path, "max_age"), "7d"),
         remove=_selectors(r, rw.get("remove"), join(path, "rewrite.remove")),
         replace=_replaces(r, rw.get("replace"), join(path, "rewrite.replace")),
         drop_images=tuple(
@@ -571,30 +569,3 @@ def _boolean(r: Reader, entry: Entry | None, path: str, *, default: bool) -> boo
     if isinstance(value, Scalar) and isinstance(value.value, bool):
         return value.value
     r.fail(f"expected true or false, got {describe(value)}", path, value.line)
-
-
-def _duration(r: Reader, entry: Entry | None, path: str) -> timedelta | None:
-    """Read ``<n><unit>`` (unit s, m, h, d or w) or a bare whole number of days.
-
-    The same rule as ``max_age`` of a feed in :mod:`feedsite.config` (which imports this
-    module, so it cannot be imported from there).
-    """
-    if entry is None or is_null(entry.value):
-        return None
-    value = entry.value
-    raw = value.value if isinstance(value, Scalar) else None
-    result: timedelta | None = None
-    if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw <= _MAX_AGE.days:
-        result = timedelta(days=raw)
-    elif isinstance(raw, str) and (match := _DURATION.match(raw)):
-        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        if 0 < seconds <= _MAX_AGE.total_seconds():
-            result = timedelta(seconds=seconds)
-    if result is None:
-        r.fail(
-            'expected a duration like "7d" or "12h" (a whole number > 0 with unit s, m, h, '
-            f"d or w; a bare number means days; at most 100 years), got {describe(value)}",
-            path,
-            value.line,
-        )
-    return result

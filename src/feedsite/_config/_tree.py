@@ -37,6 +37,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import NoReturn
 
@@ -202,6 +203,38 @@ def has_control(text: str) -> bool:
 def quote(text: str) -> str:
     """Quote ``text`` for a message, JSON-style, cut to 80 characters."""
     return json.dumps(text if len(text) <= 80 else text[:77] + "…", ensure_ascii=False)
+
+
+#: The longest duration (``max_age``).
+MAX_DURATION = timedelta(days=36500)
+_DURATION = re.compile(r"\s*(\d{1,9})\s*([smhdw]?)\s*\Z")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 86400}
+
+
+def read_duration(
+    r: Reader, entry: Entry | None, path: str, example: str = "30d"
+) -> timedelta | None:
+    """Read ``<n><unit>`` (unit s, m, h, d or w) or a bare whole number of days; None when
+    absent or null. ``example`` is the one the error message shows."""
+    if entry is None or is_null(entry.value):
+        return None
+    value = entry.value
+    raw = value.value if isinstance(value, Scalar) else None
+    result: timedelta | None = None
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw <= MAX_DURATION.days:
+        result = timedelta(days=raw)
+    elif isinstance(raw, str) and (match := _DURATION.match(raw)):
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        if 0 < seconds <= MAX_DURATION.total_seconds():
+            result = timedelta(seconds=seconds)
+    if result is None:
+        r.fail(
+            f'expected a duration like "{example}" or "12h" (a whole number > 0 with unit s, m,'
+            f" h, d or w; a bare number means days; at most 100 years), got {describe(value)}",
+            path,
+            value.line,
+        )
+    return result
 
 
 def line_of(node: Node | None) -> int | None:

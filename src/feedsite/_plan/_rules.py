@@ -46,7 +46,8 @@ class ItemFields:
 
     title: str
     #: The body's plain text (``feedsite._clean._rewrite.plain_text``; "" when the set's
-    #: ``needs_content`` is False, since nothing reads it then).
+    #: ``needs_content`` is False, or when its ``TextProbe`` found that no ``content``
+    #: pattern can match: nothing would read it then).
     content: str
     author: str
     link: str
