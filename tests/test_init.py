@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
-from feedsite._init import init_project, planned_files
+from feedsite._init import InitError, init_project, pip_requirement, planned_files
 from feedsite.cli import main
 from feedsite.config import load_config
+from tests.helpers.feedserver import closed_port_url
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTIONLINT = ROOT / "tests" / "hexo" / "node_modules" / "@tktco" / "node-actionlint"
@@ -79,7 +80,11 @@ def test_generated_config_loads_and_check_passes(
     config = load_config(folder / "feedsite.yaml", environ={})
     assert config.site.targets == (target,)
     assert config.site.timezone == "Asia/Shanghai"
-    assert config.rsshub.instances == ("https://rsshub.example.org",)
+    # RSSHub: $FEEDSITE_RSSHUB (the workflow's service), else one on this computer.
+    assert config.rsshub.instances == ("http://localhost:1200",)
+    assert config.warnings == ()
+    given = load_config(folder / "feedsite.yaml", environ={"FEEDSITE_RSSHUB": "https://r.test/"})
+    assert given.rsshub.instances == ("https://r.test",)
     # A starter tree of RSSHub routes, three levels, a few categories and sites.
     assert len({f.category for f in config.feeds}) >= 3
     assert len({(f.category, f.site) for f in config.feeds}) >= 6
@@ -243,6 +248,234 @@ def test_workflow_triggers_permissions_and_steps(tmp_path: Path, target: str) ->
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert deploy["environment"]["name"] == "github-pages"
     assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/deploy-pages"]
+
+
+# -- RSSHub and feedsite in the workflow ------------------------------------------------
+
+
+def gh_eval(value: str, variables: dict[str, str], env: dict[str, str] | None = None) -> str:
+    """``value`` with its ``${{ }}`` expressions evaluated as GitHub would, for the forms the
+    workflow uses: ``vars.X`` / ``env.X`` (unset: ""), '' strings, ``==``, ``&&``, ``||``
+    (which return an operand, as Python's ``and`` / ``or`` do)."""
+
+    def one(match: re.Match[str]) -> str:
+        expr = match.group(1)
+        assert re.fullmatch(r"(?:\s|vars\.\w+|env\.\w+|'[^']*'|==|&&|\|\|)+", expr), expr
+        code = re.sub(r"\b(vars|env)\.(\w+)", r"\1_.get('\2', '')", expr)
+        code = code.replace("&&", " and ").replace("||", " or ")
+        result = eval(code, {"vars_": variables, "env_": env or {}})
+        return result if isinstance(result, str) else str(result).lower()
+
+    return re.sub(r"\$\{\{(.*?)\}\}", one, value)
+
+
+def gh_if(condition: str, env: dict[str, str]) -> bool:
+    """A step's ``if:`` (an expression without ``${{ }}``), evaluated by :func:`gh_eval`."""
+    result = gh_eval(f"${{{{ {condition} }}}}", {}, env)
+    assert result in {"true", "false"}, result
+    return result == "true"
+
+
+def test_gh_eval_reads_the_idioms_as_github_does() -> None:
+    """The helper the tests below read the workflow with: the ternary idiom, both ways."""
+    expr = "${{ vars.A == '' && 'x:1' || '' }}"
+    assert gh_eval(expr, {}) == "x:1"
+    assert gh_eval(expr, {"A": "set"}) == ""
+    assert gh_eval("a-${{ vars.B || 'b' }}", {"B": "c"}) == "a-c"
+    assert gh_eval("${{ env.E == '' }}", {}, {"E": ""}) == "true"
+    assert gh_if("env.E == ''", {"E": "x"}) is False
+
+
+def _services(flow: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    services = flow["jobs"]["build"]["services"]
+    assert isinstance(services, dict)
+    return services
+
+
+@pytest.mark.parametrize("target", ["hexo", "native"])
+def test_workflow_runs_rsshub_as_a_service(tmp_path: Path, target: str) -> None:
+    init_project(tmp_path, target=target)  # type: ignore[arg-type]
+    flow = workflow(tmp_path)
+    rsshub = _services(flow)["rsshub"]
+    # The official image, started unless the repository names an instance of its own.
+    assert gh_eval(rsshub["image"], {}) == "diygod/rsshub:latest"
+    assert gh_eval(rsshub["image"], {"FEEDSITE_RSSHUB": "https://r.test"}) == ""
+    assert [str(p) for p in rsshub["ports"]] == ["1200:1200"]
+    # The steps wait for RSSHub's /healthz (curl is in its image).
+    options = rsshub["options"]
+    assert re.search(r'--health-cmd "curl -fsS http://localhost:1200/healthz\b', options)
+    assert re.search(r"--health-retries \d+", options)
+    # What feedsite is given points at that service, or at the repository's instance.
+    step = steps_by_name(flow["jobs"]["build"])["Fetch the feeds and build the site"]
+    url = gh_eval(step["env"]["FEEDSITE_RSSHUB"], {})
+    assert url == "http://localhost:1200"
+    assert url.rsplit(":", 1)[1] == str(rsshub["ports"][0]).split(":")[0]
+    assert gh_eval(step["env"]["FEEDSITE_RSSHUB"], {"FEEDSITE_RSSHUB": "https://r.test"}) == (
+        "https://r.test"
+    )
+    # ... and the generated feedsite.yaml reads it.
+    config = load_config(tmp_path / "feedsite.yaml", environ={"FEEDSITE_RSSHUB": url})
+    assert config.rsshub.instances == (url,)
+
+
+def test_workflow_browserless_is_switched_by_a_variable(tmp_path: Path) -> None:
+    init_project(tmp_path, target="hexo")
+    services = _services(workflow(tmp_path))
+    browserless, env = services["browserless"], services["rsshub"]["env"]
+    assert gh_eval(browserless["image"], {}) == ""  # off by default
+    on = {"RSSHUB_BROWSERLESS": "true"}
+    assert gh_eval(browserless["image"], on).startswith("browserless/chrome")
+    assert gh_eval(env["PUPPETEER_WS_ENDPOINT"], {}) == ""
+    # RSSHub reaches it by its service name, on browserless's port.
+    assert gh_eval(env["PUPPETEER_WS_ENDPOINT"], on) == "ws://browserless:3000"
+    assert "redis" not in services and env["CACHE_TYPE"] == "memory"
+
+
+def _install_steps(flow: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    steps = steps_by_name(flow["jobs"]["build"])
+    names = list(steps)
+    check, install = "Check where feedsite comes from", "Install feedsite"
+    assert names.index(check) + 1 == names.index(install)
+    return steps[check], steps[install]
+
+
+def test_workflow_without_a_package_stops_with_a_message(tmp_path: Path) -> None:
+    """This feedsite is installed from a folder (editable): GitHub cannot have it."""
+    assert pip_requirement() is None
+    result = init_project(tmp_path, target="native")
+    assert result.package is None
+    flow = workflow(tmp_path)
+    check, install = _install_steps(flow)
+    package = flow["env"]["FEEDSITE_PACKAGE"]
+    assert gh_eval(package, {}) == ""  # nothing to install: the check step runs
+    assert gh_if(check["if"], {"FEEDSITE_PACKAGE": ""}) is True
+    assert check["run"].startswith('echo "::error title=')
+    assert "FEEDSITE_PACKAGE" in check["run"] and check["run"].rstrip().endswith("exit 1")
+    assert ".github/workflows/feedsite.yml" in check["run"]
+    # The repository variable is what pip then installs.
+    req = "git+https://github.com/o/feedsite@v1"
+    assert gh_eval(package, {"FEEDSITE_PACKAGE": req}) == req
+    assert gh_if(check["if"], {"FEEDSITE_PACKAGE": req}) is False
+    assert install["run"] == 'python -m pip install "$FEEDSITE_PACKAGE"'
+
+
+def test_workflow_installs_the_given_package(tmp_path: Path) -> None:
+    req = "feedsite @ git+https://github.com/o/feedsite@0123abcd#subdirectory=py"
+    result = init_project(tmp_path, target="hexo", package=req)
+    assert result.package == req
+    flow = workflow(tmp_path)
+    check, _ = _install_steps(flow)
+    package = flow["env"]["FEEDSITE_PACKAGE"]
+    assert gh_eval(package, {}) == req
+    assert gh_if(check["if"], {"FEEDSITE_PACKAGE": req}) is False
+    assert gh_eval(package, {"FEEDSITE_PACKAGE": "feedsite==9"}) == "feedsite==9"
+    # Nothing that would break the YAML, the expression or the shell is written.
+    with pytest.raises(InitError, match="quotes"):
+        init_project(tmp_path / "x", package="feedsite' }} $(id)")
+    assert not (tmp_path / "x").exists()
+
+
+def _dist(tmp_path: Path, direct_url: dict[str, Any] | None) -> Any:
+    from importlib.metadata import PathDistribution
+
+    info = tmp_path / "feedsite-1.2.3.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: feedsite\nVersion: 1.2.3\n")
+    if direct_url is not None:
+        (info / "direct_url.json").write_text(json.dumps(direct_url), encoding="utf-8")
+    return PathDistribution(info)
+
+
+GIT = "https://github.com/o/feedsite"
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "expected"),
+    [
+        (None, "feedsite==1.2.3"),  # from an index
+        (
+            {"url": GIT, "vcs_info": {"vcs": "git", "commit_id": SHA, "requested_revision": "v1"}},
+            f"feedsite @ git+{GIT}@{SHA}",
+        ),
+        (
+            {"url": GIT, "vcs_info": {"vcs": "git", "commit_id": SHA}, "subdirectory": "py"},
+            f"feedsite @ git+{GIT}@{SHA}#subdirectory=py",
+        ),
+        (
+            {"url": "https://files.test/feedsite-1.2.3.tar.gz", "archive_info": {}},
+            "feedsite @ https://files.test/feedsite-1.2.3.tar.gz",
+        ),
+        ({"url": "file:///home/me/feedsite", "dir_info": {"editable": True}}, None),
+        ({"url": "file:///tmp/feedsite-1.2.3-py3-none-any.whl", "archive_info": {}}, None),
+        (
+            {
+                "url": "ssh://git@github.com/o/feedsite",
+                "vcs_info": {"vcs": "git", "commit_id": SHA},
+            },
+            None,
+        ),
+        ({"url": "https://u:t@github.com/o/f", "vcs_info": {"vcs": "git", "commit_id": SHA}}, None),
+        ({"url": "https://hg.test/f", "vcs_info": {"vcs": "hg", "commit_id": SHA}}, None),
+    ],
+)
+def test_pip_requirement_from_direct_url(
+    tmp_path: Path, direct_url: dict[str, Any] | None, expected: str | None
+) -> None:
+    assert pip_requirement(_dist(tmp_path, direct_url)) == expected
+
+
+def test_init_writes_the_requirement_of_the_running_feedsite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A feedsite installed from git: init finds it on sys.path and names it in the
+    workflow and in its next steps."""
+    site = tmp_path / "site-packages"
+    _dist(site, {"url": GIT, "vcs_info": {"vcs": "git", "commit_id": SHA}})
+    monkeypatch.syspath_prepend(str(site))
+    req = f"feedsite @ git+{GIT}@{SHA}"
+    assert pip_requirement() == req
+    folder = tmp_path / "news"
+    assert main(["init", str(folder), "--target", "native"]) == 0
+    assert gh_eval(workflow(folder)["env"]["FEEDSITE_PACKAGE"], {}) == req
+    out = capsys.readouterr().out
+    assert f"GitHub installs {req}" in out
+    assert f"FEEDSITE_PACKAGE line of {folder / '.github/workflows/feedsite.yml'}" in out
+    assert "before the first push" not in out
+
+
+@pytest.mark.parametrize("target", ["hexo", "native"])
+def test_next_steps_name_what_to_edit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    folder = tmp_path / "news"
+    assert main(["init", str(folder), "--target", target]) == 0
+    out = capsys.readouterr().out
+    steps = out.split("next:\n", 1)[1]
+    config, flow = folder / "feedsite.yaml", folder / ".github" / "workflows" / "feedsite.yml"
+    # The instance: the key in feedsite.yaml, the variable, the local default.
+    assert f"edit {config}" in steps and "rsshub.instances" in steps
+    assert "FEEDSITE_RSSHUB" in steps and "http://localhost:1200" in steps
+    # The package: this feedsite is editable, so the variable or the workflow line.
+    assert "before the first push" in steps
+    assert "repository variable FEEDSITE_PACKAGE" in steps
+    assert f"FEEDSITE_PACKAGE line of {flow}" in steps
+    assert "Settings → Pages → Source: GitHub Actions" in steps
+
+
+def test_a_fresh_project_without_rsshub_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No RSSHub answers: every feed fails with the URL and the reason, no traceback."""
+    init_project(tmp_path, target="native")
+    dead = closed_port_url("").rstrip("/")
+    monkeypatch.setenv("FEEDSITE_RSSHUB", dead)
+    code = main(["run", "-c", str(tmp_path / "feedsite.yaml"), "--max-time", "2m"])
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert code == 1
+    assert f"{dead}/guancha/headline: cannot connect" in text
+    assert "Traceback" not in text
 
 
 def _actionlint(path: Path) -> subprocess.CompletedProcess[str]:

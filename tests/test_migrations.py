@@ -218,6 +218,7 @@ def test_state_migrates_without_losing_anything(version: int, tmp_path: Path) ->
         "images",
         "image_placeholders",
         "articles",
+        "catalog",
     }
 
 

@@ -293,3 +293,18 @@ class StoredArticle:
     error: str | None = None
     failures: int = 0
     next_attempt: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCatalogPart:
+    """One part of the RSSHub route catalog as an instance served it (table ``catalog``)."""
+
+    #: ``namespace`` (``/api/namespace``) or ``radar`` (``/api/radar/rules``).
+    name: str
+    #: The instance base URL it came from.
+    source: str
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+    #: When it was fetched, or last confirmed unchanged (aware UTC).
+    fetched_at: datetime

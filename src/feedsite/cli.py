@@ -155,6 +155,39 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate the config and list the feed tree")
     with_config(check)
     check.add_argument("--json", action="store_true", help="print the tree as JSON")
+    check.add_argument(
+        "--lock",
+        action="store_true",
+        help="pin the names of routes listed without them in feedsite.lock (commit it)",
+    )
+    check.add_argument(
+        "--offline", action="store_true", help="use the stored route catalog, ask no instance"
+    )
+    with_pins(check)
+
+    routes = sub.add_parser("routes", help="search the RSSHub route catalog")
+    with_config(routes)
+    routes.add_argument("query", nargs="*", help="words (Chinese or English): name, site, path")
+    routes.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    routes.add_argument("--json", action="store_true", help="print the routes as JSON")
+    routes.add_argument(
+        "--refresh", action="store_true", help="ask the instance even if the copy is young"
+    )
+
+    add = sub.add_parser("add", help="add a feed to feedsite.yaml: a route, a site URL, a feed")
+    with_config(add)
+    add.add_argument("target", metavar="ROUTE|URL", help="/guancha/headline, or a web address")
+    add.add_argument("--category", help="the category name (default: from the catalog)")
+    add.add_argument("--site", help="the site name (default: from the catalog)")
+    add.add_argument("--feed", help="the feed name (default: from the catalog)")
+    add.add_argument(
+        "--pick", type=int, metavar="N", help="when several routes serve the URL: take the Nth"
+    )
+
+    opml = sub.add_parser("import-opml", help="add the feeds of an OPML file to feedsite.yaml")
+    with_config(opml)
+    opml.add_argument("file", type=Path, metavar="FILE", help="the OPML file")
+    opml.add_argument("--category", help="the category of feeds outside any folder (default: 导入)")
 
     status = sub.add_parser("status", help="list feeds: last success, errors, next attempt")
     with_config(status)
@@ -258,10 +291,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "extract":  # a page, not a site: no config either
         return _cmd_extract(args, out, err)
     try:
-        config = load_config(args.config)
+        if args.command in ("routes", "add", "import-opml"):
+            return _cmd_catalog(args, out, err)
+        config = _load(args, err)
     except ConfigError as e:
         _say(err, "config error: ", "bold red", e)
         return EXIT_USAGE
+    except FeedsiteError as e:
+        _say(err, "error: ", "bold red", e)
+        return EXIT_FAILED
     try:
         if args.command == "run":
             return _cmd_run(config, args, out, err)
@@ -288,6 +326,112 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     parser.error(f"unknown command {args.command}")  # pragma: no cover
     return EXIT_USAGE  # pragma: no cover
+
+
+def _now(args: argparse.Namespace) -> datetime:
+    now = getattr(args, "now", None)
+    return now if isinstance(now, datetime) else datetime.now(UTC)
+
+
+def _load(args: argparse.Namespace, err: Console) -> Config:
+    """The config, its routes listed without names named (lock file, then the catalog)."""
+    from feedsite._run._catalog import load_named, unpinned_warning
+
+    if args.command == "check" and args.lock:
+        return load_config(args.config)  # _cmd_check names and pins
+    offline = args.command in ("build", "serve", "status", "remove") or (
+        args.command == "check" and args.offline
+    )
+    named = load_named(Path(args.config), _now(args), offline=offline)
+    warning = unpinned_warning(named)
+    if warning is not None:
+        _say(err, "warning: ", "yellow", warning)
+    return named.config
+
+
+def _cmd_catalog(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """``routes``, ``add`` and ``import-opml``: the config is read, the catalog used."""
+    from feedsite._run._add import Choices, add_feed, import_opml
+    from feedsite._run._catalog import catalog_for
+
+    path = Path(args.config)
+    if args.command == "import-opml":
+        added = import_opml(path, args.file, args.category)
+        for cat, site, feed, value in added.feeds:
+            out.print(_plain(f"added {cat} › {site} › {feed}: {value}"), highlight=False)
+        for what, why in added.skipped:
+            out.print(_plain(f"skipped {what}: {why}", "dim"), highlight=False)
+        out.print(_plain(f"{len(added.feeds)} added, {len(added.skipped)} skipped"))
+        return EXIT_OK
+    if args.command == "add":
+        got = add_feed(
+            path,
+            args.target,
+            _now(args),
+            category=args.category,
+            site=args.site,
+            feed=args.feed,
+            pick=args.pick,
+        )
+        if isinstance(got, Choices):
+            _say(
+                err, "choose: ", "yellow", f"several routes serve {got.url}; add one with --pick N"
+            )
+            for i, (route, names) in enumerate(got.routes, 1):
+                out.print(_plain(f"  {i}. {route}  ({' › '.join(names)})"), highlight=False)
+            return EXIT_FAILED
+        for cat, site, feed, value in got.feeds:
+            out.print(
+                _plain(f"added {cat} › {site} › {feed}: {value}  (names: {got.how})"),
+                highlight=False,
+            )
+        return EXIT_OK
+    config = load_config(path)
+    load = catalog_for(config, _now(args), refresh=args.refresh)
+    if load.note:
+        _say(err, "warning: ", "yellow", load.note)
+    if load.catalog is None:
+        _say(err, "error: ", "bold red", "no route catalog")
+        return EXIT_FAILED
+    found = load.catalog.search(" ".join(args.query), args.limit) if args.query else []
+    if not args.query:
+        found = list(load.catalog.routes())[: args.limit]
+    rows: list[dict[str, Any]] = []
+    for r in found:
+        ns = load.catalog.namespaces.get(r.namespace)
+        cat = load.catalog.category_label(
+            r.categories[0] if r.categories else "other", config.site.language
+        )
+        warn = [f for f in ("requireConfig", "requirePuppeteer", "antiCrawler") if f in r.features]
+        rows.append(
+            {
+                "route": r.pattern,
+                "names": [
+                    cat,
+                    ns.localized_name(config.site.language) if ns else r.namespace,
+                    r.localized_name(config.site.language),
+                ],
+                "example": r.example,
+                "parameters": dict(r.parameters),
+                "warnings": warn,
+            }
+        )
+    if args.json:
+        out.print_json(json.dumps(rows, ensure_ascii=False))
+        return EXIT_OK
+    for row in rows:
+        out.print(_plain(f"{row['route']}  {' › '.join(row['names'])}"), highlight=False)
+        if row["example"]:
+            out.print(_plain(f"    example: {row['example']}", "dim"), highlight=False)
+        for name, about in row["parameters"].items():
+            out.print(
+                _plain(f"    :{name}  {about.splitlines()[0] if about else ''}", "dim"),
+                highlight=False,
+            )
+        for w in row["warnings"]:
+            out.print(_plain(f"    warning: {w}", "yellow"), highlight=False)
+    out.print(_plain(f"{len(rows)} route(s) from {load.source}", "dim"), highlight=False)
+    return EXIT_OK if rows else EXIT_FAILED
 
 
 def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -423,8 +567,45 @@ def _print_images(report: ImageReport, out: Console) -> None:
 
 def _cmd_check(config: Config, args: argparse.Namespace, out: Console, err: Console) -> int:
     from feedsite._run import config_warnings
+    from feedsite._run._catalog import (
+        LOCK_NAME,
+        catalog_for,
+        check_warnings,
+        load_named,
+        read_lock,
+        write_lock,
+    )
 
-    warnings = config_warnings(config)
+    now = _now(args)
+    lock_note = None
+    if args.lock:
+        named = load_named(config.file, now, offline=args.offline)
+        pins = {**named.locked, **named.from_catalog}
+        if pins:
+            lock_note = (
+                f"pinned the names of {len(pins)} route(s) in {write_lock(config.file, pins)}"
+            )
+        config = named.config
+    load = None
+    if any(f.route for f in config.feeds) and (
+        config.rsshub.instances or config.rsshub.catalog is not None
+    ):
+        load = catalog_for(config, now, offline=args.offline)
+    warnings = config_warnings(config) + check_warnings(config, load)
+    if load is not None and load.catalog is not None:
+        for key, pinned in read_lock(config.file).items():
+            m = load.catalog.match(key[0].split("?", 1)[0])
+            if m is None:
+                continue
+            now_named = load.catalog.names(m, config.site.language)
+            now_named = (key[1] or now_named[0], key[2] or now_named[1], now_named[2])
+            if now_named != pinned:
+                warnings.append(
+                    f"{key[0]}: the catalog now names it {' › '.join(now_named)}; its posts"
+                    f" stay under the pinned {' › '.join(pinned)} ({LOCK_NAME})"
+                )
+    if lock_note:
+        out.print(_plain(lock_note), highlight=False)
     for w in warnings:
         _say(err, "warning: ", "yellow", w)
     if args.json:
@@ -587,7 +768,12 @@ def _cmd_init(args: argparse.Namespace, out: Console, err: Console) -> int:
         verb = "replaced" if rel in result.replaced else "created"
         out.print(_plain(f"{verb} {folder / rel}"), highlight=False)
     config = folder / "feedsite.yaml"
-    steps = [f"edit {config}: your RSSHub instance (rsshub.instances) and your feeds"]
+    flow = folder / ".github" / "workflows" / "feedsite.yml"
+    steps = [
+        f"edit {config}: your feeds (feeds); RSSHub (rsshub.instances) is $FEEDSITE_RSSHUB,"
+        " else http://localhost:1200 (docker run -d -p 1200:1200 diygod/rsshub),"
+        " or write your instance there",
+    ]
     run = f"feedsite run -c {config} --build"
     if args.target == "hexo":
         steps.append(f"{run}   (installs the Node packages on first use, then hexo generate)")
@@ -595,7 +781,24 @@ def _cmd_init(args: argparse.Namespace, out: Console, err: Console) -> int:
     else:
         steps.append(run)
         steps.append(f"preview: feedsite serve -c {config}")
-    steps.append("publish: push to GitHub, Settings → Pages → Source: GitHub Actions")
+    variables = "Settings → Secrets and variables → Actions → Variables"
+    if result.package:
+        steps.append(
+            f"GitHub installs {result.package}: the FEEDSITE_PACKAGE line of {flow}"
+            " (the repository variable FEEDSITE_PACKAGE overrides it)"
+        )
+    else:
+        steps.append(
+            "before the first push, say where GitHub finds feedsite (this one came from a"
+            f" place GitHub cannot reach): the repository variable FEEDSITE_PACKAGE ({variables}),"
+            f" e.g. git+https://github.com/<owner>/feedsite@v{__version__},"
+            f" or write it between the quotes of the FEEDSITE_PACKAGE line of {flow}"
+        )
+    steps.append(
+        "publish: push to GitHub, Settings → Pages → Source: GitHub Actions; the workflow"
+        " runs RSSHub itself (the repository variable FEEDSITE_RSSHUB: an instance of yours"
+        " instead)"
+    )
     out.print(
         _plain("next:\n" + "\n".join(f"  {i}. {s}" for i, s in enumerate(steps, 1))),
         highlight=False,

@@ -87,6 +87,7 @@ from feedsite._config._tree import (
     Node,
     Reader,
     Scalar,
+    SeqNode,
     describe,
     has_control,
     is_null,
@@ -151,10 +152,11 @@ _SITE_KEYS = (
     "placeholder",
     "source_key",
     "targets",
+    "language",
 )
 _NATIVE_KEYS = ("out", "title", "base_url", "templates", "per_page", "search")
 _TARGETS = ("hexo", "native")
-_RSSHUB_KEYS = ("instances", "access_key")
+_RSSHUB_KEYS = ("instances", "access_key", "catalog")
 _FETCH_KEYS = (
     "concurrency",
     "per_host",
@@ -181,6 +183,8 @@ _SHAPE = "feeds are nested exactly three levels: feeds → category → site →
 _ACCEPTED_SOURCES = (
     'expected an RSSHub route starting with "/" or an http://, https:// or file:// URL'
 )
+#: A feed string that looks like a file path (``feeds/a.xml``, ``./news.json``).
+_FILE_LIKE = re.compile(r"\.(?:xml|rss|atom|json|rdf|feed)\Z|\A(?:\.{1,2}/|~)", re.IGNORECASE)
 _NOT_IANA = frozenset({"localtime", "posixrules", "Factory"})
 _ZONE_SHAPE = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+){0,3}\Z")
 _BAD_ROUTE_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -390,6 +394,8 @@ class SiteConfig:
     source_key: str = "source_url"
     #: Outputs: "hexo" (posts in <hexo_root>/source/_posts), "native" (feedsite's own site).
     targets: tuple[str, ...] = ("hexo",)
+    #: The language of names taken from the RSSHub catalog: "zh" (the default) or "en".
+    language: Literal["zh", "en"] = "zh"
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +404,9 @@ class RsshubConfig:
 
     instances: tuple[str, ...] = ()
     access_key: str | None = None
+    #: A copy of the route catalog (``rsshub.catalog``): a folder holding ``namespace.json``
+    #: (and ``radar-rules.json``), or a ``namespace.json`` file; None: ask the instances.
+    catalog: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -524,6 +533,30 @@ class Config:
     native: NativeConfig
     #: The top-level ``images:`` section (each feed's resolved policy is ``FeedSpec.images``).
     images: ImagesConfig
+    #: Routes listed without names (``feeds:`` or a category or a site given as a list)
+    #: that the ``names`` given to the parser did not name: they have no FeedSpec yet.
+    bare_routes: tuple[BareRoute, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BareRoute:
+    """A route listed without its names; the levels given above it are kept."""
+
+    route: str
+    category: str | None
+    site: str | None
+    #: ``feeds[2]``, ``feeds.新媒体[0]``...
+    key_path: str
+    line: int
+
+    @property
+    def key(self) -> tuple[str, str | None, str | None]:
+        """What the names of :func:`parse_config` are looked up by."""
+        return (self.route, self.category, self.site)
+
+
+#: Names for bare routes: by :attr:`BareRoute.key`, (category, site, feed) from the catalog.
+RouteNames = Mapping[tuple[str, str | None, str | None], tuple[str, str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -564,13 +597,18 @@ def _default_user_agent() -> str:
 
 
 def load_config(
-    path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None
+    path: str | os.PathLike[str],
+    *,
+    environ: Mapping[str, str] | None = None,
+    names: RouteNames | None = None,
 ) -> Config:
     """Read and validate a config file.
 
     Args:
         path: the YAML file; relative paths inside it are resolved against its folder.
         environ: variables for ``${VAR}``; defaults to ``os.environ``.
+        names: names of routes listed without them (``Config.bare_routes`` lists those
+            it does not name; ``feedsite._run._catalog.load_named`` supplies them).
 
     Returns:
         The validated configuration.
@@ -590,10 +628,16 @@ def load_config(
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ConfigError("the file is not UTF-8 text", line=line, file=label) from exc
-    return _build(text, Path(os.path.abspath(path)), label, environ)
+    return _build(text, Path(os.path.abspath(path)), label, environ, names)
 
 
-def parse_config(text: str, *, file: Path, environ: Mapping[str, str] | None = None) -> Config:
+def parse_config(
+    text: str,
+    *,
+    file: Path,
+    environ: Mapping[str, str] | None = None,
+    names: RouteNames | None = None,
+) -> Config:
     """Validate config text as if it had been read from ``file``.
 
     Args:
@@ -601,6 +645,7 @@ def parse_config(text: str, *, file: Path, environ: Mapping[str, str] | None = N
         file: where it (nominally) lives: relative paths resolve against its folder,
             and messages name it. Nothing is read from disk.
         environ: variables for ``${VAR}``; defaults to ``os.environ``.
+        names: as for :func:`load_config`.
 
     Returns:
         The validated configuration.
@@ -608,10 +653,16 @@ def parse_config(text: str, *, file: Path, environ: Mapping[str, str] | None = N
     Raises:
         ConfigError: the text is invalid.
     """
-    return _build(text, Path(os.path.abspath(file)), str(file), environ)
+    return _build(text, Path(os.path.abspath(file)), str(file), environ, names)
 
 
-def _build(text: str, file: Path, label: str, environ: Mapping[str, str] | None) -> Config:
+def _build(
+    text: str,
+    file: Path,
+    label: str,
+    environ: Mapping[str, str] | None,
+    names: RouteNames | None = None,
+) -> Config:
     r = Reader(label, os.environ if environ is None else environ, max_values=MAX_VALUES)
     tree = r.parse(text)
     if tree is None:
@@ -624,6 +675,7 @@ def _build(text: str, file: Path, label: str, environ: Mapping[str, str] | None)
     rsshub = RsshubConfig(
         instances=tuple(_instances(r, rs.get("instances"), "rsshub.instances")),
         access_key=r.text(rs.get("access_key"), "rsshub.access_key") or None,
+        catalog=r.path(rs.get("catalog"), "rsshub.catalog", root),
     )
     fetch = _fetch(r, r.keys(_value(top, "fetch"), "fetch", _FETCH_KEYS))
     hosts = r.keys(_value(top, "clean"), "clean", ("iframe_hosts",)).get("iframe_hosts")
@@ -655,7 +707,9 @@ def _build(text: str, file: Path, label: str, environ: Mapping[str, str] | None)
         _fulltext(r, top.get("fulltext"), "fulltext") or FULLTEXT_OFF,
         () if top_rules is None else (read_rules(r, top_rules.value, "rules"),),
     )
-    feeds = _feeds(r, top.get("feeds"), root, bool(rsshub.instances), defaults, inherited)
+    feeds, bare = _Tree(r, root, bool(rsshub.instances), defaults, names or {}).read(
+        top.get("feeds"), inherited
+    )
     if site.timezone is None and all(f.timezone is None for f in feeds):
         r.warnings.append(NO_TIMEZONE_WARNING)
     native = _native(r, r.keys(_value(top, "native"), "native", _NATIVE_KEYS), root)
@@ -671,6 +725,7 @@ def _build(text: str, file: Path, label: str, environ: Mapping[str, str] | None)
         tuple(r.warnings),
         native,
         images,
+        bare,
     )
 
 
@@ -712,6 +767,9 @@ def _site(r: Reader, s: dict[str, Entry], root: Path) -> SiteConfig:
         or DEFAULT_PLACEHOLDER,
         source_key=_front_matter_key(r, s.get("source_key"), "site.source_key") or "source_url",
         targets=_targets(r, s.get("targets")),
+        language="en"
+        if r.choice(s.get("language"), "site.language", ("zh", "en")) == "en"
+        else "zh",
     )
 
 
@@ -1132,76 +1190,163 @@ def _budget(r: Reader, entry: Entry | None, path: str) -> float | None:
     return float(seconds)
 
 
-def _feeds(
-    r: Reader,
-    entry: Entry | None,
-    root: Path,
-    has_instances: bool,
-    d: _Defaults,
-    top: _Inherited,
-) -> tuple[FeedSpec, ...]:
-    if entry is None:
-        r.fail(f"missing the required feeds: section ({_SHAPE})", "feeds", None)
-    if is_null(entry.value) or (isinstance(entry.value, MapNode) and not entry.value.entries):
-        r.fail(
-            f"expected at least one feed, got {describe(entry.value)}; {_SHAPE}",
-            "feeds",
-            entry.line,
-        )
-    if not isinstance(entry.value, MapNode):
-        r.fail(
-            f"expected a mapping of categories, got {describe(entry.value)}; {_SHAPE}",
-            "feeds",
-            entry.line,
-        )
-    _check_feed_count(r, entry.value)
-    specs: list[FeedSpec] = []
-    categories: dict[str, int] = {}
-    for cat in entry.value.entries:
-        category = _name(r, cat, "feeds", "category", categories)
-        cat_path = f"feeds.{category}"
-        if is_null(cat.value):
-            r.warn(f"category {category} has no sites", cat_path, cat.line)
-            continue
-        if not isinstance(cat.value, MapNode):
+class _Tree:
+    """Reads ``feeds:``: category → site → feed mappings, and routes listed without names
+    (``feeds:``, a category or a site given as a list), named from ``names`` (the RSSHub
+    catalog's, docs/catalog.md) or left in ``bare``."""
+
+    def __init__(
+        self, r: Reader, root: Path, has_instances: bool, d: _Defaults, names: RouteNames
+    ) -> None:
+        self.r, self.root, self.has_instances, self.d, self.names = r, root, has_instances, d, names
+        self.specs: list[FeedSpec] = []
+        self.bare: list[BareRoute] = []
+        #: Where each (category, site, feed) was given: a second one is an error.
+        self.taken: dict[tuple[str, str, str], int] = {}
+
+    def read(
+        self, entry: Entry | None, top: _Inherited
+    ) -> tuple[tuple[FeedSpec, ...], tuple[BareRoute, ...]]:
+        r = self.r
+        if entry is None:
+            r.fail(f"missing the required feeds: section ({_SHAPE})", "feeds", None)
+        value = entry.value
+        if is_null(value) or (isinstance(value, MapNode | SeqNode) and not _entries(value)):
             r.fail(
-                f"expected a mapping of sites, got {describe(cat.value)}; {_SHAPE}",
-                cat_path,
-                cat.line,
+                f"expected at least one feed, got {describe(value)}; {_SHAPE}", "feeds", entry.line
             )
-        cat_policy = _level_settings(r, cat.value, cat_path, "site", top)
-        if all(_is_reserved(e) for e in cat.value.entries):
-            r.warn(f"category {category} has no sites", cat_path, cat.line)
-        sites: dict[str, int] = {}
-        for site_entry in cat.value.entries:
-            if _is_reserved(site_entry):
+        if isinstance(value, SeqNode):
+            self.listed(value, "feeds", None, None, top)
+        elif not isinstance(value, MapNode):
+            r.fail(
+                f"expected a mapping of categories, got {describe(value)}; {_SHAPE}",
+                "feeds",
+                entry.line,
+            )
+        else:
+            _check_feed_count(r, value)
+            self.categories(value, top)
+        if not self.specs and not self.bare:
+            r.fail(f"expected at least one feed; {_SHAPE}", "feeds", entry.line)
+        return tuple(self.specs), tuple(self.bare)
+
+    def categories(self, tree: MapNode, top: _Inherited) -> None:
+        r = self.r
+        categories: dict[str, int] = {}
+        for cat in tree.entries:
+            category = _name(r, cat, "feeds", "category", categories)
+            cat_path = f"feeds.{category}"
+            if is_null(cat.value):
+                r.warn(f"category {category} has no sites", cat_path, cat.line)
                 continue
-            site = _name(r, site_entry, cat_path, "site", sites)
-            site_path = f"{cat_path}.{site}"
-            if is_null(site_entry.value):
-                r.warn(f"site {site} has no feeds", site_path, site_entry.line)
+            if isinstance(cat.value, SeqNode):
+                self.listed(cat.value, cat_path, category, None, top)
                 continue
-            if not isinstance(site_entry.value, MapNode):
+            if not isinstance(cat.value, MapNode):
                 r.fail(
-                    f"expected a mapping of feed names under the site, got "
-                    f"{describe(site_entry.value)}; {_SHAPE}",
-                    site_path,
-                    site_entry.line,
+                    f"expected a mapping of sites, got {describe(cat.value)}; {_SHAPE}",
+                    cat_path,
+                    cat.line,
                 )
-            site_policy = _level_settings(r, site_entry.value, site_path, "feed", cat_policy)
-            if all(_is_reserved(e) for e in site_entry.value.entries):
-                r.warn(f"site {site} has no feeds", site_path, site_entry.line)
-            names: dict[str, int] = {}
-            for feed in site_entry.value.entries:
-                if _is_reserved(feed):
+            cat_policy = _level_settings(r, cat.value, cat_path, "site", top)
+            if all(_is_reserved(e) for e in cat.value.entries):
+                r.warn(f"category {category} has no sites", cat_path, cat.line)
+            sites: dict[str, int] = {}
+            for site_entry in cat.value.entries:
+                if _is_reserved(site_entry):
                     continue
-                name = _name(r, feed, site_path, "feed", names)
-                specs.append(
-                    _feed(r, category, site, name, feed, root, has_instances, d, site_policy)
+                site = _name(r, site_entry, cat_path, "site", sites)
+                self.site(category, site, site_entry, cat_policy)
+
+    def site(self, category: str, site: str, site_entry: Entry, cat_policy: _Inherited) -> None:
+        r = self.r
+        site_path = f"feeds.{category}.{site}"
+        if is_null(site_entry.value):
+            r.warn(f"site {site} has no feeds", site_path, site_entry.line)
+            return
+        if isinstance(site_entry.value, SeqNode):
+            self.listed(site_entry.value, site_path, category, site, cat_policy)
+            return
+        if not isinstance(site_entry.value, MapNode):
+            r.fail(
+                f"expected a mapping of feed names under the site, got "
+                f"{describe(site_entry.value)}; {_SHAPE}",
+                site_path,
+                site_entry.line,
+            )
+        site_policy = _level_settings(r, site_entry.value, site_path, "feed", cat_policy)
+        if all(_is_reserved(e) for e in site_entry.value.entries):
+            r.warn(f"site {site} has no feeds", site_path, site_entry.line)
+        names: dict[str, int] = {}
+        for feed in site_entry.value.entries:
+            if _is_reserved(feed):
+                continue
+            name = _name(r, feed, site_path, "feed", names)
+            self.add(category, site, name, feed, site_policy)
+
+    def listed(
+        self,
+        seq: SeqNode,
+        path: str,
+        category: str | None,
+        site: str | None,
+        inherited: _Inherited,
+    ) -> None:
+        """Routes given without (some of) their names."""
+        r = self.r
+        for i, node in enumerate(seq.items):
+            item_path = f"{path}[{i}]"
+            if not isinstance(node, Scalar) or not isinstance(node.value, str):
+                r.fail(
+                    "expected an RSSHub route (its names come from the catalog), got "
+                    f"{describe(node)}; a URL or options need a name: `name: https://…`",
+                    item_path,
+                    getattr(node, "line", None),
                 )
-    if not specs:
-        r.fail(f"expected at least one feed; {_SHAPE}", "feeds", entry.line)
-    return tuple(specs)
+            text = node.text.strip()
+            if not text.startswith("/"):
+                r.fail(
+                    f"a feed listed without a name must be an RSSHub route, got {quote(text)}: "
+                    "give it a name (`name: https://…`, or `name: {path: …}` for a file)",
+                    item_path,
+                    node.line,
+                )
+            _feed_source(r, text, item_path, node.line)
+            bare = BareRoute(text, category, site, item_path, node.line)
+            got = self.names.get(bare.key)
+            if got is None:
+                self.bare.append(bare)
+                continue
+            cat, site_name, feed = category or got[0], site or got[1], got[2]
+            entry = Entry(feed, node.line, Scalar(text, text, node.line))
+            self.add(cat, site_name, feed, entry, inherited, bare)
+
+    def add(
+        self,
+        category: str,
+        site: str,
+        name: str,
+        entry: Entry,
+        inherited: _Inherited,
+        bare: BareRoute | None = None,
+    ) -> None:
+        key = (category, site, name)
+        if bare is not None and key in self.taken:
+            self.r.fail(
+                f"{bare.route} is named {category} › {site} › {name} by the catalog, as is the "
+                f"feed at line {self.taken[key]}: give one of them its names",
+                bare.key_path,
+                bare.line,
+            )
+        self.taken.setdefault(key, entry.line)
+        spec = _feed(
+            self.r, category, site, name, entry, self.root, self.has_instances, self.d, inherited
+        )
+        self.specs.append(spec)
+
+
+def _entries(node: MapNode | SeqNode) -> list[Entry] | list[Node]:
+    return node.entries if isinstance(node, MapNode) else node.items
 
 
 def _check_feed_count(r: Reader, tree: MapNode) -> None:
@@ -1457,8 +1602,12 @@ def _feed_source(r: Reader, text: str, path: str, line: int) -> tuple[str | None
         return text, None
     if _url_problem(text, ("http", "https", "file")):
         hint = ""
-        if text.strip() and not _scheme(text):
-            hint = f' (did you mean "/{text.strip()}"?)'
+        bare = text.strip()
+        if bare and not _scheme(text):
+            if _FILE_LIKE.search(bare):  # a file next to the config, not a route
+                hint = f" (a local file? write `{{path: {bare}}}`)"
+            else:
+                hint = f' (did you mean "/{bare}"?)'
         r.fail(f"{_ACCEPTED_SOURCES}, got {quote(text)}{hint}", path, line)
     return None, text
 

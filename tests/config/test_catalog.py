@@ -198,10 +198,19 @@ def test_radar_rules_rebuilt_from_routes(corpus: Path) -> None:
 
 
 def test_speed(corpus: Path) -> None:
+    """Reading the catalog costs a few times parsing its JSON (measured: ~2×; best of three,
+    against the baseline in the same process: the machine may be busy)."""
     data = (corpus / "namespace.json").read_bytes(), (corpus / "radar-rules.json").read_bytes()
-    start = time.perf_counter()
-    catalog = load_catalog(*data)
-    assert time.perf_counter() - start < 1.0
+    ratios = []
+    for _ in range(3):
+        start = time.perf_counter()
+        for body in data:
+            json.loads(body)
+        baseline = time.perf_counter() - start
+        start = time.perf_counter()
+        catalog = load_catalog(*data)
+        ratios.append((time.perf_counter() - start) / baseline)
+    assert min(ratios) < 8, ratios
     paths = [e for e, _ in plain_examples(catalog)]
     for path in paths:  # builds every namespace's matcher once (measured: ~0.2 s)
         catalog.match(path)

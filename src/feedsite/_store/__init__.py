@@ -21,6 +21,7 @@ from __future__ import annotations
 from ._articles import ArticlesMixin
 from ._base import StateBase, Tx
 from ._cards import CardsMixin, SiteCard
+from ._catalog import CatalogMixin
 from ._feeds import FeedsMixin
 from ._images import ImagesMixin
 from ._items import ItemsMixin, LiveItem
@@ -29,6 +30,15 @@ from ._ledger import LedgerMixin
 __all__ = ["LiveItem", "SiteCard", "State", "Tx"]
 
 
-class State(FeedsMixin, ItemsMixin, ImagesMixin, ArticlesMixin, LedgerMixin, CardsMixin, StateBase):
+class State(
+    FeedsMixin,
+    ItemsMixin,
+    ImagesMixin,
+    ArticlesMixin,
+    LedgerMixin,
+    CardsMixin,
+    CatalogMixin,
+    StateBase,
+):
     """The state database. Open with :meth:`open` (or :meth:`snapshot`); use as a context
     manager."""

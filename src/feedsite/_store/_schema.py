@@ -170,6 +170,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE items ADD COLUMN categories TEXT",
         "ALTER TABLE feeds ADD COLUMN rules_key TEXT",
     ),
+    # 8: the RSSHub route catalog (issue #14): the bodies of /api/namespace and
+    # /api/radar/rules as an instance served them, with their validators.
+    (
+        """CREATE TABLE catalog (
+            name TEXT PRIMARY KEY                 -- namespace | radar
+                CHECK (name IN ('namespace', 'radar')),
+            source TEXT NOT NULL,                 -- the instance base URL it came from
+            body BLOB NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            fetched_at TEXT NOT NULL              -- when it was fetched or last confirmed (304)
+        ) WITHOUT ROWID""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
