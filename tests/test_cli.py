@@ -194,4 +194,79 @@ def test_run_build_and_build_native(project: Callable[[str], Path], tmp_path: Pa
     assert code == 0 and (tmp_path / "other/sitemap.xml").is_file()
     assert "https://n.example/news/" in (tmp_path / "other/sitemap.xml").read_text()
     code, _, err = run_cli("build", "-c", str(config), "--target", "hexo")
-    assert code == 2 and "feedsite init --target hexo" in err, err
+    assert code == 4 and "feedsite init --target hexo" in err, err  # EXIT_BUILD
+
+
+def test_a_failed_build_after_a_good_ingest_exits_4(
+    project: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """issue #15: a target build that failed after a good ingest exited 2 (a usage error).
+    It exits 4 (EXIT_BUILD), and the run's summary is still printed."""
+    from feedsite.cli import EXIT_BUILD, EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
+
+    assert EXIT_BUILD not in (0, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED)
+    feed = tmp_path / "f.xml"
+    feed.write_bytes(rss([Entry("a", "Alpha"), Entry("b", "Beta")]))
+    (tmp_path / "public").write_text("a file where the site's folder goes", encoding="utf-8")
+    config = project(
+        "site: {hexo_root: ./blog, timezone: UTC, targets: [native]}\n"
+        "native: {out: ./public, search: false, base_url: 'https://n.example/'}\n"
+        "feeds: {a: {b: {c: {path: f.xml}}}}\n"
+    )
+    code, out, err = run_cli("run", "-c", str(config), "--build")
+    assert code == EXIT_BUILD == 4, err
+    assert "native build failed: cannot build the site into" in err
+    assert "it is a file, not a folder" in err
+    assert "new" in out and "│ 2 │" in out  # the ingest's summary: 2 new posts
+    code, out, err = run_cli("build", "-c", str(config))
+    assert code == 4 and "native build failed" in err, err
+    assert "native site:" not in out
+    # A write that fails midway (a file where the assets folder goes), then the build after
+    # it (which settles what the failed one left): exit 4 each time, no traceback.
+    (tmp_path / "public").unlink()
+    (tmp_path / "public").mkdir()
+    (tmp_path / "public/assets").write_text("in the way", encoding="utf-8")
+    for says in ("cannot write", "cannot settle the last build's files"):
+        code, out, err = run_cli("build", "-c", str(config))
+        assert code == 4 and f"native build failed: {says}" in err, err
+        assert "Not a directory" in err and "Traceback" not in err
+    (tmp_path / "public/assets").unlink()
+    code, out, err = run_cli("build", "-c", str(config))
+    assert code == 0 and "native site: 2 posts" in out, err
+
+
+def test_native_build_summary_counts_add_up(project: Callable[[str], Path], tmp_path: Path) -> None:
+    """issue #15: "written/unchanged" did not add up to the first build's total (the search
+    index's files were counted as pages written). Written + unchanged = the pages; the
+    search index is counted apart."""
+    import re
+
+    feed = tmp_path / "f.xml"
+    feed.write_bytes(rss([Entry("a", "Alpha news"), Entry("b", "Beta news")]))
+    config = project(
+        "site: {hexo_root: ./blog, timezone: UTC, targets: [native]}\n"
+        "native: {out: ./public, search: true, base_url: 'https://n.example/'}\n"
+        "feeds: {a: {b: {c: {path: f.xml}}}}\n"
+    )
+    code, _, err = run_cli("run", "-c", str(config))
+    assert code == 0, err
+    site = tmp_path / "public"
+    summary = re.compile(
+        r"native site: 2 posts; (\d+) pages written \+ (\d+) unchanged = (\d+) pages,"
+        r" (\d+) deleted(?:; search index: (\d+) files written, (\d+) deleted)?; "
+    )
+    code, out, err = run_cli("build", "-c", str(config))
+    assert code == 0, err
+    m = summary.search(out)
+    assert m, out
+    written, unchanged, pages, deleted = (int(m[i]) for i in range(1, 5))
+    files = [f.relative_to(site).as_posix() for f in site.rglob("*") if f.is_file()]
+    index = [f for f in files if f.startswith("searchindex/")]
+    assert (written, unchanged, deleted) == (pages, 0, 0)
+    assert pages == len(files) - len(index) and index
+    assert m[5] is not None and int(m[5]) == len(index)
+    code, out, err = run_cli("build", "-c", str(config))
+    assert code == 0, err
+    m = summary.search(out)
+    assert m and (int(m[1]), int(m[2]), int(m[3])) == (0, pages, pages), out
+    assert m[5] is None  # nothing of the index changed: not mentioned

@@ -265,7 +265,11 @@ def files_under(root: Path) -> set[str]:
 OLD_SITE_LAYOUT = {3}
 _OLD_POST_PAGE = re.compile(r"posts/([0-9a-f]{16})/index\.html")
 _NEW_POST_PAGE = re.compile(r"posts/([0-9a-f]{16})\.html")
-_SEARCH_SCRIPT = re.compile(r"assets/search\.[0-9a-f]+\.js")
+#: Fixtures whose site was built before the site's own output last changed (issue #15: a
+#: favicon in every page's head, the search script's highlight): the first build rewrites
+#: every page and swaps those assets; held, as schema 3's, to a build from nothing.
+SITE_CHANGED_SINCE = {4}
+_CHANGED_ASSET = re.compile(r"(^|/)assets/(search\.[0-9a-f]+\.js|favicon\.[0-9a-f]+\.svg)$")
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -317,17 +321,21 @@ def test_next_run_after_migration_writes_nothing(
             moved_from = {m[1] for p in removed if (m := _OLD_POST_PAGE.fullmatch(p))}
             moved_to = {m[1] for p in added if (m := _NEW_POST_PAGE.fullmatch(p))}
             assert moved_from and moved_from == moved_to
-            assert all(_OLD_POST_PAGE.fullmatch(p) or _SEARCH_SCRIPT.fullmatch(p) for p in removed)
-            assert all(_NEW_POST_PAGE.fullmatch(p) or _SEARCH_SCRIPT.fullmatch(p) for p in added)
+            assert all(_OLD_POST_PAGE.fullmatch(p) or _CHANGED_ASSET.search(p) for p in removed)
+            assert all(_NEW_POST_PAGE.fullmatch(p) or _CHANGED_ASSET.search(p) for p in added)
         else:
             # CLEAN_VERSION 3 (issue #12) cleans every item once more: the search index's
             # segments (named by their content) are made again; no page changes.
             def pages(names: Iterable[str]) -> set[str]:
                 return {p for p in names if "/searchindex" not in p}
 
-            assert sorted(pages(site_after.keys() ^ site_before.keys())) == [], "added/removed"
-            changed = sorted(p for p in pages(site_before) if site_before[p] != site_after[p])
-            assert changed == [], "files rewritten or touched"
+            moved = pages(site_after.keys() ^ site_before.keys())
+            if version in SITE_CHANGED_SINCE:
+                assert all(_CHANGED_ASSET.search(p) for p in moved), "added/removed"
+            else:
+                assert sorted(moved) == [], "added/removed"
+                changed = sorted(p for p in pages(site_before) if site_before[p] != site_after[p])
+                assert changed == [], "files rewritten or touched"
         # Every file of the site is the ledger's (none left behind), and a build of the same
         # state into an empty folder makes the same files.
         with State.open(db, create=False) as state:

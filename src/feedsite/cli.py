@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from feedsite._run._rules import RuleEffect
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+#: A target build failed (``feedsite build``, or ``run --build`` after its ingest).
+EXIT_BUILD = 4
 
 #: Terminal escape sequences: CSI (``ESC [ … final``), OSC/DCS/SOS/PM/APC strings (ended by
 #: BEL or ``ESC \\``, or running to the end) and two-character escapes. Feeds and servers
@@ -480,7 +482,14 @@ def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Consol
     build_code = EXIT_OK
     if args.build and not args.dry_run:
         targets = (args.target,) if args.target else config.site.targets
-        build_code = _cmd_build(config, targets, None, err, err)
+        try:
+            build_code = _cmd_build(config, targets, None, err, err)
+        except LockedError as e:  # another run took the state since: the ingest stands
+            _say(err, "build: locked: ", "bold red", e)
+            build_code = EXIT_LOCKED
+        except FeedsiteError as e:
+            _say(err, "build failed: ", "bold red", e)
+            build_code = EXIT_BUILD
     if args.json:
         sys.stdout.write(json.dumps(_scrub(result.to_json()), ensure_ascii=False, indent=1) + "\n")
     else:
@@ -658,8 +667,9 @@ def _cmd_check(config: Config, args: argparse.Namespace, out: Console, err: Cons
 def _cmd_build(
     config: Config, targets: Sequence[str], out_dir: Path | None, out: Console, err: Console
 ) -> int:
-    """Build each target (``_run._build``) and print what it did; the worst exit code."""
-    from feedsite._run._build import BuildResult, HexoFailed, build
+    """Build each target (``_run._build``) and print what it did; :data:`EXIT_BUILD` when
+    any target failed."""
+    from feedsite._run._build import BuildResult, TargetFailed, build
 
     # Hexo's lines hold post titles and paths: printed as plain, cleaned text.
     results = build(
@@ -667,25 +677,30 @@ def _cmd_build(
     )
     code = EXIT_OK
     for result in results:
-        if isinstance(result, HexoFailed):
-            if result.not_a_site:
-                _say(err, "hexo: ", "bold red", result.message)
-                code = max(code, EXIT_USAGE)
-            else:
-                _say(err, "hexo build failed: ", "bold red", result.message)
-                code = max(code, EXIT_FAILED)
+        if isinstance(result, TargetFailed):
+            _say(err, f"{result.target} build failed: ", "bold red", result.message)
+            code = EXIT_BUILD
         elif isinstance(result, BuildResult):
             for w in result.warnings:
                 _say(err, "warning: ", "yellow", w)
-            out.print(
-                _plain(
-                    f"native site: {result.posts} posts; {result.written} pages written,"
-                    f" {result.unchanged} unchanged, {result.deleted} deleted in"
-                    f" {result.seconds:.2f} s (search index {result.search_seconds:.2f} s)"
-                    f" -> {result.out}"
-                ),
-                highlight=False,
+            # written + unchanged = every page; the rest is counted apart (issue #15).
+            line = (
+                f"native site: {result.posts} posts; {result.written} pages written"
+                f" + {result.unchanged} unchanged = {result.pages} pages,"
+                f" {result.deleted} deleted"
             )
+            if result.search_written or result.search_deleted:
+                line += (
+                    f"; search index: {result.search_written} files written,"
+                    f" {result.search_deleted} deleted"
+                )
+            if result.images_copied or result.images_deleted:
+                line += f"; images: {result.images_copied} copied, {result.images_deleted} deleted"
+            line += (
+                f"; {result.seconds:.2f} s (search index {result.search_seconds:.2f} s)"
+                f" -> {result.out}"
+            )
+            out.print(_plain(line), highlight=False)
         else:
             installed = ""
             if result.installed:

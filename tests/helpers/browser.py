@@ -485,7 +485,13 @@ class Traffic:
         """Every reason the pages so far are not clean, as lines."""
         out = [f"console error: {m}" for m in self.console_errors]
         out += [f"page error: {m}" for m in self.page_errors]
-        out += [f"request failed: {m}" for m in self.failed]
+        # Chromium asks for the favicon itself after "load"; a click that navigates on
+        # cancels it (net::ERR_ABORTED). That is the browser's doing, not the site's.
+        out += [
+            f"request failed: {m}"
+            for m in self.failed
+            if not ("/favicon." in m and m.endswith("net::ERR_ABORTED"))
+        ]
         out += [f"HTTP error: {m}" for m in self.bad_status]
         out += [
             f"a {kind} from another host (the site must ship it): {url}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections import Counter
 from collections.abc import Callable
@@ -320,7 +321,9 @@ def test_subpath_base_url_and_no_base_url(make_project: MakeProject) -> None:
 
     q = make_project("q")
     result = q.build(search=False)
-    assert any("base URL" in w for w in result.warnings)
+    # issue #15: the warning names the key to set.
+    (warning,) = [w for w in result.warnings if "base_url" in w]
+    assert "set native.base_url" in warning and warning.startswith("native.base_url is not set")
     locs = [e.text for e in etree.parse(str(q.out / "sitemap.xml")).getroot().iter(SM + "loc")]
     assert locs and all(not loc.startswith(("http", "/")) for loc in locs)
 
@@ -463,3 +466,38 @@ def test_a_failed_search_child_is_a_warning_not_a_failed_build(
     result = built.build(base_url=BASE, per_page=10, search=True, timezone="Asia/Shanghai")
     assert any(w.startswith("search index not updated") for w in result.warnings), result.warnings
     assert (built.out / "index.html").is_file()
+
+
+def test_every_page_links_the_favicon(built: Project) -> None:
+    """issue #15: no favicon was a 404 on every page. The site ships the Hexo site's SVG
+    (the same bytes, read from the package) under ``assets/`` and every HTML page links it."""
+    from importlib.resources import files
+
+    out = built.out.resolve()
+    icon = files("feedsite").joinpath("_init", "templates", "hexo", "source", "favicon.svg")
+    icons = sorted(out.glob("assets/favicon.*.svg"))
+    assert len(icons) == 1 and icons[0].read_bytes() == icon.read_bytes()
+    pages = sorted(out.rglob("*.html"))
+    assert len(pages) > 60
+    for f in pages:
+        links = page(out, f.relative_to(out).as_posix()).xpath("//head/link[@rel='icon']")
+        assert len(links) == 1, f
+        assert links[0].get("type") == "image/svg+xml"
+        href = links[0].get("href")
+        assert not href.startswith(("/", "http")), (f, href)  # relative, as the other links
+        assert (f.parent / href).resolve() == icons[0], (f, href)
+
+
+def test_build_counts_add_up(built: Project) -> None:
+    """issue #15: written + unchanged is every page; the search index and images apart."""
+    options = dict(base_url=BASE, per_page=10, timezone="Asia/Shanghai")
+    shutil.rmtree(built.out)
+    first = built.build(search=True, **options)
+    on_disk = {f.relative_to(built.out).as_posix() for f in built.out.rglob("*") if f.is_file()}
+    search_files = {p for p in on_disk if p.startswith("searchindex/")}
+    assert search_files and first.search_written == len(search_files)
+    assert first.written == first.pages == len(on_disk - search_files)
+    assert first.unchanged == 0 and first.deleted == 0 and first.images_copied == 0
+    again = built.build(search=True, **options)
+    assert (again.written, again.unchanged, again.pages) == (0, first.pages, first.pages)
+    assert again.search_written == 0 and again.search_deleted == 0

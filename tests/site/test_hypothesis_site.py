@@ -51,6 +51,7 @@ from feedsite._parse import parse_feed
 from feedsite._plan import item_id
 from feedsite._run import run
 from feedsite._run._build import build_native
+from feedsite._targets.site import _render
 from feedsite._targets.site._model import cap_title, feed_dir
 from feedsite.config import DEFAULT_IFRAME_HOSTS, load_config
 from tests.test_hypothesis_outputs import DANGEROUS, URLS, body_html
@@ -233,6 +234,9 @@ def check_site(out: Path, *, base: str = "") -> dict[str, int]:
             check_xml_file(out, rel, base=base)
         elif suffix == ".json":
             check_json_file(out, rel)
+        elif re.fullmatch(r"assets/favicon\.[0-9a-f]{10}\.svg", rel):
+            if file.read_bytes() not in _render.static_files().values():  # the packaged icon
+                _fail(rel, "favicon not the packaged one")
         elif not re.fullmatch(r"assets/(style|search)\.[0-9a-f]{10}\.(css|js)", rel):
             _fail(rel, "unexpected file")
     return counts

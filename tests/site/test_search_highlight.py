@@ -77,3 +77,45 @@ def test_matches_are_marked_and_escaped() -> None:
     assert out[3] == "one letter q"  # one-character tokens are not marked
     for (text, _toks), markup in zip(cases, out, strict=True):
         assert shown(markup) == text
+
+
+def test_a_cjk_query_is_marked_whole() -> None:
+    """issue #15 item 6: ``图书馆`` gives the overlapping bigrams 图书 and 书馆; the first
+    match used to consume 书, so only 图书 was marked. Overlapping matches are one mark."""
+    cases = [
+        ("市图书馆开放", ["图书", "书馆"]),
+        ("人工智能与图书馆", ["人工", "工智", "智能", "图书", "书馆"]),
+        ("图书 与 书馆", ["图书", "书馆"]),  # the bigrams apart: each marked where it is
+        ("图书馆图书馆", ["图书", "书馆"]),
+        ("Library 图书馆 LIBRARY", ["library", "图书", "书馆"]),
+    ]
+    out = highlight(cases)
+    assert re.findall(r"<mark>(.*?)</mark>", out[0]) == ["图书馆"]
+    assert out[0] == "市<mark>图书馆</mark>开放"
+    assert out[1] == "<mark>人工智能</mark>与<mark>图书馆</mark>"
+    assert out[2] == "<mark>图书</mark> 与 <mark>书馆</mark>"
+    assert out[3] == "<mark>图书馆</mark><mark>图书馆</mark>"  # adjacent, not overlapping
+    assert out[4] == "<mark>Library</mark> <mark>图书馆</mark> <mark>LIBRARY</mark>"
+    for (text, _toks), markup in zip(cases, out, strict=True):
+        assert shown(markup) == text
+
+
+def test_the_page_tokens_of_a_cjk_query_mark_it_whole() -> None:
+    """The tokens the page makes of ``图书馆`` (its ``tokens``) mark the word whole."""
+    source = next(p for p in _render.STATIC_DIR.iterdir() if p.name == "search.js").read_text(
+        encoding="utf-8"
+    )
+    tokens = source[source.index("// tokens: begin") : source.index("// tokens: end")]
+    runner = (
+        tokens + _js_highlight(source) + "\nconst highlight2 = (t, q) => highlight(t, tokens(q));\n"
+    )
+    node = shutil.which("node")
+    assert node, "node is needed to run the search page's script (CI installs it)"
+    done = subprocess.run(
+        [node, "-e", runner + 'process.stdout.write(highlight2("在图书馆里读书", "图书馆"));'],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert done.stdout == "在<mark>图书馆</mark>里读书"

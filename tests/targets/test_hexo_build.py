@@ -132,13 +132,13 @@ def test_build_names_a_broken_post_before_running_anything(
     assert not (root / "node_modules").exists() and not (root / "public").exists()
 
 
-def test_cli_build_reports_the_broken_post_and_exits_1(written: Callable[[str], Config]) -> None:
+def test_cli_build_reports_the_broken_post_and_exits_4(written: Callable[[str], Config]) -> None:
     config = written("default")
     root = config.site.hexo_root
     victim = root / "source/_posts" / owned_post_paths(config.state_path)[0]
     victim.write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
     code, _out, err = run_cli("build", "-c", str(config.file), "--target", "hexo")
-    assert code == 1, err
+    assert code == 4, err  # EXIT_BUILD
     assert "hexo build failed" in err and str(victim) in err and "not valid YAML" in err
     assert not (root / "node_modules").exists()
 
@@ -199,6 +199,6 @@ def test_hexo_failure_surfaces_hexos_error_and_exits_non_zero(tmp_path: Path) ->
         encoding="utf-8",
     )
     code, _out, err = run_cli("build", "-c", str(config), "--target", "hexo")
-    assert code == 1, err
+    assert code == 4, err  # EXIT_BUILD
     assert "INFO  Start processing" in err  # streamed
     assert "hexo build failed" in err and "feedsite-test: generator exploded" in err

@@ -4,13 +4,15 @@ The CLI only prints what :func:`build` returns and maps it to an exit code:
 
 * ``native`` — the run lock is taken and the state opened here; the site target
   (:func:`feedsite._targets.site.build_site`) builds from the open state and returns
-  its :class:`~feedsite._targets.site.BuildResult`. Its errors raise (``LockedError``,
-  ``StateError``, ``TargetError``), as a ``feedsite run``'s do.
+  its :class:`~feedsite._targets.site.BuildResult`. ``LockedError`` and ``StateError``
+  raise, as a ``feedsite run``'s do; a site that cannot be built (``TargetError``: a file
+  cannot be written, no such templates folder or timezone) is a :class:`TargetFailed`.
 * ``hexo`` — the folder is checked to be a Hexo site, then
   :func:`~feedsite._targets.hexo._build.build_hexo` checks the posts feedsite owns, installs
   the packages when needed and runs ``hexo generate``; Node's lines stream to ``on_line``.
-  A Hexo site that cannot be built is a :class:`HexoFailed` value, not an exception: the
-  other targets are still built (Hexo and npm are outside tools; they fail alone).
+  A Hexo site that cannot be built is a :class:`TargetFailed` value, not an exception.
+
+A failed target does not stop the others. The CLI exits 4 (``EXIT_BUILD``) when any failed.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ from feedsite.errors import FeedsiteError, TargetError
 __all__ = [
     "BuildResult",
     "HexoBuildResult",
-    "HexoFailed",
     "TargetBuild",
+    "TargetFailed",
     "build",
     "build_hexo_site",
     "build_native",
@@ -43,18 +45,20 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
-class HexoFailed:
-    """The Hexo site was not built."""
+class TargetFailed:
+    """A target was not built (the CLI exits 4, ``EXIT_BUILD``)."""
 
+    #: "native" or "hexo".
+    target: str
     message: str
-    #: The folder is no Hexo site (no ``package.json`` and ``_config.yml``): a usage
-    #: error (exit 2), nothing was run. Otherwise a post, npm or Hexo failed (exit 1).
+    #: The Hexo folder is no Hexo site (no ``package.json`` and ``_config.yml``): nothing
+    #: was run. Otherwise a post, npm or Hexo failed, or a native file could not be written.
     not_a_site: bool = False
 
 
-#: One target's outcome: the native site's result, the Hexo build's result, or why Hexo
-#: was not built.
-TargetBuild = BuildResult | HexoBuildResult | HexoFailed
+#: One target's outcome: the native site's result, the Hexo build's result, or why the
+#: target was not built.
+TargetBuild = BuildResult | HexoBuildResult | TargetFailed
 
 
 def build(
@@ -76,15 +80,16 @@ def build(
     Raises:
         LockedError: another run holds the state (native).
         StateError: the state cannot be opened, or no run made it yet (native).
-        TargetError: a native file cannot be written, the timezone or templates folder
-            does not exist.
     """
     results: list[TargetBuild] = []
     for target in targets:
         if target == "hexo":
             results.append(build_hexo_site(config, on_line=on_line))
         elif target == "native":
-            results.append(build_native(config, out))
+            try:
+                results.append(build_native(config, out))
+            except TargetError as e:
+                results.append(TargetFailed("native", str(e)))
         else:
             raise FeedsiteError(f"unknown target {target!r}: expected hexo or native")
     return results
@@ -100,11 +105,12 @@ def build_native(config: Config, out: Path | None = None) -> BuildResult:
 
 def build_hexo_site(
     config: Config, *, on_line: Callable[[str], None] = lambda _line: None
-) -> HexoBuildResult | HexoFailed:
+) -> HexoBuildResult | TargetFailed:
     """Check the posts, run npm when needed and ``hexo generate`` (see :func:`build`)."""
     root = config.site.hexo_root
     if not is_hexo_site(root):
-        return HexoFailed(
+        return TargetFailed(
+            "hexo",
             f"{root} is not a Hexo site (no package.json and _config.yml);"
             " `feedsite init --target hexo` makes one (the posts are in"
             f" {root / 'source/_posts'})",
@@ -113,4 +119,4 @@ def build_hexo_site(
     try:
         return build_hexo(root, owned_post_paths(config.state_path), on_line=on_line)
     except TargetError as e:
-        return HexoFailed(str(e))
+        return TargetFailed("hexo", str(e))

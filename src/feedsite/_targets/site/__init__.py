@@ -58,7 +58,8 @@ __all__ = [
 #: The target's name in the ledger.
 TARGET = "native"
 NO_BASE_URL_WARNING = (
-    "no base URL set: Atom feeds and the sitemap use relative URLs (set the site's base URL)"
+    "native.base_url is not set: Atom feeds and the sitemap use relative URLs"
+    " (set native.base_url in the config, e.g. https://user.github.io/news/)"
 )
 #: Pages rendered per batch of bodies read from the state.
 _BATCH = 500
@@ -70,13 +71,14 @@ _CARD_SLACK = 100
 
 @dataclass(frozen=True, slots=True)
 class BuildResult:
-    """What a build did."""
+    """What a build did. ``written + unchanged == pages``; the search index's files and the
+    copied images are counted apart (issue #15: the summary's counts added up to nothing)."""
 
-    #: Files whose bytes changed (pages and search index files).
+    #: Pages whose bytes changed (HTML, Atom, OPML, sitemap and the assets).
     written: int
     #: Pages not rewritten (their input key, or their bytes, were unchanged).
     unchanged: int
-    #: Pages deleted (posts gone from the site).
+    #: Pages deleted (posts gone from the site), not counted in ``pages``.
     deleted: int
     posts: int
     seconds: float
@@ -85,6 +87,14 @@ class BuildResult:
     warnings: tuple[str, ...]
     #: The output folder (absolute).
     out: Path
+    #: Every page of the site after this build (``written + unchanged``).
+    pages: int = 0
+    #: Search index files written and deleted.
+    search_written: int = 0
+    search_deleted: int = 0
+    #: Local image files copied into ``feedsite-images/``, and copies deleted.
+    images_copied: int = 0
+    images_deleted: int = 0
 
 
 def feed_refs(config: Config) -> list[FeedRef]:
@@ -138,8 +148,13 @@ def build_site(
     feeds = feed_refs(config)
     secrets = owner_secrets(config)
     out = (out or native.out).absolute()
+    if out.exists() and not out.is_dir():
+        raise TargetError(f"cannot build the site into {out}: it is a file, not a folder")
     ledger = Ledger(state, Writer(out), TARGET)
-    ledger.settle()  # what a killed build left: its temp files, its unfinished rows
+    try:
+        ledger.settle()  # what a killed build left: its temp files, its unfinished rows
+    except OSError as e:
+        raise TargetError(f"cannot settle the last build's files under {out}: {e}") from e
     items = state.live_items((f.key for f in feeds), CARD_VERSION)
     posts, new_cards = site_posts(items, feeds, settings, images)
     if secrets:
@@ -168,28 +183,27 @@ def build_site(
             pages_written = _write(plan, state, session, env, settings, static, secrets, local)
             deleted = _delete(session, plan.delete, warnings)
             copied, removed = _copy_images(session, items, images, owned, on_disk, warnings)
-            deleted += removed
-        written = pages_written + copied
         search_seconds = 0.0
+        search_written = search_deleted = 0
         if job is not None:
             try:
                 with ledger.session() as session:
-                    changed, search_seconds = indexer.finish(
-                        job,
-                        session,
-                        state,
-                        owned,
-                        lambda paths: _delete(session, paths, warnings),
+
+                    def delete_search(paths: Sequence[str]) -> int:
+                        nonlocal search_deleted
+                        search_deleted += _delete(session, paths, warnings)
+                        return search_deleted
+
+                    search_written, search_seconds = indexer.finish(
+                        job, session, state, owned, delete_search
                     )
             except FeedsiteError as e:
                 warnings.append(f"search index not updated: {e}")
-            else:
-                written += changed
     finally:
         if job is not None:
             job.close()
     return BuildResult(
-        written=written,
+        written=pages_written,
         unchanged=len(plan.pages) - pages_written,
         deleted=deleted,
         posts=len(posts),
@@ -197,6 +211,11 @@ def build_site(
         search_seconds=search_seconds,
         warnings=tuple(warnings),
         out=out,
+        pages=len(plan.pages),
+        search_written=search_written,
+        search_deleted=search_deleted,
+        images_copied=copied,
+        images_deleted=removed,
     )
 
 
@@ -220,6 +239,7 @@ def _settings(config: Config) -> tuple[Settings, jinja2.Environment, dict[str, b
         templates_key=templates_key(env, static),
         css_path=next(p for p in static if p.startswith("assets/style.")),
         js_path=next(p for p in static if p.startswith("assets/search.")),
+        icon_path=next(p for p in static if p.startswith("assets/favicon.")),
         proxy=config.images.policy.proxy if config.images.policy.mode == "proxy" else None,
     )
     return settings, env, static

@@ -199,6 +199,8 @@ class Settings:
     #: Output paths of the stylesheet and the search script (content-hashed names).
     css_path: str
     js_path: str
+    #: Output path of the SVG favicon (content-hashed name; "" for none).
+    icon_path: str = ""
     #: The image proxy of ``images.mode: proxy`` (or the older ``site.image_proxy``).
     proxy: str | None = None
 

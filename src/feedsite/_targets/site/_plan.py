@@ -220,6 +220,7 @@ def plan_pages(
         ",".join(settings.iframe_hosts),
         settings.css_path,
         settings.js_path,
+        settings.icon_path,
     )
     n = settings.per_page
     by_feed: dict[str, list[SitePost]] = defaultdict(list)

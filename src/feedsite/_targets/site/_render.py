@@ -1,8 +1,9 @@
 """Rendering pages to bytes: Jinja2 templates for HTML, ``_xml`` for the rest.
 
 Templates ship in ``templates/``; a user folder overrides them by name
-(ChoiceLoader, user folder first). Static files ship in ``static/`` and are
-published under ``assets/`` with a content hash in their names.
+(ChoiceLoader, user folder first). Static files ship in ``static/`` (and the favicon
+is the Hexo site's, read from ``feedsite._init``'s package data) and are published
+under ``assets/`` with a content hash in their names.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from importlib.resources import files
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -38,6 +40,11 @@ SITE_VERSION = "1"
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
+#: Static files shared with another target, by published name: the favicon is the one
+#: ``feedsite init --target hexo`` writes (one copy of its bytes in the package).
+SHARED_STATIC = {
+    "favicon.svg": ("_init", "templates", "hexo", "source", "favicon.svg"),
+}
 
 
 def environment(
@@ -96,12 +103,15 @@ def templates_key(env: jinja2.Environment, static: Mapping[str, bytes]) -> str:
 
 def static_files() -> dict[str, bytes]:
     """Packaged static files by output path (``assets/<stem>.<hash>.<ext>``)."""
+    found = {p.name: p.read_bytes() for p in STATIC_DIR.iterdir() if p.is_file()}
+    package = files("feedsite")
+    for name, parts in SHARED_STATIC.items():
+        found[name] = package.joinpath(*parts).read_bytes()
     out: dict[str, bytes] = {}
-    for path in sorted(STATIC_DIR.iterdir()):
-        if path.is_file():
-            data = path.read_bytes()
-            digest = hashlib.sha256(data).hexdigest()[:10]
-            out[f"assets/{path.stem}.{digest}{path.suffix}"] = data
+    for name, data in sorted(found.items()):
+        stem, dot, suffix = name.rpartition(".")
+        digest = hashlib.sha256(data).hexdigest()[:10]
+        out[f"assets/{stem}.{digest}{dot}{suffix}"] = data
     return out
 
 
@@ -152,6 +162,7 @@ class Renderer:
             "url": self._url(page.path),
             "css": rel_url(page.path, self.settings.css_path),
             "search_js": rel_url(page.path, self.settings.js_path),
+            "icon": rel_url(page.path, self.settings.icon_path) if self.settings.icon_path else "",
             "tree": self.plan.tree,
             "months": self.plan.months,
             "posts": page.posts,

@@ -86,16 +86,27 @@ function escapeHtml(text) {
 }
 
 // Matches on the text itself, then escapes each piece: matching on escaped HTML would mark
-// inside entities (`&<mark>lt</mark>;`, issue #10 row 16).
+// inside entities (`&<mark>lt</mark>;`, issue #10 row 16). Every occurrence of every token is
+// found, overlapping ones included, and overlapping matches are merged into one mark: a CJK
+// query's bigrams overlap (图书馆 → 图书 书馆), and marking the first match only left 馆 out.
 function highlight(text, toks) {
   const words = toks.filter((t) => t.length > 1).sort((a, b) => b.length - a.length);
   if (!words.length) return escapeHtml(text);
-  const pattern = new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "giu");
+  const alternatives = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+  const pattern = new RegExp(`(?=(${alternatives}))`, "giu");
+  const spans = [];
+  for (const m of text.matchAll(pattern)) {
+    const start = m.index;
+    const end = start + m[1].length;
+    const open = spans[spans.length - 1];
+    if (open && start < open[1]) open[1] = Math.max(open[1], end);
+    else spans.push([start, end]);
+  }
   let out = "";
   let last = 0;
-  for (const m of text.matchAll(pattern)) {
-    out += escapeHtml(text.slice(last, m.index)) + "<mark>" + escapeHtml(m[0]) + "</mark>";
-    last = m.index + m[0].length;
+  for (const [start, end] of spans) {
+    out += escapeHtml(text.slice(last, start)) + "<mark>" + escapeHtml(text.slice(start, end)) + "</mark>";
+    last = end;
   }
   return out + escapeHtml(text.slice(last));
 }

@@ -1,0 +1,246 @@
+"""Stories benchmark (issue #15): clustering cost against hashing the text alone, an
+incremental add, and the precision and recall of the labelled set.
+
+In one command:
+
+* **items**: ``--items`` (200,000) synthesised, deterministically, from the real items of
+  ``../shared/corpora`` (``tests/helpers/storyset.py`` reads them): variant ``v`` of a source
+  shifts its CJK characters and tags its words (a distinct text of the same shape), every
+  tenth item is a syndicated copy of an earlier one (a site tag, a tracking URL, a delay);
+  times spread over 100 days;
+* **hashing alone** (the baseline): ``shingle_hashes`` of every text (normalising,
+  tokenising, CRC-32 of each token 3-gram);
+* **clustering**: ``signature`` of every item (the same hashing, the MinHash sketch, the URL
+  and title keys), added to a ``StoryIndex`` in runs of 1,000, then every story;
+* **incremental**: 1,000 new items (a third of them copies) signed and added to the full
+  index, and the story of each looked up;
+* **quality**: pairwise precision and recall over the labelled set, with its errors.
+
+Targets (the issue): clustering ≤ 2× hashing alone; the incremental add ≤ 0.5 s.
+
+Usage::
+
+    .venv/bin/python bench/stories.py                 # print the table
+    .venv/bin/python bench/stories.py --write-docs    # and rewrite docs/benchmarks.md "Stories"
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import gc
+import os
+import platform
+import random
+import re
+import statistics
+import sys
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+
+from tests.helpers import storyset  # noqa: E402
+
+from feedsite._plan._stories import (  # noqa: E402
+    StoryIndex,
+    StoryItem,
+    cluster,
+    match,
+    shingle_hashes,
+    signature,
+)
+
+DOCS = ROOT / "docs" / "benchmarks.md"
+T0 = datetime(2026, 9, 1, tzinfo=UTC)
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+def _tag(v: int) -> str:
+    out = ""
+    while True:
+        v, r = divmod(v, 26)
+        out += chr(97 + r)
+        if not v:
+            return out
+
+
+def _variant(text: str, v: int) -> str:
+    if v == 0:
+        return text
+    tag = _tag(v)
+    text = _WORD.sub(lambda m: m.group() + tag, text)
+    return "".join(
+        chr(0x4E00 + (ord(c) - 0x4E00 + v * 7919) % 20902) if "\u4e00" <= c <= "\u9fff" else c
+        for c in text
+    )
+
+
+def synthesise(count: int, seed: int = 1, start: int = 0) -> list[StoryItem]:
+    """``count`` items: variants of the real items and, every tenth, a copy of an earlier one."""
+    rng = random.Random(seed)
+    src = storyset.sources()
+    out: list[StoryItem] = []
+    span = 100 * 24 * 3600
+    for i in range(start, start + count):
+        if i % 10 == 9 and out:
+            o = out[rng.randrange(max(0, len(out) - 2000), len(out))]
+            link = (o.link or "https://x.example/") + "?utm_source=rss"
+            title = rng.choice(["【快讯】", "[Video] ", ""]) + o.title + rng.choice([" | 36氪", ""])
+            delay = timedelta(hours=rng.uniform(5, 40))
+            out.append(
+                StoryItem((f"copy{i % 50}", f"i{i}"), link, None, title, o.text, o.time + delay, 1)
+            )
+            continue
+        s = src[i % len(src)]
+        v = i // len(src)
+        link = f"https://{s.feed}.example/{i}"
+        t = T0 + timedelta(seconds=span * i / 200_000)
+        item = StoryItem(
+            (s.feed, f"i{i}"), link, link, _variant(s.title, v), _variant(s.text, v), t, 0
+        )
+        out.append(item)
+    return out
+
+
+def timed(fn: object) -> float:
+    gc.collect()
+    started = time.perf_counter()
+    fn()  # type: ignore[operator]
+    return time.perf_counter() - started
+
+
+def quality() -> tuple[list[str], float, float]:
+    labelled = storyset.build()
+    sigs = {x.item.key: signature(x.item) for x in labelled}
+    stories = cluster(sigs.values())
+    found = {k: s.id for s in stories for k in s.members}
+    score = storyset.score(labelled, found)
+    by_key = {x.item.key: x for x in labelled}
+    whys = collections.Counter(link.why for s in stories for link in s.links)
+    lines = [
+        f"Labelled set (`tests/helpers/storyset.py`, seed 15): {len(labelled)} items,"
+        f" {score.true_pairs} same-story pairs; found {score.found_pairs} pairs"
+        f" (links by url {whys['url']}, title {whys['title']}, body {whys['body']}).",
+        "",
+        "| measure | value | target |",
+        "|---|---:|---:|",
+        f"| precision (pairs) | {score.precision:.4f} | ≥ 0.97 |",
+        f"| recall (pairs) | {score.recall:.4f} | ≥ 0.90 |",
+        "",
+    ]
+
+    def show(pair: tuple[tuple[str, str], tuple[str, str]]) -> str:
+        a, b = (by_key[k] for k in pair)
+        why = match(sigs[a.item.key], sigs[b.item.key])
+        return (
+            f"- {a.item.title[:50]!r} ({a.note[:60]}) / {b.item.title[:50]!r}"
+            f" ({b.note[:60]}): test says {why}"
+        )
+
+    lines.append(f"False merges: {len(score.false_merges) or 'none'}.")
+    lines += [show(p) for p in score.false_merges[:8]]
+    lines += ["", f"Misses ({len(score.misses)}; the first 8):"]
+    lines += [show(p) for p in score.misses[:8]]
+    lines.append("")
+    return lines, score.precision, score.recall
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args(argv)
+    if not storyset.REALWORLD.is_dir():
+        print(f"the realworld corpus is missing: {storyset.REALWORLD}", file=sys.stderr)
+        return 2
+    items = synthesise(args.items)
+    new = synthesise(1000, seed=2, start=args.items)
+    for n in range(333):  # a third are copies of indexed items
+        o = items[(n * 7919) % len(items)]
+        new[n] = replace(o, key=(f"late{n % 7}", f"n{n}"), title="【快讯】" + o.title, priority=2)
+    hashing: list[float] = []
+    clustering: list[float] = []
+    index = StoryIndex()
+    stories = 0
+    for _ in range(args.repeat):
+        hashing.append(timed(lambda: [shingle_hashes(x.text) for x in items]))
+        index = StoryIndex()
+
+        def run(index: StoryIndex = index) -> None:
+            nonlocal stories
+            for start in range(0, len(items), 1000):
+                index.add([signature(x) for x in items[start : start + 1000]])
+            stories = len(index.stories())
+
+        clustering.append(timed(run))
+    links_before = sum(1 for s in index.stories() for _ in s.links)
+    added: list[int] = []
+
+    def increment() -> None:
+        links = index.add([signature(x) for x in new])
+        added.append(len(links))
+        for x in new:
+            index.story_of(x.key)
+
+    inc = timed(increment)
+    a, b = statistics.median(hashing), statistics.median(clustering)
+    ratio = b / a
+    ok_ratio, ok_inc = ratio <= 2.0, inc <= 0.5
+    buckets = collections.Counter(len(v) for v in index._index.values())
+    biggest = max(buckets)
+    q_lines, precision, recall = quality()
+    ok_q = precision >= 0.97 and recall >= 0.90
+    body = "\n".join(
+        [
+            "## Stories",
+            "",
+            f"`bench/stories.py` on {platform.node() or 'this machine'} ({os.cpu_count()} cores),"
+            f" Python {platform.python_version()}: {len(items):,} items synthesised from the"
+            " corpora's real items (variants of each text, every tenth a syndicated copy),"
+            f" medians of {args.repeat}, alternating; pure Python (hashlib, zlib, bisect).",
+            "",
+            "| step | seconds | per item | target |",
+            "|---|---:|---:|---:|",
+            f"| hashing alone (normalise, tokenise, CRC-32 of 3-grams) | {a:.2f}"
+            f" | {a / len(items) * 1e6:.0f} µs | |",
+            f"| clustering (signatures, index, {stories:,} stories) | {b:.2f}"
+            f" | {b / len(items) * 1e6:.0f} µs | ≤ 2× hashing |",
+            f"| adding 1,000 items to the {len(items):,}-item index ({added[0]} links) | {inc:.3f}"
+            f" | {inc / 1000 * 1e6:.0f} µs | ≤ 0.5 s |",
+            "",
+            f"clustering / hashing: **{ratio:.2f}×** (target ≤ 2×): "
+            f"**{'pass' if ok_ratio else 'FAIL'}**; incremental add:"
+            f" **{'pass' if ok_inc else 'FAIL'}**. Links in the index: {links_before:,};"
+            f" index keys: {len(index._index):,}, the largest bucket holds {biggest} keys.",
+            "",
+            f"Raw seconds: hashing {', '.join(f'{x:.2f}' for x in hashing)};"
+            f" clustering {', '.join(f'{x:.2f}' for x in clustering)}.",
+            "",
+            *q_lines,
+        ]
+    )
+    print(body)
+    if args.write_docs:
+        write_docs(body)
+    return 0 if ok_ratio and ok_inc and ok_q else 1
+
+
+def write_docs(body: str) -> None:
+    """Replace (or append) the "## Stories" section of docs/benchmarks.md."""
+    text = DOCS.read_text(encoding="utf-8")
+    start = text.find("## Stories\n")
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + body
+    else:
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + body + ("" if end < 0 else text[end + 1 :])
+    DOCS.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
