@@ -219,6 +219,9 @@ def test_state_migrates_without_losing_anything(version: int, tmp_path: Path) ->
         "image_placeholders",
         "articles",
         "catalog",
+        "story_items",
+        "story_keys",
+        "story_links",
     }
 
 

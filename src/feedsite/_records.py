@@ -214,6 +214,8 @@ class PostTally:
     unchanged: int = 0
     restored: int = 0
     pruned: int = 0
+    #: Items not posted: another report of their story leads (``site.dedupe: skip``).
+    skipped: int = 0
     #: Posts edited by hand: left alone.
     edited: list[str] = field(default_factory=list)
 

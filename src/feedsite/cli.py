@@ -13,7 +13,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -225,6 +225,21 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--json", action="store_true", help="print the effects as JSON")
     with_pins(rules)
 
+    stories = sub.add_parser(
+        "stories", help="list the stories: items of several feeds that report the same event"
+    )
+    with_config(stories)
+    stories.add_argument("--json", action="store_true", help="print the stories as JSON")
+    stories.add_argument(
+        "--since",
+        type=_seconds,
+        metavar="TIME",
+        help="only stories with a report in this time before now (e.g. 24h, 90m)",
+    )
+    stories.add_argument(
+        "--now", type=_instant, metavar="TIME", help="the time --since counts back from"
+    )
+
     adopt = sub.add_parser("adopt", help="take over the posts of the old GitHub Actions script")
     with_config(adopt)
     adopt.add_argument(
@@ -315,6 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_rules(config, args, out)
         if args.command == "status":
             return _cmd_status(config, args, out)
+        if args.command == "stories":
+            return _cmd_stories(config, args, out)
         if args.command == "build":
             targets = (args.target,) if args.target else config.site.targets
             return _cmd_build(config, targets, args.out, out, err)
@@ -341,7 +358,7 @@ def _load(args: argparse.Namespace, err: Console) -> Config:
 
     if args.command == "check" and args.lock:
         return load_config(args.config)  # _cmd_check names and pins
-    offline = args.command in ("build", "serve", "status", "remove") or (
+    offline = args.command in ("build", "serve", "status", "remove", "stories") or (
         args.command == "check" and args.offline
     )
     named = load_named(Path(args.config), _now(args), offline=offline)
@@ -538,6 +555,8 @@ def _print_summary(result: RunResult, out: Console, err: Console) -> None:
         ("", "", "pruned", c.posts_pruned),
         ("", "", "edited (left alone)", c.posts_edited),
     ]
+    if c.posts_skipped:  # site.dedupe: skip
+        rows.append(("", "", "skipped (another report leads)", c.posts_skipped))
     for a, b, d, e in rows:
         table.add_row(a, str(b), d, str(e))
     table.caption = f"{result.seconds:.2f} s"
@@ -732,6 +751,32 @@ def _cmd_rules(config: Config, args: argparse.Namespace, out: Console) -> int:
         out.print(_plain("rules: nothing to hide, restore or rewrite"))
     elif args.dry_run:
         out.print(_plain("(dry run: nothing written; `feedsite rules` applies them)"))
+    return EXIT_OK
+
+
+def _cmd_stories(config: Config, args: argparse.Namespace, out: Console) -> int:
+    """``feedsite stories``: the current stories of more than one report (docs/stories.md)."""
+    from dataclasses import asdict
+
+    from feedsite._run._stories import list_stories
+
+    since = timedelta(seconds=args.since) if args.since else None
+    found = list_stories(config, since=since, now=_now(args))
+    if args.json:
+        sys.stdout.write(
+            json.dumps(_scrub([asdict(s) for s in found]), ensure_ascii=False, indent=1) + "\n"
+        )
+        return EXIT_OK
+    for story in found:
+        lead = story.members[0]
+        out.print(_plain(f"{story.id}  {story.sites} 个来源 · {lead.title}", "bold"))
+        for m in story.members:
+            mark = "*" if m.lead else " "
+            post = "" if m.has_post else "  (no post)"
+            out.print(_plain(f"  {mark} {m.feed} › {m.item_id}  {m.title}{post}"))
+        for a, b, why in story.links:
+            out.print(_plain(f"    {why}: {a} ~ {b}", "dim"))
+    out.print(_plain(f"{len(found)} stories of more than one report"))
     return EXIT_OK
 
 

@@ -153,8 +153,25 @@ _SITE_KEYS = (
     "source_key",
     "targets",
     "language",
+    "dedupe",
 )
-_NATIVE_KEYS = ("out", "title", "base_url", "templates", "per_page", "search")
+_NATIVE_KEYS = ("out", "title", "base_url", "templates", "per_page", "search", "home")
+#: ``site.dedupe`` (issue #15): what the Hexo target does with the other reports of a story.
+_DEDUPE = ("keep", "link", "skip")
+#: ``native.home``: the native site's front page.
+_HOMES = ("stream", "boards", "both")
+_HOME_OF: dict[str, Literal["stream", "boards", "both"]] = {
+    "stream": "stream",
+    "boards": "boards",
+    "both": "both",
+}
+_DEDUPE_OF: dict[str, Literal["keep", "link", "skip"]] = {
+    "keep": "keep",
+    "link": "link",
+    "skip": "skip",
+}
+#: ``priority:`` bounds (higher leads a story; docs/stories.md).
+_PRIORITY_MAX = 1000
 _TARGETS = ("hexo", "native")
 _RSSHUB_KEYS = ("instances", "access_key", "catalog")
 _FETCH_KEYS = (
@@ -169,7 +186,7 @@ _FETCH_KEYS = (
 )
 _OPTION_KEYS = ("items_per_feed", "keep", "max_age", "timezone")
 _SOURCE_KEYS = ("route", "url", "path")
-_FEED_KEYS = (*_SOURCE_KEYS, *_OPTION_KEYS, "proxy", "images", "fulltext", "rules")
+_FEED_KEYS = (*_SOURCE_KEYS, *_OPTION_KEYS, "proxy", "images", "fulltext", "rules", "priority")
 _PROFILES = ("default", "legacy")
 _MAX_ITEMS = 10000
 #: Feeds one config may list (the scale feedsite is built and benchmarked for is 10,000).
@@ -201,7 +218,7 @@ _COVERS = ("generated", "placeholder")
 #: A reserved key inside a category (sites) and a site (feeds): that level's image settings.
 _RESERVED = "images"
 #: Every reserved key inside a category and a site: that level's settings for what is below.
-_LEVEL_KEYS = (_RESERVED, "fulltext", "rules")
+_LEVEL_KEYS = (_RESERVED, "fulltext", "rules", "priority")
 #: The words ``fulltext:`` takes; anything else is a CSS selector.
 _FULLTEXT_WORDS = ("auto", "rsshub", "off")
 _REFERER_WORDS = ("article", "none")
@@ -365,6 +382,9 @@ class FeedSpec:
     #: The rules of the feed and the levels above it, merged (docs/rules.md); their
     #: ``max_age`` is folded into the feed's ``max_age`` (retention).
     rules: RuleSet = EMPTY_RULES
+    #: Which copy of a story leads (issue #15): higher first, then the tree's order
+    #: (``priority:`` of the feed or the nearest level; 0 when none).
+    priority: int = 0
 
     @property
     def key(self) -> str:
@@ -396,6 +416,9 @@ class SiteConfig:
     targets: tuple[str, ...] = ("hexo",)
     #: The language of names taken from the RSSHub catalog: "zh" (the default) or "en".
     language: Literal["zh", "en"] = "zh"
+    #: The Hexo posts of a story's other reports (issue #15): ``keep`` every post, ``link``
+    #: them to each other (front matter ``sources`` and a footer), ``skip`` all but the lead's.
+    dedupe: Literal["keep", "link", "skip"] = "keep"
 
 
 @dataclass(frozen=True, slots=True)
@@ -515,6 +538,9 @@ class NativeConfig:
     templates: Path | None = None
     per_page: int = 30
     search: bool = True
+    #: The front page (issue #15): ``stream`` (cards, one per story), ``boards`` (one card
+    #: per site with its newest titles) or ``both`` (the boards above the stream).
+    home: Literal["stream", "boards", "both"] = "stream"
 
 
 @dataclass(frozen=True, slots=True)
@@ -744,6 +770,7 @@ def _native(r: Reader, s: dict[str, Entry], root: Path) -> NativeConfig:
         templates=r.path(s.get("templates"), "native.templates", root),
         per_page=r.integer(s.get("per_page"), "native.per_page", 1, 500) or 30,
         search=search != "false",
+        home=_HOME_OF[r.choice(s.get("home"), "native.home", _HOMES) or "stream"],
     )
 
 
@@ -770,6 +797,7 @@ def _site(r: Reader, s: dict[str, Entry], root: Path) -> SiteConfig:
         language="en"
         if r.choice(s.get("language"), "site.language", ("zh", "en")) == "en"
         else "zh",
+        dedupe=_DEDUPE_OF[r.choice(s.get("dedupe"), "site.dedupe", _DEDUPE) or "keep"],
     )
 
 
@@ -953,6 +981,8 @@ class _Inherited:
     fulltext: FullText
     #: The ``rules:`` of the levels above, top first.
     rules: tuple[Rules, ...] = ()
+    #: ``priority:`` of the nearest level above.
+    priority: int = 0
 
 
 def _level_settings(
@@ -960,6 +990,7 @@ def _level_settings(
 ) -> _Inherited:
     """Apply the reserved entries of a category or site mapping, if any, to ``parent``."""
     images, fulltext, rules = parent.images, parent.fulltext, parent.rules
+    priority = parent.priority
     for entry in node.entries:
         key = entry.key.strip()
         if key == _RESERVED:
@@ -968,7 +999,15 @@ def _level_settings(
             fulltext = _fulltext(r, entry, f"{path}.fulltext") or fulltext
         elif key == "rules":
             rules = (*rules, read_rules(r, entry.value, f"{path}.rules"))
-    return _Inherited(images, fulltext, rules)
+        elif key == "priority":
+            priority = _priority(r, entry, f"{path}.priority")
+    return _Inherited(images, fulltext, rules, priority)
+
+
+def _priority(r: Reader, entry: Entry, path: str) -> int:
+    """Read ``priority:``: an integer from -1000 to 1000 (higher leads a story)."""
+    value = r.integer(entry, path, -_PRIORITY_MAX, _PRIORITY_MAX)
+    return 0 if value is None else value
 
 
 @lru_cache(maxsize=4096)
@@ -1471,6 +1510,9 @@ def _feed(
         images=policy,
         fulltext=fulltext,
         rules=rules,
+        priority=_priority(r, options["priority"], f"{key_path}.priority")
+        if "priority" in options
+        else inherited.priority,
     )
 
 

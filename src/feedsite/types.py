@@ -101,6 +101,18 @@ class PostSource:
     local_images: Mapping[str, LocalImage] = field(default_factory=dict)
     #: A generated cover (under the image folder) for a post without an image.
     cover_file: str | None = None
+    #: The other reports of its story (``site.dedupe: link``, issue #15), lead first.
+    others: tuple[OtherReport, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OtherReport:
+    """Another feed's report of a post's story (``site.dedupe: link``)."""
+
+    site: str
+    feed: str
+    title: str
+    link: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
+from feedsite.config import FeedSpec
+
 #: How far apart in time two items of one story may be.
 WINDOW = timedelta(hours=72)
 #: Bins of the one-permutation MinHash sketch (2**6: a bin is the top 6 bits of a hash).
@@ -572,3 +574,32 @@ def cluster(items: Iterable[Signature], window: timedelta = WINDOW) -> tuple[Sto
     index = StoryIndex(window)
     index.add(list(items))
     return index.stories()
+
+
+# --- the tree's stories (what the run and the targets read) ---------------------------
+
+
+def feed_ranks(feeds: Sequence[FeedSpec]) -> dict[str, int]:
+    """Each feed's rank for leading a story (lower leads): its ``priority:`` (higher
+    first), then its place in the tree."""
+    ordered = sorted(range(len(feeds)), key=lambda i: (-feeds[i].priority, i))
+    return {feeds[i].key: rank for rank, i in enumerate(ordered)}
+
+
+def stories_of(
+    links: Iterable[tuple[Key, Key, str]],
+    times: Mapping[Key, datetime],
+    ranks: Mapping[str, int],
+) -> dict[Key, Story]:
+    """The stories of more than one member, by member: the connected components of the
+    ``links`` (between live items), each led by its first member by (rank of its feed, time,
+    key). ``times`` holds every linked item's time; a feed missing from ``ranks`` ranks last."""
+    last = len(ranks)
+    sigs = {k: Signature(k, t, ranks.get(k[0], last), (), "", (), b"") for k, t in times.items()}
+    kept = [Link(a, b, why) for a, b, why in links if a in sigs and b in sigs]  # type: ignore[arg-type]
+    members = {k for link in kept for k in (link.a, link.b)}
+    out: dict[Key, Story] = {}
+    for story in group({k: sigs[k] for k in members}, kept):
+        for k in story.members:
+            out[k] = story
+    return out

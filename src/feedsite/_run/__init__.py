@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from feedsite._plan import Decision, FeedReport, PlanInput, decide, feed_label
+from feedsite._plan._stories import Story
 from feedsite._records import FeedRow
 from feedsite._store import State
 from feedsite._store._lock import locked
@@ -53,6 +54,8 @@ class RunCounts:
     posts_restored: int = 0
     posts_pruned: int = 0
     posts_edited: int = 0
+    #: Items without a post: another report of their story leads (``site.dedupe: skip``).
+    posts_skipped: int = 0
 
 
 @dataclass(slots=True)
@@ -76,6 +79,8 @@ class RunResult:
     fulltext: FulltextReport = field(default_factory=FulltextReport)
     #: With ``preview``: what each rule does to each post.
     rule_effects: list[RuleEffect] = field(default_factory=list)
+    #: The stories of more than one live item after the run, by member (issue #15).
+    stories: dict[tuple[str, str], Story] = field(default_factory=dict)
 
     @property
     def reports(self) -> list[FeedReport]:
@@ -101,6 +106,7 @@ class RunResult:
             posts_restored=sum(r.posts.restored for r in reports),
             posts_pruned=sum(r.posts.pruned for r in reports),
             posts_edited=sum(len(r.posts.edited) for r in reports),
+            posts_skipped=sum(r.posts.skipped for r in reports),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -120,6 +126,7 @@ class RunResult:
                     "unchanged": r.posts.unchanged,
                     "restored": r.posts.restored,
                     "pruned": r.posts.pruned,
+                    "skipped": r.posts.skipped,
                     "edited": r.posts.edited,
                 }
                 for r in self.decision.reports
@@ -253,6 +260,7 @@ def run(
     from ._images import live_after, run_images
     from ._ingest import Ingested, ingest
     from ._rules import effects, stored_fields
+    from ._stories import update_stories
 
     started = time.monotonic()
     now = now or datetime.now(UTC)
@@ -304,13 +312,15 @@ def run(
         )
         result.fulltext = fulltext
         decision, data = clean_items(decision, state, config, ckey, result, deadline, articles)
+        stories = update_stories(state, config, decision, data, stored_items, now)
+        result.stories = stories.stories
         if preview:
             result.rule_effects = effects(config, state, decision, data)
         refs = live_after(state, decision, data, dry_run=dry_run)
         images, result.images = run_images(config, state, refs, now=now, dry_run=dry_run, seed=seed)
         settings = render_settings(config)
         decision, posts = plan_hexo(
-            decision, ledger, disk, config, settings, ckey, result, images, refs
+            decision, ledger, disk, config, settings, ckey, result, images, refs, stories.stories
         )
         result.decision, result.posts = decision, posts
         if not dry_run:
@@ -326,6 +336,7 @@ def run(
                     result,
                     got.instances,
                     images,
+                    stories,
                 )
             result.stopped_by = result.stopped_by or (caught[0] if caught else None)
         _add_tallies(decision.reports, posts)

@@ -21,6 +21,7 @@ from feedsite._config._rules import EMPTY as EMPTY_RULES
 from feedsite._config._rules import RuleSet
 from feedsite._plan import Decision, fail_feeds, without_feeds, without_items
 from feedsite._plan._fulltext import item_clean_key, uses_article
+from feedsite._plan._stories import Story
 from feedsite._records import (
     DiskState,
     FileWrite,
@@ -34,12 +35,13 @@ from feedsite._targets._ledger import Ledger
 from feedsite._targets.hexo import PostJob, PostPlan, plan_posts, post_folder, render_post
 from feedsite.config import Config
 from feedsite.errors import TargetError
-from feedsite.types import ParsedItem, PostSource, RenderSettings
+from feedsite.types import OtherReport, ParsedItem, PostSource, RenderSettings
 
 if TYPE_CHECKING:
     from . import RunResult
     from ._fulltext import Articles
     from ._images import PostImages
+    from ._stories import StoryUpdate
 
 
 def clean_items(
@@ -171,6 +173,7 @@ def plan_hexo(
     result: RunResult,
     images: PostImages | None = None,
     refs: Mapping[tuple[str, str], ImageRefs] | None = None,
+    stories: Mapping[tuple[str, str], Story] | None = None,
 ) -> tuple[Decision, PostPlan]:
     """The Hexo posts of ``decision``, less the feeds whose post folder cannot be written.
 
@@ -193,6 +196,8 @@ def plan_hexo(
             ckey,
             image_keys,
             per_feed,
+            stories,
+            config.site.dedupe,
         )
 
     posts = plan(decision)
@@ -270,6 +275,7 @@ def apply(
     result: RunResult,
     instances: Sequence[InstanceIntent] = (),
     images: PostImages | None = None,
+    stories: StoryUpdate | None = None,
 ) -> None:
     """Carry the decision out through the ledger: record the run's feeds and items with
     the pending posts in one transaction, write, delete, sync, mark written.
@@ -285,7 +291,7 @@ def apply(
     writer = ledger.writer
     feed_rules = {f.key: f.rules for f in config.feeds}
     missing = [
-        (j.feed_key, j.item_id) for j in posts.renders if (j.feed_key, j.item_id) not in data
+        k for j in posts.renders for k in ((j.feed_key, j.item_id), *j.others) if k not in data
     ]
     all_data = {**state.item_data(missing), **data}
     writes: list[FileWrite] = []
@@ -306,6 +312,8 @@ def apply(
             if per_feed.get(job.feed_key, settings).profile == "legacy"
             else None,
         )
+        if job.others:
+            source = replace(source, others=_others(job.others, names, all_data))
         try:
             blob = render_post(source, per_feed.get(job.feed_key, settings))
         except Exception as e:  # one unrenderable item must not cost the others
@@ -339,6 +347,8 @@ def apply(
         state.record_rules_keys(
             tx, {k: v for k, v in decision.rules_keys.items() if k not in decision.forget_feeds}
         )
+        if stories is not None:
+            stories.record(state, tx)
 
     with ledger.session() as session:
         session.stage(writes, [d.path for d in posts.deletes], also=record)
@@ -396,6 +406,21 @@ def post_source(
         local_images=local,
         cover_file=images.covers.get(site) if images is not None else None,
     )
+
+
+def _others(
+    keys: Sequence[tuple[str, str]],
+    names: Mapping[str, tuple[str, str, str]],
+    data: Mapping[tuple[str, str], ItemData],
+) -> tuple[OtherReport, ...]:
+    """The other reports a post lists (``site.dedupe: link``), in the story's order."""
+    out = []
+    for key in keys:
+        d = data.get(key)
+        if d is not None and key[0] in names:
+            _category, site, feed = names[key[0]]
+            out.append(OtherReport(site, feed, d.item.title or "", d.item.link))
+    return tuple(out)
 
 
 def _unposted(intent: ItemIntent) -> ItemIntent:

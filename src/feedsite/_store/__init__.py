@@ -7,7 +7,9 @@ Split by domain, one mixin each, over a base that opens, migrates and wraps erro
 * ``_items``: items, their data and bodies, the site's list of live items;
 * ``_ledger``: the one ledger of the files feedsite owns, for every target;
 * ``_images``: local images (each URL's download and files, placeholders);
-* ``_cards``: the native site's card cache.
+* ``_cards``: the native site's card cache;
+* ``_catalog``: the RSSHub route catalog;
+* ``_stories``: story signatures, their index and links.
 
 Reads return records (``Stored*``, ``OwnedFile``, ...); writes take intents decided
 elsewhere, through one :meth:`State.transaction` so that one step's items, feeds and
@@ -26,8 +28,9 @@ from ._feeds import FeedsMixin
 from ._images import ImagesMixin
 from ._items import ItemsMixin, LiveItem
 from ._ledger import LedgerMixin
+from ._stories import StoredStoryGraph, StoriesMixin
 
-__all__ = ["LiveItem", "SiteCard", "State", "Tx"]
+__all__ = ["LiveItem", "SiteCard", "State", "StoredStoryGraph", "Tx"]
 
 
 class State(
@@ -38,6 +41,7 @@ class State(
     LedgerMixin,
     CardsMixin,
     CatalogMixin,
+    StoriesMixin,
     StateBase,
 ):
     """The state database. Open with :meth:`open` (or :meth:`snapshot`); use as a context

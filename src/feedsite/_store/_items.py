@@ -17,6 +17,7 @@ from feedsite.types import ParsedItem
 
 from ._base import StateBase, Tx, from_iso, iso
 from ._cards import SiteCard
+from ._stories import drop_story_rows
 
 #: Characters of a body read for excerpts (and, from the first ``<img``, for covers).
 _HEAD_CHARS = 2000
@@ -262,6 +263,8 @@ class ItemsMixin(StateBase):
                     f"UPDATE items SET {_NO_BODY} WHERE feed_key=? AND item_id=?",
                     (feed_key, item_id),
                 )
+            if status != "live":  # stories hold live items only
+                drop_story_rows(tx, [(feed_key, item_id)])
 
 
 #: Drops an item's bodies (what the feed said and the cleaned one) and its images.

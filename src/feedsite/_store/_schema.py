@@ -183,6 +183,38 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             fetched_at TEXT NOT NULL              -- when it was fetched or last confirmed (304)
         ) WITHOUT ROWID""",
     ),
+    # 9: stories (issue #15): each live item's signature (_plan._stories.Signature.to_row),
+    # the index of its keys (LSH bands, canonical URLs, title forms) and the links found.
+    (
+        """CREATE TABLE story_items (
+            feed_key TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            time INTEGER NOT NULL,                -- µs since the epoch (date, else first seen)
+            priority INTEGER NOT NULL,
+            urls TEXT NOT NULL,                   -- canonical URLs, one per line
+            titles TEXT NOT NULL,                 -- title forms compared, one per line
+            title TEXT NOT NULL,                  -- the normalised title
+            sketch BLOB NOT NULL,                 -- MinHash of the body (b'' when short)
+            keys BLOB NOT NULL,                   -- the index keys, int64 little-endian
+            PRIMARY KEY (feed_key, item_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE story_keys (
+            key INTEGER NOT NULL,
+            feed_key TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            PRIMARY KEY (key, feed_key, item_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE story_links (
+            a_feed TEXT NOT NULL,
+            a_item TEXT NOT NULL,
+            b_feed TEXT NOT NULL,
+            b_item TEXT NOT NULL,
+            why TEXT NOT NULL CHECK (why IN ('url', 'title', 'body')),
+            PRIMARY KEY (a_feed, a_item, b_feed, b_item)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX story_keys_item ON story_keys (feed_key, item_id)",
+        "CREATE INDEX story_links_b ON story_links (b_feed, b_item)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

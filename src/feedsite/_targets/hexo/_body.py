@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import re
 
+from feedsite._url import safe_url
+from feedsite.types import PostSource
+
 _PRE = re.compile(r"(<pre\b[^>]*>)(.*?)(</pre>)", re.S | re.I)
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*(?=\n)")
 _TILDES = re.compile(r"~{2,}")
@@ -42,3 +45,28 @@ def hexo_safe(html: str) -> str:
     html = html.replace("\r\n", "\n").replace("\r", "\n")
     # Strip all edge whitespace: a whitespace-only first line is a blank line to Markdown.
     return _BLANK_LINES.sub("", html).strip(" \t\n\r\f\v")
+
+
+def sources_footer(post: PostSource) -> str:
+    """The list of a story's other reports after a post's body (``site.dedupe: link``):
+    site › feed and the title, linking to the report's original URL when it is safe."""
+    items = []
+    for other in post.others:
+        name = _escape(f"{other.site} › {other.feed}")
+        title = _escape(other.title)
+        link = safe_url(other.link)
+        text = f'<a href="{_attr(link)}" rel="noopener">{title}</a>' if link else title
+        items.append(f"<li>{name}: {text}</li>")
+    return (
+        '<aside class="feedsite-sources"><p>其他来源 · Also reported by</p><ul>'
+        + "".join(items)
+        + "</ul></aside>"
+    )
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _attr(text: str) -> str:
+    return _escape(text).replace('"', "&quot;")

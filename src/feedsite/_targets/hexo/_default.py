@@ -21,7 +21,7 @@ from feedsite._clean import first_img_src, localize_images
 from feedsite._url import proxied, proxy_images, safe_url
 from feedsite.types import PostSource, RenderSettings
 
-from ._body import hexo_safe
+from ._body import hexo_safe, sources_footer
 from ._cover import placeholder
 from ._yaml import double_quoted
 
@@ -76,7 +76,18 @@ def render(post: PostSource, settings: RenderSettings) -> str:
     ]
     if link:
         lines.append(f"{settings.source_key}: {double_quoted(link)}")
+    if post.others:
+        lines.append("sources:")
+        for other in post.others:
+            lines.append("- site: " + double_quoted(other.site))
+            lines.append("  feed: " + double_quoted(other.feed))
+            lines.append("  title: " + double_quoted(other.title))
+            other_link = safe_url(other.link)
+            if other_link:
+                lines.append("  link: " + double_quoted(other_link))
     lines += ["---", "", "<div>", hexo_safe(body), "</div>", ""]
+    if post.others:
+        lines += [hexo_safe(sources_footer(post)), ""]
     return "\n".join(lines)
 
 

@@ -27,6 +27,7 @@ from feedsite._clean import first_img_src
 from feedsite._url import proxy_images
 from feedsite.types import PostSource, RenderSettings
 
+from ._body import sources_footer
 from ._cover import placeholder
 from ._yaml import UNSAFE_IN_QUOTES, double_quoted
 
@@ -81,6 +82,8 @@ def render(post: PostSource, settings: RenderSettings) -> str:
         "</div>",
         " " * 12,
     ]
+    if post.others:  # site.dedupe: link (issue #15): after the old format's bytes
+        lines += [sources_footer(post), ""]
     return _braces("\n".join(lines))
 
 

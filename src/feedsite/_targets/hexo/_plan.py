@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from feedsite._plan._stories import Story
 from feedsite._records import DiskState, FileDelete, ItemChange, OwnedFile, PostTally
 from feedsite._targets._paths import post_relpath
 from feedsite.config import FeedSpec
@@ -38,6 +39,8 @@ class PostJob:
     render_key: str
     reason: Reason
     first_seen: datetime
+    #: The other reports of its story to list (``site.dedupe: link``), lead first.
+    others: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -71,6 +74,8 @@ def plan_posts(
     clean_key: str,
     image_keys: Mapping[tuple[str, str], str] | None = None,
     feed_settings: Mapping[str, RenderSettings] | None = None,
+    stories: Mapping[tuple[str, str], Story] | None = None,
+    dedupe: Literal["keep", "link", "skip"] = "keep",
 ) -> PostPlan:
     """The posts to write, delete and let go for ``changes``. Pure.
 
@@ -86,12 +91,17 @@ def plan_posts(
             render key: a post is rendered again when an image arrives or goes).
         feed_settings: feeds whose render settings differ from ``settings`` (their own
             ``images`` policy).
+        stories: the stories of more than one live item, by member (issue #15).
+        dedupe: ``keep`` every post; ``link`` each post to the other reports of its story
+            (their names and content hashes are part of its render key); ``skip`` the posts
+            of all but a story's lead (deleted if they exist; back when the lead goes).
     """
     plan = PostPlan()
     names = {f.key: (f.category, f.site, f.name) for f in feeds}
     by_item: dict[tuple[str | None, str | None], OwnedFile] = {
         (f.feed_key, f.item_id): f for f in owned.values()
     }
+    hashes = {(c.feed_key, c.item_id): c.content_hash for c in changes if c.kind != "pruned"}
     for change in changes:
         tally = plan.tally(change.feed_key)
         old = by_item.get((change.feed_key, change.item_id))
@@ -100,6 +110,16 @@ def plan_posts(
             if old is not None:
                 _let_go(plan, old.path, disk, tally, "pruned")
             continue
+        this = (change.feed_key, change.item_id)
+        story = stories.get(this) if stories and dedupe != "keep" else None
+        if story is not None and dedupe == "skip" and story.lead != this:
+            tally.skipped += 1
+            if old is not None:
+                _let_go(plan, old.path, disk, tally, "pruned")
+            continue
+        others: tuple[tuple[str, str], ...] = ()
+        if story is not None:
+            others = tuple(m for m in story.members if m != this and m in hashes)
         category, site, name = names[change.feed_key]
         path = post_relpath(category, site, name, change.item_id)
         rkey = render_key(
@@ -107,7 +127,8 @@ def plan_posts(
             change.first_seen.isoformat(),
             (feed_settings or {}).get(change.feed_key, settings),
             (category, site, name, clean_key, *_image_key(image_keys, change))
-            + ((change.body_key,) if change.body_key else ()),
+            + ((change.body_key,) if change.body_key else ())
+            + tuple(f"{m[0]}\x1e{m[1]}\x1e{hashes[m]}" for m in others),
         )
         if old is not None and old.path != path:  # the item's post moved: the old file goes
             _let_go(plan, old.path, disk, tally, "pruned")
@@ -128,7 +149,7 @@ def plan_posts(
             continue
         setattr(tally, reason, getattr(tally, reason) + 1)
         plan.renders.append(
-            PostJob(path, change.feed_key, change.item_id, rkey, reason, change.first_seen)
+            PostJob(path, change.feed_key, change.item_id, rkey, reason, change.first_seen, others)
         )
     gone = set(forget_feeds)
     for f in owned.values():
