@@ -33,6 +33,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from _common import replace_section
+
 ROOT = Path(__file__).resolve().parents[1]
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "realworld" / "feeds"
@@ -159,20 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(body)
     if args.write_docs:
-        write_docs(body)
+        replace_section(DOCS, "## Rules", body, "# Benchmarks\n")
     return 0 if verdict == "pass" else 1
-
-
-def write_docs(body: str) -> None:
-    """Replace (or append) the "## Rules" section of docs/benchmarks.md."""
-    text = DOCS.read_text(encoding="utf-8")
-    start = text.find("## Rules\n")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + body
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + body + ("" if end < 0 else text[end + 1 :])
-    DOCS.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

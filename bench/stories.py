@@ -43,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
+from _common import replace_section  # noqa: E402
 from tests.helpers import storyset  # noqa: E402
 
 from feedsite._plan._stories import (  # noqa: E402
@@ -232,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(body)
     if args.write_docs:
-        write_docs(body)
+        replace_section(DOCS, "## Stories", body, "# Benchmarks\n")
     return 0 if ok_ratio and ok_inc and ok_q else 1
 
 
@@ -271,18 +272,6 @@ def in_the_state(index: StoryIndex, new: list[StoryItem]) -> tuple[float, int, f
 
         graph_seconds = timed(whole)
         return seconds, found[0], graph_seconds, groups[0]
-
-
-def write_docs(body: str) -> None:
-    """Replace (or append) the "## Stories" section of docs/benchmarks.md."""
-    text = DOCS.read_text(encoding="utf-8")
-    start = text.find("## Stories\n")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + body
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + body + ("" if end < 0 else text[end + 1 :])
-    DOCS.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
