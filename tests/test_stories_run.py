@@ -98,6 +98,7 @@ def test_reports_in_three_feeds_are_one_story_and_stories_lists_why(
     config = write(tmp_path)
     result = run(load_config(config), now=NOW, seed=1)
     assert len({s.id for s in result.stories.values()}) == 1
+    assert result.to_json()["stories"] == 1
     (story,) = list_stories(load_config(config), since=None, now=NOW)
     feeds = [m.feed for m in story.members]
     # The lead: the first in the tree (新闻 comes first), then the others by time.

@@ -135,6 +135,7 @@ class RunResult:
             "warnings": [redact(w) for w in self.warnings],
             "item_errors": [redact(e) for e in self.item_errors],
             "stopped_by": self.stopped_by,
+            "stories": len({s.id for s in self.stories.values()}),
             "images": None if self.images is None else _image_json(self.images),
             "filtered": [
                 {"feed": feed_label(f), "item": i, "rule": rule, "had_post": live}
