@@ -9,15 +9,22 @@ below 5,000 posts, else once; medians reported):
   feedsite's own parser; 100 synthetic RSS files (5 categories × 4 sites × 5 feeds, the
   category › site › feed tree feedsite uses) each get ``N / 100`` items, cycling through the
   corpus titles, links, bodies, covers and authors, with unique guids and dates spread evenly
-  over the two years before today. One feedsite ``run()`` in a child (what ``feedsite run``
-  calls; ``path:`` feeds, ``items_per_feed`` and ``keep`` above the feed size, ``timezone:
-  UTC``) fills the state and writes the Hexo posts: the same posts feed both builders.
+  over the two years before today. Stories (issue #15): every 20th item is reported again by
+  two other sites' feeds (the 5th and 10th items after it, dated 5 and 10 hours later), its title
+  with a site suffix and its link with a tracking parameter, so that 15 % of the posts are in
+  a story of three (the run clusters them; the site shows one card per story, the other
+  reports on each post page, and the hot list). One feedsite ``run()`` in a child (what
+  ``feedsite run`` calls; ``path:`` feeds, ``items_per_feed`` and ``keep`` above the feed
+  size, ``timezone: UTC``, ``images: {mode: hotlink}``) fills the state and writes the Hexo
+  posts: the same posts feed both builders.
 * **native full build**: ``build_native(config, <empty folder>)`` (what ``feedsite build``
   calls: the run lock, the state, then the site's ``build_site``; the config's ``native``
   options replaced by the benchmark's) in a fresh subprocess (Python start and imports
   included), with the search index (what users get) and again without it; wall time, peak
   RSS, pages written, and ``BuildResult.search_seconds`` (the search index's own time)
   reported separately.
+  The home page's own bytes (``index.html`` and the stylesheet and scripts it links,
+  gzipped) are reported against the 100 KB budget.
 * **native no-op rebuild**: the same build again on the same state (nothing new).
 * **native incremental build**: 50 new items (5 in each of 10 feeds, newer than everything),
   ``feedsite run`` again, then the build into the same output folder.
@@ -54,6 +61,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
+import gzip
 import io
 import json
 import math
@@ -187,8 +197,30 @@ class SynthItem:
     entry: Entry
 
 
+#: Stories: item ``g`` with ``g % STORY_EVERY == 0`` is reported again by items ``g + o``
+#: for each ``o`` in STORY_COPIES (feeds 5 and 10 places on: other sites of the tree).
+STORY_EVERY = 20
+STORY_COPIES = (5, 10)
+_HOME_BUDGET = 100 * 1024
+
+
+def story_copy(entries: Sequence[Entry], g: int) -> Entry | None:
+    """The entry item ``g`` copies (another site's report of an earlier item), or None."""
+    offset = g % STORY_EVERY
+    if offset not in STORY_COPIES or g < offset:
+        return None
+    src = entries[(g - offset) % len(entries)]
+    if src.link == "https://example.org/":  # no link of its own: no story to join
+        return None
+    sep = "&" if "?" in src.link else "?"
+    return dataclasses.replace(
+        src, title=f"{src.title} | 站点{g % N_FEEDS}", link=f"{src.link}{sep}utm_source=b{g}"
+    )
+
+
 def synth_items(entries: Sequence[Entry], n_posts: int, end: datetime) -> list[list[SynthItem]]:
-    """``n_posts`` items over the 100 feeds (newest first in each), dates spread over SPAN."""
+    """``n_posts`` items over the 100 feeds (newest first in each), dates spread over SPAN;
+    some copy an earlier item (:func:`story_copy`)."""
     per_feed = math.ceil(n_posts / N_FEEDS)
     step = SPAN / n_posts
     feeds: list[list[SynthItem]] = [[] for _ in range(N_FEEDS)]
@@ -196,10 +228,46 @@ def synth_items(entries: Sequence[Entry], n_posts: int, end: datetime) -> list[l
         if g >= n_posts:
             break
         f, k = g % N_FEEDS, g // N_FEEDS
+        copy = story_copy(entries, g)
+        date = end - g * step
+        if copy is not None:  # a few hours after the item it copies, whatever the size
+            offset = g % STORY_EVERY
+            date = min(end, end - (g - offset) * step + timedelta(hours=offset))
         feeds[f].append(
-            SynthItem(f"bench-{f:03d}-{k:06d}", end - g * step, entries[g % len(entries)])
+            SynthItem(f"bench-{f:03d}-{k:06d}", date, copy or entries[g % len(entries)])
         )
     return feeds
+
+
+def story_counts(state_path: Path) -> tuple[int, int]:
+    """(stories of more than one post, posts in them) in the state after a run."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(state_path)) as db:
+        links = db.execute("SELECT a_feed, a_item, b_feed, b_item FROM story_links").fetchall()
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(k: tuple[str, str]) -> tuple[str, str]:
+        while parent.setdefault(k, k) != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for a, ai, b, bi in links:
+        parent[find((a, ai))] = find((b, bi))
+    roots = {find(k) for k in list(parent)}
+    return len(roots), len(parent)
+
+
+def home_gzip(out: Path) -> int:
+    """Gzipped bytes of the home page and the stylesheets and scripts it links."""
+    html = (out / "index.html").read_bytes()
+    text = html.decode("utf-8")
+    linked = re.findall(r'<link rel="stylesheet" href="([^"]+)"', text)
+    linked += re.findall(r'<script[^>]* src="([^"]+)"', text)
+    return len(gzip.compress(html, 9)) + sum(
+        len(gzip.compress((out / path).read_bytes(), 9)) for path in linked
+    )
 
 
 def new_items(entries: Sequence[Entry], end: datetime, now: datetime) -> dict[int, list[SynthItem]]:
@@ -268,6 +336,10 @@ def write_site_input(
         "  timezone: UTC",
         "  profile: default",
         f"defaults: {{items_per_feed: {limit}, keep: {limit}}}",
+        # The corpus's images are on the internet: hotlinked, as when these numbers were
+        # first taken (images.mode local, the default since issue #12, would download them;
+        # bench/images.py measures that).
+        "images: {mode: hotlink}",
         "feeds:",
     ]
     by: dict[str, dict[str, list[FeedFile]]] = {}
@@ -509,6 +581,10 @@ class SizeSamples:
     page_kinds: dict[str, dict[str, int]] = field(default_factory=dict)
     #: 1-minute load average before and after the size was measured (other jobs on the box).
     load: tuple[float, float] = (0.0, 0.0)
+    #: Stories of more than one post after the first run, and the posts in them.
+    stories: tuple[int, int] = (0, 0)
+    #: The home page's gzipped bytes (HTML + the CSS and JS it links).
+    home_gzip: int = 0
 
 
 def prepare(
@@ -524,6 +600,8 @@ def prepare(
     samples.ingest_seconds = time.perf_counter() - started
     if samples.ingest["posts_new"] != size:
         raise SystemExit(f"expected {size} new posts, feedsite made {samples.ingest['posts_new']}")
+    state = work / ".feedsite" / "state.sqlite"
+    samples.stories = story_counts(state) if state.is_file() else (0, 0)
     return config, tree, samples
 
 
@@ -593,6 +671,7 @@ def measure_size(
             if r == 0:
                 samples.native_files = count_files(out)
                 samples.page_kinds["native"] = page_kinds(out)
+                samples.home_gzip = home_gzip(out)
             samples.noop.append(
                 native_build(runner, rconfig, out, search=True, env=env, per_page=per_page)
             )
@@ -746,6 +825,18 @@ def report(s: SizeSamples, per_page: int) -> tuple[list[tuple[str, ...]], list[s
     rows.append(
         (
             size,
+            "  home page: `index.html` + its CSS/JS, gzipped (KB)",
+            f"{s.home_gzip / 1024:.1f}",
+            "",
+            "",
+            "",
+            f"< {_HOME_BUDGET // 1024} KB",
+            verdict(0 < s.home_gzip < _HOME_BUDGET),
+        )
+    )
+    rows.append(
+        (
+            size,
             "  of which search index (`search_seconds`)",
             f"{search:.2f}",
             "",
@@ -852,7 +943,8 @@ def report(s: SizeSamples, per_page: int) -> tuple[list[tuple[str, ...]], list[s
     notes = [
         f"**{size} posts** ({s.entries:,} corpus entries cycled): `feedsite run` filling the "
         f"state and the Hexo posts took {s.ingest_seconds:.1f} s "
-        f"({s.ingest['posts_new']:,} posts); the run with {NEW_POSTS} new items made "
+        f"({s.ingest['posts_new']:,} posts; {s.stories[0]:,} stories of {s.stories[1]:,} "
+        f"posts, shown as one card each); the run with {NEW_POSTS} new items made "
         f"{s.ingest_new.get('posts_new', '?')} posts. 1-minute load average before / after "
         f"this size: {s.load[0]:.1f} / {s.load[1]:.1f} (2 CPUs: above ~1, other jobs shared "
         "the machine).",
@@ -981,7 +1073,16 @@ def write_docs(body: str, path: Path = DOCS) -> None:
         "per month, plus Atom feeds, OPML, a sitemap and the search index (`searchindex/`, "
         "not `.html`, so not counted as pages). The native peak memory is the whole process "
         "tree: the build and the child process that indexes the posts for search while the "
-        "pages render.\n\n" + body
+        "pages render.\n\n"
+        "Stories (issue #15): every 20th synthetic item is reported again by two other sites' "
+        "feeds, 5 and 10 hours later (its title with a site suffix, its link with a tracking "
+        "parameter), so that about 15 % of the posts are in stories; `feedsite run` clusters "
+        "them and the native build reads the story links once, shows one card per story on the "
+        "home, category and site pages, the other reports on every member's post page and the "
+        'hot list. The row "home page" is `index.html` and the CSS and JS it links, gzipped '
+        "(the budget is 100 KB at 10,000 posts). The corpus's images are on the internet: the "
+        "benchmark's config hotlinks them (`images: {mode: hotlink}`; the default `local` "
+        "would try to download them, bench/images.py measures that).\n\n" + body
     )
     replace_section(path, SECTION, section, DOCS_INTRO)
 

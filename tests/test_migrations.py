@@ -272,7 +272,9 @@ _NEW_POST_PAGE = re.compile(r"posts/([0-9a-f]{16})\.html")
 #: favicon in every page's head, the search script's highlight): the first build rewrites
 #: every page and swaps those assets; held, as schema 3's, to a build from nothing.
 SITE_CHANGED_SINCE = {4}
-_CHANGED_ASSET = re.compile(r"(^|/)assets/(search\.[0-9a-f]+\.js|favicon\.[0-9a-f]+\.svg)$")
+_CHANGED_ASSET = re.compile(
+    r"(^|/)assets/(search\.[0-9a-f]+\.js|favicon\.[0-9a-f]+\.svg|style\.[0-9a-f]+\.css)$"
+)
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -170,14 +170,22 @@ class CorpusSite:
         return sorted(p.stem for p in (self.out / "posts").glob("*.html"))
 
     def post_for_link(self, link: str) -> str | None:
-        """The uid of the one post page linking to ``link``; None if not exactly one."""
+        """The uid of the one post page whose original link (``<p class="source">``) is
+        ``link``; None if not exactly one. (A post's "also reported by" list links the
+        originals of its story's other reports too: those do not count.)"""
         needles = {f'href="{html.escape(link)}"', f'href="{link}"'}
         found = [
             p.stem
             for p in (self.out / "posts").glob("*.html")
-            if any(n in p.read_text(encoding="utf-8") for n in needles)
+            if any(n in _source_line(p.read_text(encoding="utf-8")) for n in needles)
         ]
         return found[0] if len(found) == 1 else None
+
+
+def _source_line(page: str) -> str:
+    """The ``<p class="source">`` paragraph of a post page ("" when it has none)."""
+    start = page.find('<p class="source">')
+    return "" if start < 0 else page[start : page.find("</p>", start)]
 
 
 _TAG = re.compile(r"<[^>]*>")
@@ -549,16 +557,19 @@ class Browser:
         *,
         dark: bool = False,
         observe: bool = True,
+        javascript: bool = True,
     ) -> Tab:
         """A page in a fresh context (closed with the browser), its traffic recorded.
 
         ``observe=False``: no route handler, so requests go wherever the host resolver
-        sends them (every host: 127.0.0.1).
+        sends them (every host: 127.0.0.1). ``javascript=False``: the page's scripts do not
+        run (a reader without JavaScript).
         """
         context = self._browser.new_context(
             viewport={"width": width, "height": height},
             color_scheme="dark" if dark else "light",
             service_workers="block",
+            java_script_enabled=javascript,
         )
         page = context.new_page()
         t = Traffic(self.origin)

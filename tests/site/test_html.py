@@ -40,6 +40,8 @@ def reference(body: str, link: str | None, image_proxy: str | None) -> str:
 
     def fix_img(m: re.Match[str]) -> str:
         attrs, low = m.group(1), m.group(1).lower()
+        if not re.search(r"\salt\s*=", low):
+            attrs = ' alt=""' + attrs
         if "loading=" not in low:
             attrs = ' loading="lazy"' + attrs
         if "referrerpolicy=" not in low:
@@ -56,6 +58,8 @@ _PIECES = st.sampled_from(
         "<IMG SRC='a.jpg'>",
         '<img data-src="/lazy.png" src="data:image/gif;base64,R0lGOD">',
         '<img src = "http://x.org/i.jpg" LOADING="eager">',
+        '<img alt="a picture" src="https://x.org/p.png">',
+        '<img ALT = "" src="https://x.org/q.png">',
         '<a HREF="/rel?a=1&amp;b=2">',
         "<a href=' https://abs.example/ src=\"x\"'>",
         '<a href="#top">',
@@ -106,6 +110,10 @@ def test_prepare_body_examples() -> None:
     assert 'src="https://e.org/a.jpg"' in out and 'href="https://e.org/x/b.html"' in out
     assert 'loading="lazy"' in out and 'referrerpolicy="no-referrer"' in out
     assert 'href="#"' in prepare_body(body, None, None)
+    # Every image has a text alternative: the feed's, else an empty one (issue #15).
+    assert out.count(' alt=""') == 1
+    described = prepare_body('<img src="https://e.org/a.jpg" alt="图表">', None, None)
+    assert ' alt="图表"' in described and 'alt=""' not in described
 
 
 def test_prepare_body_refuses_unsafe_stored_urls() -> None:

@@ -22,12 +22,14 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
 
+from feedsite._plan._stories import Story, feed_ranks, stories_of
 from feedsite._records import FileWrite, OwnedFile, PostImages
 from feedsite._store import LiveItem, SiteCard, State
 from feedsite._targets._ledger import Ledger, Session
@@ -53,6 +55,7 @@ __all__ = [
     "feed_refs",
     "plan_pages",
     "site_posts",
+    "site_stories",
 ]
 
 #: The target's name in the ledger.
@@ -61,6 +64,7 @@ NO_BASE_URL_WARNING = (
     "native.base_url is not set: Atom feeds and the sitemap use relative URLs"
     " (set native.base_url in the config, e.g. https://user.github.io/news/)"
 )
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Pages rendered per batch of bodies read from the state.
 _BATCH = 500
 #: The card cache forgets the cards of items no longer live once it holds more than
@@ -171,6 +175,7 @@ def build_site(
         settings,
         manifest,
         static={p: hashlib.sha256(d).hexdigest() for p, d in static.items()},
+        stories=site_stories(state, config, posts),
     )
     # A large search update runs in a child process while the pages render.
     job = (
@@ -217,6 +222,20 @@ def build_site(
         images_copied=copied,
         images_deleted=removed,
     )
+
+
+def site_stories(
+    state: State, config: Config, posts: Sequence[SitePost]
+) -> dict[tuple[str, str], Story]:
+    """The stories among the site's posts (issue #15): the state's story links between
+    live items, read once, grouped by :func:`~feedsite._plan._stories.stories_of` with the
+    tree's ranks (a story whose lead is gone is led by its next member)."""
+    graph = state.story_graph()
+    if not graph.links:
+        return {}
+    live = {(p.feed_key, p.item_id) for p in posts}
+    times = {k: _EPOCH + timedelta(microseconds=t) for k, t in graph.times.items() if k in live}
+    return stories_of(graph.links, times, feed_ranks(config.feeds))
 
 
 def _settings(config: Config) -> tuple[Settings, jinja2.Environment, dict[str, bytes]]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -240,6 +241,67 @@ class Page:
     month: MonthNode | None = None
     #: Posts under this page in all (tree pages).
     total: int = 0
+    #: The story of each shown post that has one, by uid (cards' sources, a post's
+    #: other reports).
+    stories: Mapping[str, StoryView] = field(default_factory=dict)
+    #: Home page: ``native.home`` ("stream", "boards", "both"), the hot stories, the boards.
+    home: str = "stream"
+    hot: tuple[HotStory, ...] = ()
+    boards: tuple[Board, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoryView:
+    """One post's story as a page shows it (issue #15): the other reports of the same story.
+
+    Does not decide which items are one story (``_plan._stories`` does); only what of the
+    story's live members a card or a post page names."""
+
+    #: The story's id (16 hex digits).
+    id: str
+    #: Distinct site names among all members, the shown post's included.
+    sites: int
+    #: What the card names: the first member (in lead order) of each other site; when every
+    #: member is on the shown post's own site, the first member of each other feed.
+    sources: tuple[SitePost, ...]
+    #: Every other member, in lead order (the post page's "also reported by").
+    others: tuple[SitePost, ...]
+    #: The shown post leads the story.
+    lead: bool
+
+    @property
+    def by_feed(self) -> bool:
+        """The sources are other feeds of the post's own site (named by feed, not site)."""
+        return self.sites == 1
+
+
+@dataclass(frozen=True, slots=True)
+class HotStory:
+    """One entry of the home page's "hot" list: a story reported by several sites in the 24 h
+    before the newest post."""
+
+    #: The story's lead (the entry links to its post page).
+    lead: SitePost
+    #: Distinct sites among the members of the last 24 h.
+    sites: int
+    #: The newest member's time.
+    newest: datetime
+    #: The lead's story (the card line's sources).
+    story: StoryView
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """One site's board on the home page (``native.home: boards``/``both``): its newest
+    titles, one per story."""
+
+    category: str
+    site: str
+    #: The site's page.
+    path: str
+    #: How many posts the site has.
+    count: int
+    posts: tuple[SitePost, ...]
 
 
 @dataclass(frozen=True, slots=True)

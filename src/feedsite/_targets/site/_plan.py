@@ -2,7 +2,14 @@
 
 Every output file is a :class:`Page` with an *input key*: a hash of everything
 its bytes depend on (the templates in use, the settings, the data of the posts
-it shows). A page whose key equals the manifest's is not rendered at all.
+it shows, what it shows of their stories). A page whose key equals the manifest's is
+not rendered at all.
+
+Stories (issue #15, docs/site.md "Stories"): the home, category and site pages show one
+card per story (its first member in the listing, the story's lead on the home page), a
+feed page and the archive every post; a card names the story's other sites, a post page
+every other report; the home page ranks the stories of the 24 h before the newest post
+(never the clock) and, with ``native.home: boards``/``both``, shows one board per site.
 
 The page set is chosen so that a few new posts touch few pages: archives are
 paginated by month, listing pages show the newest ``per_page`` posts, post
@@ -16,10 +23,12 @@ import html
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from feedsite._clean import first_img_src
+from feedsite._plan._stories import Story
 from feedsite._records import PostImages
 from feedsite._store import LiveItem, SiteCard
 from feedsite._url import proxied, public_base, safe_url
@@ -28,15 +37,18 @@ from ._model import (
     IMAGES_DIR,
     SHORT_TITLE_MAX,
     TITLE_MAX,
+    Board,
     CategoryNode,
     FeedNode,
     FeedRef,
+    HotStory,
     MonthNode,
     Page,
     PagePlan,
     Settings,
     SiteNode,
     SitePost,
+    StoryView,
     cap_title,
     category_dir,
     feed_dir,
@@ -51,6 +63,13 @@ ATOM_ENTRIES = 20
 EXCERPT_CHARS = 140
 #: Bumped whenever what a card derives from a body changes (the cached cards are then redone).
 CARD_VERSION = "1"
+#: The home page's hot list: stories with members in this span before the newest post...
+HOT_SPAN = timedelta(hours=24)
+#: ... from at least this many distinct sites; at most :data:`HOT_MAX` of them.
+HOT_MIN_SITES = 2
+HOT_MAX = 10
+#: Titles on each site's board (``native.home: boards``/``both``).
+BOARD_POSTS = 8
 
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
@@ -192,6 +211,149 @@ def _cards(posts: Iterable[SitePost]) -> str:
     return "\x1e".join(_card(p) for p in posts)
 
 
+def _story_key(v: StoryView | None) -> str:
+    """What a card shows of a story (its count and the sources it names)."""
+    if v is None:
+        return ""
+    return f"{v.id}:{v.sites}:" + ",".join(f"{o.uid}/{o.site}/{o.feed}" for o in v.sources)
+
+
+def _others_key(v: StoryView | None) -> str:
+    """What a post page shows of its story: every other report."""
+    if v is None:
+        return ""
+    return f"{v.id}:{v.sites}:" + "\x1d".join(
+        f"{o.uid}|{o.site}|{o.feed}|{o.short_title}|{o.lang}|{o.link}" for o in v.others
+    )
+
+
+def _story_cards(posts: Iterable[SitePost], views: Mapping[str, StoryView]) -> str:
+    """:func:`_cards`, each card with what it shows of its story (a card of no story keeps
+    the key it had before stories)."""
+    if not views:
+        return _cards(posts)
+    return "\x1e".join(
+        _card(p) + ("|" + _story_key(views[p.uid]) if p.uid in views else "") for p in posts
+    )
+
+
+class SiteStories:
+    """The site's stories over its posts: which posts report the same story, what a card or
+    a post page shows of it, listings with one card per story, the hot list. Pure; does not
+    decide which items are one story (:mod:`feedsite._plan._stories` does)."""
+
+    def __init__(
+        self, posts: Sequence[SitePost], stories: Mapping[tuple[str, str], Story] | None
+    ) -> None:
+        #: Each story's members among the posts, in lead order, by story id.
+        self.members: dict[str, tuple[SitePost, ...]] = {}
+        #: The story id of each post in a story, by uid.
+        self.story_of: dict[str, str] = {}
+        self._views: dict[str, StoryView] = {}
+        if not stories:
+            return
+        by_key = {(p.feed_key, p.item_id): p for p in posts}
+        for story in stories.values():
+            if story.id in self.members:
+                continue
+            members = tuple(by_key[k] for k in story.members if k in by_key)
+            if len(members) < 2:
+                continue  # only live posts count; one left is no story
+            self.members[story.id] = members
+            for m in members:
+                self.story_of[m.uid] = story.id
+
+    def view(self, post: SitePost) -> StoryView | None:
+        """What ``post``'s card and page show of its story (None: it is in none)."""
+        sid = self.story_of.get(post.uid)
+        if sid is None:
+            return None
+        found = self._views.get(post.uid)
+        if found is not None:
+            return found
+        members = self.members[sid]
+        others = tuple(m for m in members if m.uid != post.uid)
+        sites = {m.site for m in members}
+        sources: list[SitePost] = []
+        named = {post.site}
+        for m in others:
+            if m.site not in named:
+                named.add(m.site)
+                sources.append(m)
+        if not sources:  # one site's routes repeat each other: name the other feeds
+            feeds = {post.feed_key}
+            for m in others:
+                if m.feed_key not in feeds:
+                    feeds.add(m.feed_key)
+                    sources.append(m)
+        view = StoryView(sid, len(sites), tuple(sources), others, members[0].uid == post.uid)
+        self._views[post.uid] = view
+        return view
+
+    def views(self, posts: Iterable[SitePost]) -> dict[str, StoryView]:
+        """The views of the given posts that are in a story, by uid."""
+        out: dict[str, StoryView] = {}
+        if not self.story_of:
+            return out
+        for p in posts:
+            v = self.view(p)
+            if v is not None:
+                out[p.uid] = v
+        return out
+
+    def one_per_story(self, listing: Sequence[SitePost]) -> list[SitePost]:
+        """``listing`` with one post per story: its first member (in lead order) among the
+        listed posts, so a listing holding the lead shows the lead."""
+        if not self.story_of:
+            return list(listing)
+        present: dict[str, set[str]] = {}
+        for p in listing:
+            sid = self.story_of.get(p.uid)
+            if sid is not None:
+                present.setdefault(sid, set()).add(p.uid)
+        first = {
+            sid: next(m.uid for m in self.members[sid] if m.uid in uids)
+            for sid, uids in present.items()
+        }
+        return [
+            p for p in listing if (sid := self.story_of.get(p.uid)) is None or first[sid] == p.uid
+        ]
+
+    def hot(self, newest: SitePost | None) -> tuple[HotStory, ...]:
+        """The stories reported by at least :data:`HOT_MIN_SITES` sites within
+        :data:`HOT_SPAN` before the newest post's time (``newest``; never the clock, so a
+        build depends on its input only), most sites first, then the newest; at most
+        :data:`HOT_MAX`."""
+        if newest is None or not self.members:
+            return ()
+        since = newest.time - HOT_SPAN
+        found: list[HotStory] = []
+        for members in self.members.values():
+            recent = [m for m in members if m.time >= since]
+            sites = len({m.site for m in recent})
+            if sites >= HOT_MIN_SITES:
+                view = self.view(members[0])
+                assert view is not None
+                found.append(HotStory(members[0], sites, max(m.time for m in recent), view))
+        found.sort(key=lambda h: h.story.id)
+        found.sort(key=lambda h: (h.sites, h.newest), reverse=True)
+        return tuple(found[:HOT_MAX])
+
+
+def _hot_key(hot: Sequence[HotStory]) -> str:
+    """What the hot list shows: each lead's link and title, and the number of sites."""
+    return "\x1e".join(f"{h.lead.uid}|{h.lead.short_title}|{h.lead.lang}|{h.sites}" for h in hot)
+
+
+def _boards_key(boards: Sequence[Board]) -> str:
+    """What the boards show: each site's link and count, its titles and their links."""
+    return "\x1e".join(
+        f"{b.site}:{b.path}:{b.count}:"
+        + "|".join(f"{p.uid}/{p.short_title}/{p.lang}" for p in b.posts)
+        for b in boards
+    )
+
+
 def plan_pages(
     posts: Sequence[SitePost],
     feeds: Sequence[FeedRef],
@@ -199,6 +361,7 @@ def plan_pages(
     manifest: Mapping[str, str],
     *,
     static: Mapping[str, str] | None = None,
+    stories: Mapping[tuple[str, str], Story] | None = None,
 ) -> PagePlan:
     """Every page of the site, and which of them differ from ``manifest`` (path → key).
 
@@ -209,6 +372,9 @@ def plan_pages(
         manifest: the input key each existing page was written from; a page whose
             file is missing must be given with key "" (or left out).
         static: static files to copy (output path → content hash).
+        stories: the stories of more than one live item, by member
+            (:func:`feedsite._plan._stories.stories_of`); members that are no post here
+            are left out.
     """
     s = _key(
         settings.templates_key,
@@ -243,9 +409,30 @@ def plan_pages(
     )
     tree_key = _key(tree_key, *(f"{c.name}/{st.name}:{st.count}" for c in tree for st in c.sites))
 
+    told = SiteStories(posts, stories)
+    home_mode = settings.native.home
+    stream = tuple(told.one_per_story(posts)[:n]) if home_mode != "boards" else ()
+    boards = _boards(tree, by_site, told) if home_mode != "stream" else ()
+    hot = told.hot(posts[0] if posts else None)
+    home_views = told.views(stream)
+    home_key = _key("home", s, tree_key, _story_cards(stream, home_views))
+    if home_mode != "stream" or hot:
+        home_key = _key(home_key, home_mode, _hot_key(hot), _boards_key(boards))
+
     pages: list[Page] = []
     add = pages.append
-    add(Page("index.html", _key("home", s, tree_key, _cards(posts[:n])), "home", tuple(posts[:n])))
+    add(
+        Page(
+            "index.html",
+            home_key,
+            "home",
+            stream,
+            stories=home_views,
+            home=home_mode,
+            hot=hot,
+            boards=boards,
+        )
+    )
     add(Page("search/index.html", _key("search", s), "search"))
     add(Page("opml.xml", _key("opml", s, tree_key), "opml"))
     top = posts[:ATOM_ENTRIES]
@@ -256,15 +443,17 @@ def plan_pages(
         sub = _key(
             *(f"{st.name}:{st.count}:{f.name}:{f.count}" for st in c.sites for f in st.feeds)
         )
-        shown = tuple(cat_posts[:n])
+        shown = tuple(told.one_per_story(cat_posts)[:n])
+        views = told.views(shown)
         add(
             Page(
                 c.path,
-                _key("category", s, sub, _cards(shown)),
+                _key("category", s, sub, _story_cards(shown, views)),
                 "category",
                 shown,
                 (c.name,),
                 total=c.count,
+                stories=views,
             )
         )
         top = tuple(cat_posts[:ATOM_ENTRIES])
@@ -280,16 +469,18 @@ def plan_pages(
         for st in c.sites:
             site_posts_ = by_site.get((c.name, st.name), [])
             sub = _key(*(f"{f.name}:{f.count}" for f in st.feeds))
-            shown = tuple(site_posts_[:n])
+            shown = tuple(told.one_per_story(site_posts_)[:n])
+            views = told.views(shown)
             sscope = (c.name, st.name)
             add(
                 Page(
                     st.path,
-                    _key("site", s, sub, _cards(shown)),
+                    _key("site", s, sub, _story_cards(shown, views)),
                     "site",
                     shown,
                     sscope,
                     total=st.count,
+                    stories=views,
                 )
             )
             top = tuple(site_posts_[:ATOM_ENTRIES])
@@ -305,14 +496,16 @@ def plan_pages(
             for f in st.feeds:
                 fposts = tuple(by_feed.get(f.key, []))
                 fscope = (c.name, st.name, f.name)
+                views = told.views(fposts)
                 add(
                     Page(
                         f.path,
-                        _key("feed", s, fscope, _cards(fposts)),
+                        _key("feed", s, fscope, _story_cards(fposts, views)),
                         "feed",
                         fposts,
                         fscope,
                         total=f.count,
+                        stories=views,
                     )
                 )
                 top = fposts[:ATOM_ENTRIES]
@@ -352,24 +545,29 @@ def plan_pages(
         for i, p in enumerate(feed_posts):
             newer = feed_posts[i - 1] if i > 0 else None
             older = feed_posts[i + 1] if i + 1 < len(feed_posts) else None
+            key = _key(
+                "post",
+                s,
+                _card(p),
+                p.title,
+                p.link,
+                p.author,
+                p.cover,
+                _neighbour(newer),
+                _neighbour(older),
+            )
+            view = told.view(p)
+            if view is not None:  # a post in no story keeps the key it had before stories
+                key = _key(key, _others_key(view))
             add(
                 Page(
                     p.path,
-                    _key(
-                        "post",
-                        s,
-                        _card(p),
-                        p.title,
-                        p.link,
-                        p.author,
-                        p.cover,
-                        _neighbour(newer),
-                        _neighbour(older),
-                    ),
+                    key,
                     "post",
                     (p,),
                     newer=newer,
                     older=older,
+                    stories={p.uid: view} if view is not None else {},
                 )
             )
 
@@ -389,6 +587,22 @@ def plan_pages(
         )
     )
     return PagePlan(tuple(pages), render, delete, tree, months)
+
+
+def _boards(
+    tree: Sequence[CategoryNode],
+    by_site: Mapping[tuple[str, str], list[SitePost]],
+    told: SiteStories,
+) -> tuple[Board, ...]:
+    """One board per site with posts, in the tree's order: its newest titles, one per story."""
+    boards = []
+    for c in tree:
+        for st in c.sites:
+            listed = by_site.get((c.name, st.name), [])
+            if listed:
+                shown = tuple(told.one_per_story(listed[: BOARD_POSTS * 4])[:BOARD_POSTS])
+                boards.append(Board(c.name, st.name, st.path, st.count, shown))
+    return tuple(boards)
 
 
 def _neighbour(p: SitePost | None) -> str:

@@ -35,7 +35,7 @@ from ._model import (
 from ._plan import language
 
 #: Bumped when the site's rendering changes in a way templates do not show.
-SITE_VERSION = "1"
+SITE_VERSION = "2"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
