@@ -259,7 +259,7 @@ def in_the_state(index: StoryIndex, new: list[StoryItem]) -> tuple[float, int, f
             sigs = [signature(x) for x in new]
             got, _existing = link_new(state, sigs)
             with state.transaction() as tx:
-                state.record_stories(tx, [s.to_row() for s in sigs], got)
+                state.record_stories(tx, [s.to_row() for s in sigs], got, [s.key for s in sigs])
             found.append(len(got))
 
         seconds = timed(add)
