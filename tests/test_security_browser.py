@@ -60,6 +60,10 @@ FEEDS = {
     ("hostile", "xss", "titles"): "titles.xml",
     ("hostile", "xss", "links and covers"): "links_covers.xml",
     ("hostile", "xss", "json feed"): "feed.json",
+    # the same items from another site: each is one story of two sites (issue #15), so the
+    # hostile titles and links reach the story cards, the hot list, the boards, the post
+    # pages' other reports and the Hexo posts' list of other sources (site.dedupe: link)
+    ("hostile", "mirror", "titles again"): "titles.xml",
 }
 PINNED_NOW = "2026-03-01T12:00:00+00:00"
 #: What a payload leaves when it runs: in a dialog's or the console's text, in a request.
@@ -116,6 +120,11 @@ def _point_at(config: Path, origin: str, proxy: str) -> None:
     text, n = re.subn(r"(?m)^  instances: \[.*\]$", f"  instances: [{origin}]", text)
     assert n == 1, "the generated feedsite.yaml has no rsshub.instances line"
     text = text.replace("\nfeeds:\n", f"\nfetch: {{proxy: {proxy}, retries: 0}}\n\nfeeds:\n", 1)
+    # every story surface: the Hexo posts list their other reports, the home shows both
+    text, n = re.subn(r"(?m)^(  profile: .*)$", r"\1\n  dedupe: link", text)
+    assert n == 1, "the generated feedsite.yaml has no site.profile line"
+    assert "\nnative:" not in text, "a hexo project's feedsite.yaml has a native section"
+    text = text.replace("\nrsshub:\n", "\nnative: {home: both}\n\nrsshub:\n", 1)
     lines = feeds_yaml(
         (c, s, f, f"{{route: /xss/{name}, items_per_feed: 100}}")
         for (c, s, f), name in FEEDS.items()
@@ -162,6 +171,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Sites:
         (CORPUS / name).read_text(encoding="utf-8").count(marker)
         for name, marker in (("titles.xml", "<item>"), ("links_covers.xml", "<item>"))
     ) + (CORPUS / "feed.json").read_text(encoding="utf-8").count('"id": "x-j')
+    corpus_items += (CORPUS / "titles.xml").read_text(encoding="utf-8").count("<item>")
     assert len(posts) == corpus_items, output[-4000:]
     return Sites(folder, folder / "public", native, tuple(posts), output)
 
@@ -352,6 +362,7 @@ def test_hexo_site_runs_no_feed_code_and_shows_titles_as_text(
     by_url = {p.hexo_url: p for p in sites.posts}
     pages = _html_pages(sites.hexo, skip=("lib/",))
     assert len(pages) > len(sites.posts)
+    other_reports = 0
     for rel in pages:
         url_path = "/" + rel.removesuffix("index.html")
         with visit(b, w, server.url(url_path), f"hexo {url_path}") as tab:
@@ -376,6 +387,15 @@ def test_hexo_site_runs_no_feed_code_and_shows_titles_as_text(
                 for text in _texts(tab, selector):
                     if text and text not in titles:
                         w.titles.append(f"hexo {url_path}: {selector} shows {text!r}")
+            # a post's list of the story's other reports (site.dedupe: link, issue #15)
+            if post is not None:
+                for item in _texts(tab, ".feedsite-sources li"):
+                    other_reports += 1
+                    _name, _, text = item.partition(": ")
+                    if text not in titles:
+                        w.titles.append(f"hexo {url_path}: other report shows {item!r}")
+    # every titles.xml post and its mirror list each other
+    assert other_reports >= 2 * len(TITLES), other_reports
     # The search box (``/?s=…`` opens it): its results come from content.json, set as HTML.
     for query in ("XSS", "alert", "script", "svg"):
         where = f"hexo search {query!r}"
@@ -415,6 +435,8 @@ def test_native_site_runs_no_feed_code_and_shows_titles_as_text(
     pages = _html_pages(sites.native)
     post_pages = [r for r in pages if r.startswith("posts/")]
     assert len(post_pages) == len(sites.posts)
+    # Every title a page lists, by where it is (issue #15's surfaces included).
+    shown: dict[str, int] = {}
     for rel in pages:
         url_path = "/" + rel.removesuffix("index.html")
         with visit(b, w, server.url(url_path), f"native {url_path}") as tab:
@@ -429,9 +451,22 @@ def test_native_site_runs_no_feed_code_and_shows_titles_as_text(
                     w.titles.append(
                         f"native {url_path}: <title> {tab.page.title()!r} lacks {want!r}"
                     )
-            for text in _texts(tab, ".card-title a"):
-                if text and text not in titles:
-                    w.titles.append(f"native {url_path}: card shows {text!r}")
+            for selector in (
+                ".card-title a",
+                ".hot-list a",
+                ".board ol a",
+                ".also li a:not(.original)",
+                ".pager a",
+            ):
+                for text in _texts(tab, selector):
+                    shown[selector] = shown.get(selector, 0) + 1
+                    text = text.strip("←→ ")
+                    if text and text not in titles:
+                        w.titles.append(f"native {url_path}: {selector} shows {text!r}")
+    # the story surfaces were there: cards, the hot list, the boards, the other reports
+    assert shown.get(".hot-list a", 0) >= len(TITLES) // 2, shown
+    assert shown.get(".board ol a", 0) > 0, shown
+    assert shown.get(".also li a:not(.original)", 0) >= 2 * len(TITLES), shown
     for query in ("XSS", "alert", "script", "svg"):
         with visit(b, w, server.url(f"/search/?q={query}"), f"native search {query!r}"):
             pass
