@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from feedsite._store._bodies import unpack
 from tests.helpers.feeds import Entry, rss
 
 NOW1 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -49,10 +50,14 @@ def snapshot(project: Path) -> Snapshot:
         if p.is_file()
     }
     with closing(sqlite3.connect(project / ".feedsite/state.sqlite")) as db:
-        items = db.execute(
-            "SELECT feed_key, item_id, status, first_seen, seq, date, content_hash, title,"
-            " body_clean FROM items ORDER BY feed_key, item_id"
-        ).fetchall()
+        items = [
+            (*row[:-1], None if row[-1] is None else unpack(row[-1])[3])  # the cleaned body
+            for row in db.execute(
+                "SELECT i.feed_key, i.item_id, i.status, i.first_seen, i.seq, i.date,"
+                " i.content_hash, i.title, b.data FROM items i"
+                " LEFT JOIN bodies b ON b.id = i.body_id ORDER BY i.feed_key, i.item_id"
+            )
+        ]
         posts = db.execute(
             "SELECT path, feed_key, item_id, state, sha256 FROM files WHERE target = 'hexo'"
             " ORDER BY path"

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from feedsite._store import State
+from feedsite._store._bodies import unpack as unpack_bodies
 from feedsite._store._schema import SCHEMA_VERSION
 from feedsite.cli import main
 
@@ -38,6 +39,9 @@ ITEM_COLUMNS = (
     " author, images, base_url, content_html, summary_html, description_raw, body_clean,"
     " clean_key"
 )
+
+
+BODY_COLUMNS = ("content_html", "summary_html", "description_raw", "body_clean")
 
 
 def unpack(version: int, into: Path) -> Path:
@@ -148,8 +152,22 @@ def test_state_migrates_without_losing_anything(version: int, tmp_path: Path) ->
             )
             assert list(d.item.images) == json.loads(i["images"] or "[]")
             assert d.item.base_url == i["base_url"]
-    # ... and byte for byte in the file (migrations never touch the items table).
-    assert rows(db, f"SELECT {ITEM_COLUMNS} FROM items ORDER BY feed_key, item_id") == items
+    # ... and in the file: the metadata byte for byte, each item's bodies packed once into
+    # table bodies (migration 10), the same texts.
+    meta = [c.strip() for c in ITEM_COLUMNS.split(",") if c.strip() not in BODY_COLUMNS]
+    assert rows(db, f"SELECT {', '.join(meta)} FROM items ORDER BY feed_key, item_id") == [
+        {k: i[k] for k in meta} for i in items
+    ]
+    packed = rows(
+        db,
+        "SELECT i.feed_key, i.item_id, b.data FROM items i JOIN bodies b ON b.id = i.body_id",
+    )
+    assert {(r["feed_key"], r["item_id"]): unpack_bodies(r["data"]) for r in packed} == {
+        (i["feed_key"], i["item_id"]): tuple(i[c] for c in BODY_COLUMNS)
+        for i in items
+        if any(i[c] is not None for c in BODY_COLUMNS)
+    }
+    assert rows(db, "SELECT count(*) AS n FROM bodies")[0]["n"] == len(packed)
 
     # Feeds and their validators.
     assert set(got_feeds) == {f["key"] for f in feeds}
@@ -222,6 +240,7 @@ def test_state_migrates_without_losing_anything(version: int, tmp_path: Path) ->
         "story_items",
         "story_keys",
         "story_links",
+        "bodies",
     }
 
 

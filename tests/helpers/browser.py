@@ -614,3 +614,17 @@ def assert_images_from_the_site(tab: Tab, server: SiteServer) -> int:
     assert all(u.startswith(server.origin + "/") for u in tab.traffic.to_site)
     count: int = tab.page.locator("img").count()
     return count
+
+
+def goto(tab: Tab, url: str) -> None:
+    """Open a page of the site under test; it must answer 2xx, then settle."""
+    response = tab.page.goto(url)
+    assert response is not None and response.ok, f"{url}: {response and response.status}"
+    wait_ready(tab.page)
+
+
+def click_to(tab: Tab, link: str) -> None:
+    """Follow a link like a reader does, then wait for the new page to settle."""
+    with tab.page.expect_navigation():
+        tab.page.click(link)
+    wait_ready(tab.page)

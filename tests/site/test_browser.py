@@ -28,9 +28,10 @@ from tests.helpers.browser import (
     SiteServer,
     Tab,
     chinese_word,
+    click_to,
     english_word,
+    goto,
     require_cjk_font,
-    wait_ready,
 )
 
 try:
@@ -85,19 +86,6 @@ def assert_images_loaded(page: Page, selector: str) -> int:
     assert not broken, f"images that did not load: {broken}"
     count: int = page.locator(f"{selector} img").count()
     return count
-
-
-def goto(tab: Tab, url: str) -> None:
-    response = tab.page.goto(url)
-    assert response is not None and response.ok, f"{url}: {response and response.status}"
-    wait_ready(tab.page)
-
-
-def click_to(tab: Tab, link: str) -> None:
-    """Follow a link like a reader does, then wait for the new page to settle."""
-    with tab.page.expect_navigation():
-        tab.page.click(link)
-    wait_ready(tab.page)
 
 
 def test_home(browser: Browser, server: SiteServer, site: CorpusSite) -> None:

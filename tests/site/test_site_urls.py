@@ -20,6 +20,7 @@ from feedsite._run._build import build_native
 from feedsite._targets.site import feed_refs
 from feedsite.config import load_config
 from tests.helpers.feeds import Entry, rss
+from tests.helpers.state import set_clean_body
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 BASE = "https://news.example.org/site"
@@ -61,11 +62,7 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     hostile = {
         "i0": {"link": JS_LINK, "images": json.dumps(["javascript:alert(2)"])},
         "i1": {"link": "https://example.org/1", "images": json.dumps([QUOTE_COVER])},
-        "i2": {
-            "link": SECRET_LINK,
-            "body_clean": '<p><a href="/rel?a=1">rel</a> <a href="javascript:alert(3)">x</a>'
-            f' <img src="{SECRET_LINK}&amp;w=1"></p>',
-        },
+        "i2": {"link": SECRET_LINK},
         "i3": {"title": HUGE_TITLE},
     }
     with sqlite3.connect(config.state_path) as db:
@@ -74,6 +71,12 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
             sets = ", ".join(f"{k} = ?" for k in values)
             done = db.execute(f"UPDATE items SET {sets} WHERE guid = ?", (*values.values(), guid))
             assert done.rowcount == 1, guid
+        set_clean_body(
+            db,
+            "i2",
+            '<p><a href="/rel?a=1">rel</a> <a href="javascript:alert(3)">x</a>'
+            f' <img src="{SECRET_LINK}&amp;w=1"></p>',
+        )
     db.close()
     site = root / "public"
     build_native(config, site)

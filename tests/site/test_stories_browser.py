@@ -34,7 +34,9 @@ from tests.helpers.browser import (
     CorpusSite,
     SiteServer,
     Tab,
+    click_to,
     corpus_site,
+    goto,
     require_cjk_font,
     wait_ready,
 )
@@ -87,18 +89,6 @@ def open_tab(browser: Browser, server: SiteServer, *args: Any, **kwargs: Any) ->
     tab = browser.open(*args, **kwargs)
     tab.traffic.origin = server.origin
     return tab
-
-
-def goto(tab: Tab, url: str) -> None:
-    response = tab.page.goto(url)
-    assert response is not None and response.ok, f"{url}: {response and response.status}"
-    wait_ready(tab.page)
-
-
-def click_to(tab: Tab, selector: str) -> None:
-    with tab.page.expect_navigation():
-        tab.page.click(selector)
-    wait_ready(tab.page)
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -4,6 +4,7 @@ nothing else changes. The schema-4 state is built from the migrations' own SQL."
 from __future__ import annotations
 
 import sqlite3
+import struct
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from feedsite._records import OwnedFile, UnfinishedFile
 from feedsite._store import State
+from feedsite._store._bodies import unpack
 from feedsite._store._schema import MIGRATIONS, SCHEMA_VERSION
 from feedsite.errors import StateError
 
@@ -35,6 +37,12 @@ KEPT: dict[str, list[tuple[object, ...]]] = {
     "instances": [("https://hub/", 2, T, T, "timeout")],
     "site_cards": [(K, "i1", "v1:h1.ck", "excerpt", "zh", None)],
 }
+
+ITEM_COLUMNS_4 = (
+    "feed_key, item_id, status, first_seen, seq, date, content_hash, guid, link, title,"
+    " author, images, base_url, content_html, summary_html, description_raw, body_clean,"
+    " clean_key"
+)
 
 POSTS = [  # target, path, feed_key, item_id, state, sha256, render_key, size, mtime_ns,
     #          pending_sha256, pending_render_key
@@ -84,6 +92,19 @@ def dump(path: Path, tables: Iterable[str]) -> dict[str, list[tuple[object, ...]
     return out
 
 
+def items_at_schema_4(state: State) -> list[tuple[object, ...]]:
+    """Every item row in the columns of schema 4, its bodies unpacked (migration 10)."""
+    out = []
+    for row in state._query(
+        "SELECT i.feed_key, i.item_id, i.status, i.first_seen, i.seq, i.date, i.content_hash,"
+        " i.guid, i.link, i.title, i.author, i.images, i.base_url, b.data, i.clean_key"
+        " FROM items i LEFT JOIN bodies b ON b.id = i.body_id"
+    ):
+        bodies = (None,) * 4 if row[13] is None else unpack(row[13])
+        out.append((*row[:13], *bodies, row[14]))
+    return sorted(out)
+
+
 def _names(db: sqlite3.Connection, table: str) -> list[str]:
     return [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
 
@@ -103,13 +124,16 @@ def test_posts_and_site_pages_move_into_files(
         version = state._query("PRAGMA user_version")[0][0]
         hexo, native = state.files("hexo"), state.files("native")
         unfinished = state.unfinished_files("hexo") + state.unfinished_files("native")
-        # The columns of schema 4 (migration 6 adds items.image_urls, NULL for old rows).
+        # The columns of schema 4 (migration 6 adds items.image_urls, NULL for old rows;
+        # migration 10 packs the bodies into table bodies).
         kept_after = {
             t: sorted(
                 tuple(r)[: len(kept_before[t][0])] for r in state._query(f"SELECT * FROM {t}")
             )
             for t in KEPT
+            if t != "items"
         }
+        kept_after["items"] = items_at_schema_4(state)
 
     assert version == SCHEMA_VERSION
     assert "posts" not in tables and "site_pages" not in tables
@@ -172,3 +196,58 @@ def test_a_failed_migration_changes_nothing(tmp_path: Path) -> None:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 4
         assert db.execute("SELECT count(*) FROM posts").fetchone()[0] == len(POSTS)
     db.close()
+
+
+def _keys(*ks: int) -> bytes:
+    return struct.pack(f"<{len(ks)}q", *ks)
+
+
+def test_migration_10_packs_bodies_and_numbers_the_story_index(tmp_path: Path) -> None:
+    """Schema 9 → 10 (issue #16): bodies into table ``bodies``, the story index by integer;
+    every read gives what it gave before, and the index carries on."""
+    path = tmp_path / "state.sqlite"
+    with sqlite3.connect(path) as db:
+        for migration in MIGRATIONS[:9]:
+            for statement in migration:
+                assert isinstance(statement, str)
+                db.execute(statement)
+        db.executemany(
+            f"INSERT INTO items ({ITEM_COLUMNS_4}) VALUES ({','.join('?' * 18)})",
+            KEPT["items"],
+        )
+        sig = [  # feed_key, item_id, time, priority, urls, titles, title, sketch, keys
+            (K, "i1", 100, 0, "e/1", "t1", "t1", b"s1", _keys(7, 8)),
+            (K, "i2", 50, 0, "e/2", "t2", "t2", b"s2", _keys(8, 9)),
+            (K, "i3", 10, 1, "e/3", "t3", "t3", b"s3", _keys(10)),  # out of the index
+        ]
+        db.executemany(f"INSERT INTO story_items VALUES ({','.join('?' * 9)})", sig)
+        db.executemany(
+            "INSERT INTO story_keys VALUES (?,?,?)",
+            [(k, r[0], r[1]) for r in sig[:2] for k in struct.unpack("<2q", r[8])],
+        )
+        db.execute("INSERT INTO story_links VALUES (?,?,?,?,?)", (K, "i1", K, "i2", "body"))
+        db.execute("PRAGMA user_version = 9")
+    db.close()
+    items_before = sorted(KEPT["items"])
+
+    with State.open(path) as state:
+        assert items_at_schema_4(state) == items_before
+        assert state.story_candidates([7, 8, 9, 10]) == {
+            7: [(K, "i1")],
+            8: sorted([(K, "i1"), (K, "i2")]),
+            9: [(K, "i2")],
+        }
+        assert state.story_signatures([(K, "i1"), (K, "i2"), (K, "i3")]) == sorted(sig)
+        assert state.story_graph().links == (((K, "i1"), (K, "i2"), "body"),)
+        with state.transaction() as tx:  # the index carries on: i2 leaves it, i1 goes
+            state.drop_story_keys_before(tx, 60)
+            state.record_stories(tx, [], [], drop=[(K, "i1")])
+        assert state.story_candidates([7, 8, 9, 10]) == {}
+        assert state._query("SELECT count(*) FROM story_keys") == [(0,)]
+        assert state.story_item_keys() == {(K, "i2"), (K, "i3")}
+        with state.transaction() as tx:  # an item signed anew is found by its keys
+            state.record_stories(tx, [sig[0]], [])
+        assert state.story_candidates([8]) == {8: [(K, "i1")]}
+        # One body row per item that has bodies, nothing left over.
+        with_bodies = sum(any(v is not None for v in r[13:17]) for r in KEPT["items"])
+        assert state._query("SELECT count(*) FROM bodies") == [(with_bodies,)]

@@ -18,7 +18,7 @@ from typing import Any, Self, final
 
 from feedsite.errors import StateError
 
-from ._schema import MIGRATIONS, SCHEMA_VERSION
+from ._schema import MIGRATIONS, SCHEMA_VERSION, VACUUM
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -53,6 +53,16 @@ class Tx:
     def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         """Run one statement per row (for the store's own methods)."""
         self._open().executemany(sql, rows)
+
+    def insert(self, sql: str, params: Sequence[object] = ()) -> int:
+        """Run one INSERT; the rowid of the row it made."""
+        rowid = self._open().execute(sql, params).lastrowid
+        assert rowid is not None
+        return rowid
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        """The rows of one read inside the transaction (tuples)."""
+        return self._open().execute(sql, params).fetchall()
 
     def _open(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -154,11 +164,22 @@ class StateBase:
                 f"state {self.path} has schema {version},"
                 f" newer than this feedsite ({SCHEMA_VERSION})"
             )
+        vacuum = False
         for number in range(version, SCHEMA_VERSION):
             with self.transaction() as tx:
-                for statement in MIGRATIONS[number]:
-                    tx.execute(statement)
+                for step in MIGRATIONS[number]:
+                    if step == VACUUM:
+                        vacuum = True
+                    elif isinstance(step, str):
+                        tx.execute(step)
+                    else:
+                        step(tx)
                 tx.execute(f"PRAGMA user_version = {number + 1}")
+        if vacuum and version > 0:  # a new state has nothing to give back
+            try:
+                self._conn.execute("VACUUM")
+            except sqlite3.Error as e:
+                raise StateError(f"cannot compact state {self.path}: {e}") from e
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

@@ -1,4 +1,5 @@
-"""Items (table ``items``): their metadata, their stored data and cleaned bodies, and the
+"""Items (table ``items``): their metadata, their stored data and cleaned bodies (packed in
+table ``bodies``, see ``_bodies``), and the
 list of live items the static site reads (joined with its card cache). Records what
 was decided; decides nothing.
 """
@@ -6,6 +7,7 @@ was decided; decides nothing.
 from __future__ import annotations
 
 import json
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -13,9 +15,11 @@ from datetime import datetime
 from typing import Any, cast
 
 from feedsite._records import ItemData, ItemIntent, ItemStatus, StoredItem
+from feedsite.errors import StateError
 from feedsite.types import ParsedItem
 
 from ._base import StateBase, Tx, from_iso, iso
+from ._bodies import Bodies, pack, unpack
 from ._cards import SiteCard
 from ._stories import drop_story_rows
 
@@ -94,14 +98,15 @@ class ItemsMixin(StateBase):
         out: dict[tuple[str, str], ItemData] = {}
         for feed_key, chunk in _by_feed(keys):
             for row in self._query(
-                "SELECT item_id, guid, link, title, date, author, images, base_url,"
-                " content_html, summary_html, description_raw, body_clean, clean_key,"
-                " image_urls, categories"
-                f" FROM items WHERE feed_key = ? AND item_id IN ({_marks(chunk)})",
+                "SELECT i.item_id, i.guid, i.link, i.title, i.date, i.author, i.images,"
+                " i.base_url, b.data, i.clean_key, i.image_urls, i.categories"
+                " FROM items i LEFT JOIN bodies b ON b.id = i.body_id"
+                f" WHERE i.feed_key = ? AND i.item_id IN ({_marks(chunk)})",
                 (feed_key, *chunk),
             ):
                 if row[3] is None:
                     continue
+                content, summary, raw, clean = self._unpack(row[8], feed_key, row[0])
                 out[(feed_key, row[0])] = ItemData(
                     ParsedItem(
                         guid=row[1],
@@ -111,14 +116,14 @@ class ItemsMixin(StateBase):
                         author=row[5],
                         images=tuple(json.loads(row[6] or "[]")),
                         base_url=row[7],
-                        content_html=row[8],
-                        summary_html=row[9],
-                        description_raw=row[10],
-                        categories=tuple(json.loads(row[14] or "[]")),
+                        content_html=content,
+                        summary_html=summary,
+                        description_raw=raw,
+                        categories=tuple(json.loads(row[11] or "[]")),
                     ),
-                    body_clean=row[11] or "",
-                    clean_key=row[12],
-                    image_urls=None if row[13] is None else tuple(json.loads(row[13])),
+                    body_clean=clean or "",
+                    clean_key=row[9],
+                    image_urls=None if row[10] is None else tuple(json.loads(row[10])),
                 )
         return out
 
@@ -130,13 +135,25 @@ class ItemsMixin(StateBase):
         """
         out: dict[tuple[str, str], str] = {}
         for feed_key, chunk in _by_feed(keys):
-            for item_id, body in self._query(
-                f"SELECT item_id, body_clean FROM items WHERE feed_key = ? AND item_id IN"
-                f" ({_marks(chunk)})",
+            for item_id, blob in self._query(
+                "SELECT i.item_id, b.data FROM items i LEFT JOIN bodies b ON b.id = i.body_id"
+                f" WHERE i.feed_key = ? AND i.item_id IN ({_marks(chunk)})",
                 (feed_key, *chunk),
             ):
-                out[(feed_key, item_id)] = body or ""
+                out[(feed_key, item_id)] = self._unpack(blob, feed_key, item_id)[3] or ""
         return out
+
+    def _unpack(self, blob: bytes | None, feed_key: str, item_id: str) -> Bodies:
+        """An item's stored bodies (all None when it has none)."""
+        if blob is None:
+            return (None, None, None, None)
+        try:
+            return unpack(blob)
+        except (ValueError, zlib.error) as e:
+            raise StateError(
+                f"state {self.path}: the stored body of item {item_id!r} of feed"
+                f" {feed_key} is damaged ({e}); `feedsite remove {item_id}` drops it"
+            ) from e
 
     def live_items(self, feed_keys: Iterable[str], card_version: str) -> list[LiveItem]:
         """Every live item of the given feeds, without full bodies (see :class:`LiveItem`).
@@ -193,20 +210,13 @@ class ItemsMixin(StateBase):
 
     def _body_heads(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         """``body_head`` and ``first_img`` (see :class:`LiveItem`) of the given items."""
-        wanted = set(keys)
-        ids = sorted({item_id for _feed, item_id in keys})
         out: dict[tuple[str, str], dict[str, Any]] = {}
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            for feed_key, item_id, head, img in self._query(
-                "SELECT feed_key, item_id, substr(body_clean, 1, ?),"
-                " CASE WHEN instr(body_clean, '<img') > 0"
-                " THEN substr(body_clean, instr(body_clean, '<img'), ?) END"
-                f" FROM items WHERE item_id IN ({_marks(chunk)})",
-                (_HEAD_CHARS, _HEAD_CHARS, *chunk),
-            ):
-                if (feed_key, item_id) in wanted:
-                    out[(feed_key, item_id)] = {"body_head": head or "", "first_img": img}
+        for key, body in self.bodies(keys).items():
+            img = body.find("<img")
+            out[key] = {
+                "body_head": body[:_HEAD_CHARS],
+                "first_img": body[img : img + _HEAD_CHARS] if img >= 0 else None,
+            }
         return out
 
     # -- writes --------------------------------------------------------------
@@ -215,21 +225,25 @@ class ItemsMixin(StateBase):
         """Insert or update items. An intent with ``data`` replaces the stored data; one
         without keeps it (and records status, position, date and hash). Tombstones
         (``pruned``, ``removed``) keep no bodies."""
+        with_data = [i for i in intents if i.data is not None]
         tx.executemany(
             "INSERT INTO items (feed_key, item_id, status, first_seen, seq, date, content_hash,"
-            " guid, link, title, author, images, base_url, content_html, summary_html,"
-            " description_raw, body_clean, clean_key, image_urls, categories)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " guid, link, title, author, images, base_url, clean_key, image_urls, categories)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT (feed_key, item_id) DO UPDATE SET status=excluded.status,"
             " first_seen=excluded.first_seen, seq=excluded.seq, date=excluded.date,"
             " content_hash=excluded.content_hash, guid=excluded.guid, link=excluded.link,"
             " title=excluded.title, author=excluded.author, images=excluded.images,"
-            " base_url=excluded.base_url, content_html=excluded.content_html,"
-            " summary_html=excluded.summary_html, description_raw=excluded.description_raw,"
-            " body_clean=excluded.body_clean, clean_key=excluded.clean_key,"
+            " base_url=excluded.base_url, clean_key=excluded.clean_key,"
             " image_urls=excluded.image_urls, categories=excluded.categories",
-            [_item_row(i) for i in intents if i.data is not None],
+            [_item_row(i) for i in with_data],
         )
+        for i in with_data:  # the replaced body goes (trigger items_body_replaced)
+            body_id = tx.insert("INSERT INTO bodies (data) VALUES (?)", (_packed(i),))
+            tx.execute(
+                "UPDATE items SET body_id=? WHERE feed_key=? AND item_id=?",
+                (body_id, i.feed_key, i.item_id),
+            )
         tx.executemany(
             "INSERT INTO items (feed_key, item_id, status, first_seen, seq, date, content_hash)"
             " VALUES (?,?,?,?,?,?,?) ON CONFLICT (feed_key, item_id) DO UPDATE SET"
@@ -268,9 +282,7 @@ class ItemsMixin(StateBase):
 
 
 #: Drops an item's bodies (what the feed said and the cleaned one) and its images.
-_NO_BODY = (
-    "content_html=NULL, summary_html=NULL, description_raw=NULL, body_clean=NULL, image_urls=NULL"
-)
+_NO_BODY = "body_id=NULL, image_urls=NULL"
 
 
 def _stored(row: Sequence[Any]) -> StoredItem:
@@ -311,6 +323,12 @@ def _meta_row(i: ItemIntent) -> tuple[object, ...]:
     return (i.feed_key, i.item_id, i.status, iso(i.first_seen), i.seq, iso(i.date), i.content_hash)
 
 
+def _packed(i: ItemIntent) -> bytes:
+    assert i.data is not None
+    d = i.data.item
+    return pack((d.content_html, d.summary_html, d.description_raw, i.data.body_clean))
+
+
 def _item_row(i: ItemIntent) -> tuple[object, ...]:
     assert i.data is not None
     d = i.data.item
@@ -322,10 +340,6 @@ def _item_row(i: ItemIntent) -> tuple[object, ...]:
         d.author,
         json.dumps(list(d.images)),
         d.base_url,
-        d.content_html,
-        d.summary_html,
-        d.description_raw,
-        i.data.body_clean,
         i.data.clean_key,
         None if i.data.image_urls is None else json.dumps(list(i.data.image_urls)),
         json.dumps(list(d.categories), ensure_ascii=False) if d.categories else None,

@@ -7,7 +7,44 @@ at the end, never edit an old one.
 
 from __future__ import annotations
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ._bodies import pack
+
+if TYPE_CHECKING:
+    from ._base import Tx
+
+#: A step of a migration: one SQL statement, or a function for what SQL cannot do.
+Step = str | Callable[["Tx"], None]
+#: Run after the migrations that include it, outside their transaction (gives back the
+#: space of dropped copies).
+VACUUM = "VACUUM"
+
+
+def _pack_bodies(tx: Tx) -> None:
+    """Migration 10: each item's four body columns into one packed ``bodies`` row."""
+    last: tuple[str, str] = ("", "")
+    while True:
+        rows = tx.rows(
+            "SELECT feed_key, item_id, content_html, summary_html, description_raw, body_clean"
+            " FROM items WHERE (feed_key, item_id) > (?, ?) ORDER BY feed_key, item_id"
+            " LIMIT 1000",
+            last,
+        )
+        if not rows:
+            return
+        for feed_key, item_id, *texts in rows:
+            if any(t is not None for t in texts):
+                body_id = tx.insert("INSERT INTO bodies (data) VALUES (?)", (pack(tuple(texts)),))
+                tx.execute(
+                    "UPDATE items SET body_id=? WHERE feed_key=? AND item_id=?",
+                    (body_id, feed_key, item_id),
+                )
+        last = (rows[-1][0], rows[-1][1])
+
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     # 1: initial schema
     (
         """CREATE TABLE feeds (
@@ -214,6 +251,63 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX story_keys_item ON story_keys (feed_key, item_id)",
         "CREATE INDEX story_links_b ON story_links (b_feed, b_item)",
+    ),
+    # 10: compact state (issue #16). An item's bodies once, compressed, in their own rowid
+    # table (small rows stay in the items b-tree, large ones need no overflow pages); the
+    # items_live index (a second copy of every item's metadata) goes, as items rows are
+    # now small enough to scan.
+    (
+        "CREATE TABLE bodies (id INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+        "ALTER TABLE items ADD COLUMN body_id INTEGER",  # bodies.id; NULL: none stored
+        _pack_bodies,
+        "DROP INDEX items_live",
+        "ALTER TABLE items DROP COLUMN content_html",
+        "ALTER TABLE items DROP COLUMN summary_html",
+        "ALTER TABLE items DROP COLUMN description_raw",
+        "ALTER TABLE items DROP COLUMN body_clean",
+        # An item's body goes with the item, or when another replaces it.
+        """CREATE TRIGGER items_body_deleted AFTER DELETE ON items
+            WHEN old.body_id IS NOT NULL
+            BEGIN DELETE FROM bodies WHERE id = old.body_id; END""",
+        """CREATE TRIGGER items_body_replaced AFTER UPDATE OF body_id ON items
+            WHEN old.body_id IS NOT NULL AND old.body_id IS NOT new.body_id
+            BEGIN DELETE FROM bodies WHERE id = old.body_id; END""",
+        # The story index by a small integer per signed item (was: its feed key and item
+        # id on each of its ~25 index rows, twice with their index); ``indexed`` marks the
+        # items still in the index (the run takes out those older than the window).
+        """CREATE TABLE story_items_new (
+            sid INTEGER PRIMARY KEY,
+            feed_key TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            time INTEGER NOT NULL,
+            priority INTEGER NOT NULL,
+            urls TEXT NOT NULL,
+            titles TEXT NOT NULL,
+            title TEXT NOT NULL,
+            sketch BLOB NOT NULL,
+            keys BLOB NOT NULL,
+            indexed INTEGER NOT NULL DEFAULT 1,   -- its keys are in story_keys
+            UNIQUE (feed_key, item_id)
+        )""",
+        """INSERT INTO story_items_new (feed_key, item_id, time, priority, urls, titles, title,
+            sketch, keys, indexed)
+            SELECT s.feed_key, s.item_id, s.time, s.priority, s.urls, s.titles, s.title,
+            s.sketch, s.keys, EXISTS (SELECT 1 FROM story_keys k
+            WHERE k.feed_key = s.feed_key AND k.item_id = s.item_id)
+            FROM story_items s ORDER BY s.time, s.feed_key, s.item_id""",
+        """CREATE TABLE story_keys_new (
+            key INTEGER NOT NULL,
+            sid INTEGER NOT NULL,                 -- story_items.sid
+            PRIMARY KEY (key, sid)
+        ) WITHOUT ROWID""",
+        """INSERT INTO story_keys_new (key, sid) SELECT k.key, s.sid FROM story_keys k
+            JOIN story_items_new s ON s.feed_key = k.feed_key AND s.item_id = k.item_id""",
+        "DROP TABLE story_keys",
+        "DROP TABLE story_items",
+        "ALTER TABLE story_items_new RENAME TO story_items",
+        "ALTER TABLE story_keys_new RENAME TO story_keys",
+        "CREATE INDEX story_items_indexed ON story_items (time) WHERE indexed",
+        VACUUM,
     ),
 )
 

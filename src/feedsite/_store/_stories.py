@@ -45,11 +45,13 @@ class StoriesMixin(StateBase):
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start : start + _CHUNK]
             for k, feed_key, item_id in self._query(
-                "SELECT key, feed_key, item_id FROM story_keys WHERE key IN"
-                f" ({','.join('?' * len(chunk))})",
+                "SELECT k.key, s.feed_key, s.item_id FROM story_keys k JOIN story_items s"
+                f" ON s.sid = k.sid WHERE k.key IN ({','.join('?' * len(chunk))})",
                 chunk,
             ):
                 out.setdefault(k, []).append((feed_key, item_id))
+        for found in out.values():
+            found.sort()  # the same order whatever the order they were signed in
         return out
 
     def story_signatures(self, keys: Iterable[Key]) -> list[SignatureRow]:
@@ -101,27 +103,26 @@ class StoriesMixin(StateBase):
         signatures, their index keys and the links. An item signed again must be in
         ``drop`` too (its old keys and links go)."""
         for feed_key in drop_feeds:
+            _drop_keys(
+                tx, tx.rows("SELECT sid, keys FROM story_items WHERE feed_key = ?", (feed_key,))
+            )
             for table, feed in (
                 ("story_items", "feed_key"),
-                ("story_keys", "feed_key"),
                 ("story_links", "a_feed"),
                 ("story_links", "b_feed"),
             ):
                 tx.execute(f"DELETE FROM {table} WHERE {feed} = ?", (feed_key,))
         drop_story_rows(tx, list(drop))
-        tx.executemany(
-            "INSERT INTO story_items (feed_key, item_id, time, priority, urls, titles, title,"
-            " sketch, keys) VALUES (?,?,?,?,?,?,?,?,?)",
-            signatures,
-        )
-        tx.executemany(
-            "INSERT OR IGNORE INTO story_keys (key, feed_key, item_id) VALUES (?,?,?)",
-            sorted(  # in key order: each insert lands beside the last one in the b-tree
-                (k, r[0], r[1])
-                for r in signatures
-                for k in struct.unpack(f"<{len(r[8]) // 8}q", r[8])
-            ),
-        )
+        index: list[tuple[int, int]] = []
+        for r in signatures:
+            sid = tx.insert(
+                "INSERT INTO story_items (feed_key, item_id, time, priority, urls, titles,"
+                " title, sketch, keys) VALUES (?,?,?,?,?,?,?,?,?)",
+                r,
+            )
+            index += [(k, sid) for k in _index_keys(r[8])]
+        # In key order: each insert lands beside the last one in the b-tree.
+        tx.executemany("INSERT OR IGNORE INTO story_keys (key, sid) VALUES (?,?)", sorted(index))
         tx.executemany(
             "INSERT OR REPLACE INTO story_links (a_feed, a_item, b_feed, b_item, why)"
             " VALUES (?,?,?,?,?)",
@@ -129,21 +130,41 @@ class StoriesMixin(StateBase):
         )
 
     def drop_story_keys_before(self, tx: Tx, micros: int) -> None:
-        """Forget the index entries of items older than ``micros`` (they can no longer
-        match a new item); their signatures and links stay while they are live."""
-        tx.execute(
-            "DELETE FROM story_keys WHERE (feed_key, item_id) IN"
-            " (SELECT feed_key, item_id FROM story_items WHERE time < ?)",
-            (micros,),
+        """Take the items older than ``micros`` out of the index (they can no longer match
+        a new item); their signatures and links stay while they are live. Reads only the
+        items that cross the line (index ``story_items_indexed``)."""
+        _drop_keys(
+            tx, tx.rows("SELECT sid, keys FROM story_items WHERE indexed AND time < ?", (micros,))
         )
+        tx.execute("UPDATE story_items SET indexed = 0 WHERE indexed AND time < ?", (micros,))
 
 
 def drop_story_rows(tx: Tx, keys: Sequence[Key]) -> None:
     """Delete the signatures, index entries and links of the given items."""
+    for feed_key, item_id in keys:
+        _drop_keys(
+            tx,
+            tx.rows(
+                "SELECT sid, keys FROM story_items WHERE feed_key = ? AND item_id = ? AND indexed",
+                (feed_key, item_id),
+            ),
+        )
     for table, feed, item in (
         ("story_items", "feed_key", "item_id"),
-        ("story_keys", "feed_key", "item_id"),
         ("story_links", "a_feed", "a_item"),
         ("story_links", "b_feed", "b_item"),
     ):
         tx.executemany(f"DELETE FROM {table} WHERE {feed} = ? AND {item} = ?", keys)
+
+
+def _index_keys(blob: bytes) -> tuple[int, ...]:
+    """The index keys of a signature row (int64 little-endian)."""
+    return struct.unpack(f"<{len(blob) // 8}q", blob)
+
+
+def _drop_keys(tx: Tx, rows: Sequence[tuple[int, bytes]]) -> None:
+    """Delete the index entries of the given (sid, keys) signature rows."""
+    tx.executemany(
+        "DELETE FROM story_keys WHERE key = ? AND sid = ?",
+        [(k, sid) for sid, blob in rows for k in _index_keys(blob)],
+    )
