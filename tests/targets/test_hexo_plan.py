@@ -108,3 +108,24 @@ def test_files_of_feeds_the_decision_does_not_name_are_not_touched() -> None:
     other = OwnedFile("hexo", PATH, "s", "k", 1, 1, FEED.key, IID)
     plan = plan_posts([], CONFIG.feeds, (), {PATH: other}, {PATH: "missing"}, SETTINGS, "k")
     assert (plan.renders, plan.deletes, plan.releases, plan.removed) == ([], [], [], {})
+
+
+@pytest.mark.parametrize(
+    ("disk", "does"),
+    [("ok", ("delete", PATH)), ("edited", ("release", PATH)), ("missing", ("release", PATH))],
+)
+def test_the_post_of_a_dead_item_goes(disk: DiskState, does: tuple[str, str]) -> None:
+    """issue #16: a run killed between recording its items and writing their posts leaves
+    the post of an item it pruned; the next run names no change for it (the item is a
+    tombstone by then) and is told it is dead: its post goes as pruned, if still ours."""
+    owned = {PATH: OwnedFile("hexo", PATH, "sha", KEY, 1, 1, FEED.key, IID)}
+    other = ItemChange(FEED.key, "f" * 16, "unchanged", NOW, "h", True)
+    plan = plan_posts(
+        [other], CONFIG.feeds, (), owned, {PATH: disk}, SETTINGS, "k", dead={(FEED.key, IID)}
+    )
+    got = [("delete", d.path) for d in plan.deletes] + [("release", p) for p in plan.releases]
+    assert got == [does]
+    assert plan.tallies[FEED.key].pruned == 0  # a leftover of another run, not this run's
+    # Not dead: left alone.
+    plan = plan_posts([other], CONFIG.feeds, (), owned, {PATH: disk}, SETTINGS, "k")
+    assert not plan.deletes and not plan.releases

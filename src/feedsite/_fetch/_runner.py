@@ -240,6 +240,7 @@ async def fetch_all(
     *,
     deadline: float | None = None,
     jitter: Callable[[], float] = random.random,
+    keep: bool = True,
 ) -> dict[str, FetchOutcome]:
     """Fetch every request: at most ``concurrency`` requests in flight, ``per_host`` per host.
 
@@ -267,9 +268,12 @@ async def fetch_all(
         jitter: returns a number in ``[0, 1)``; a retry waits ``d/2 + d/2 * jitter()``
             for the capped backoff ``d``. Pin it in tests (``lambda: 0.5``,
             ``random.Random(7).random``).
+        keep: False hands each outcome to ``on_done`` only and keeps none (a run of
+            thousands of feeds must not hold every body until the end).
 
     Returns:
-        The outcome of every request, by key, in the order of ``requests``.
+        The outcome of every request, by key, in the order of ``requests`` (empty when
+        not ``keep``).
 
     Raises:
         ValueError: two requests share a key.
@@ -283,7 +287,8 @@ async def fetch_all(
 
         async def one(request: FetchRequest) -> None:
             outcome = await fetch_one(request, run)
-            outcomes[request.key] = outcome
+            if keep:
+                outcomes[request.key] = outcome
             if on_done is not None:
                 on_done(request.key, outcome)
 
@@ -295,7 +300,7 @@ async def fetch_all(
             if len(group_error.exceptions) == 1:
                 raise group_error.exceptions[0] from None
             raise
-    return {request.key: outcomes[request.key] for request in requests}
+    return {request.key: outcomes[request.key] for request in requests if request.key in outcomes}
 
 
 def fetch_all_sync(

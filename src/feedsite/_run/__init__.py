@@ -1,29 +1,28 @@
 """A run: the thin I/O shell around the pure decider.
 
-``run`` locks the state, settles what a killed run left, looks at the disk,
-fetches and parses every due feed (``_ingest``), asks
-:func:`feedsite._plan.decide`, then cleans, plans the Hexo posts and writes
-them through the one ledger (``_apply``). ``_build`` builds the targets,
+``run`` locks the state, settles what a killed run left, and streams (docs/scale.md): the
+feeds' fetches run in a thread of their own (``_ingest.FeedStream``); as they finish, feeds
+are taken in batches that are decided (:func:`feedsite._plan.decide`), cleaned, signed for
+stories and recorded (``_apply``); then the images, once; then the Hexo posts, planned and
+written through the one ledger a batch of feeds at a time. ``_build`` builds the targets,
 ``_adopt`` takes an old site's posts in. It decides nothing itself.
 """
 
 from __future__ import annotations
 
 import random
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from feedsite._plan import Decision, FeedReport, PlanInput, decide, feed_label
+from feedsite._plan import Decision, FeedOutcome, FeedReport, PlanInput, decide, feed_label
 from feedsite._plan._stories import Story
-from feedsite._records import FeedRow
+from feedsite._records import FeedIntent, FeedRow, InstanceIntent, ItemChange, StoredFeed
 from feedsite._store import State
 from feedsite._store._lock import locked
 from feedsite._targets._ledger import Ledger
@@ -228,6 +227,11 @@ def hexo_timezone(hexo_root: Path) -> str | None:
     return tz.strip()
 
 
+#: Items (parsed, or kept from the state) a run decides, cleans and records at a time;
+#: about 15 KB each while a batch is worked on (docs/scale.md).
+BATCH_ITEMS = 4000
+
+
 def run(
     config: Config,
     *,
@@ -238,111 +242,282 @@ def run(
     on_feed_done: Callable[[str], None] | None = None,
     fetch: bool = True,
     preview: bool = False,
+    batch_items: int = BATCH_ITEMS,
 ) -> RunResult:
     """Fetch every due feed, decide, and write posts. See the module docstring.
 
+    A run streams (issue #16, docs/scale.md): feeds are decided, cleaned and recorded in
+    batches of about ``batch_items`` items as their fetches finish; then the images; then
+    the posts, a batch of feeds at a time. What it holds does not grow with the tree.
+
     Args:
         config: the loaded config.
-        dry_run: decide and report, write neither files nor state.
+        dry_run: decide and report, write neither files nor state (the decisions are
+            recorded in a private in-memory copy of the state only).
         now: the run's time (default: the clock; tests pin it).
         max_time: seconds after which no new feed is started; the rest are skipped.
         seed: seed of the retry and backoff jitter (default: random; tests pin it).
-        on_feed_done: called with each feed's key as its fetch finishes.
+        on_feed_done: called with each feed's key as its fetch finishes (from the fetch
+            thread).
         fetch: False decides from the state alone, every feed skipped (``feedsite rules``:
             rules applied to the posts there are, without fetching).
         preview: list what the rules do (``RunResult.rule_effects``).
+        batch_items: the size of a batch (tests make it small).
     """
-    # The fetch, parse and clean stacks (httpx, lxml, nh3) load here, not with the package:
-    # `feedsite build` and `status` import `_run` too and should not pay for them.
-    from feedsite._clean import clean_key
-
-    from ._apply import apply, clean_items, plan_hexo
-    from ._fulltext import run_fulltext
-    from ._images import live_after, run_images
-    from ._ingest import Ingested, ingest
-    from ._rules import effects, stored_fields
-    from ._stories import update_stories
+    from ._ingest import FeedStream, on_signals
 
     started = time.monotonic()
     now = now or datetime.now(UTC)
     deadline = None if max_time is None else started + max_time
-    # A dry run creates nothing (no state, lock or folder): it reads a copy of the state.
+    # A dry run creates nothing (no state, lock or folder): it works on a copy of the state.
     lock = nullcontext() if dry_run else locked(config.state_path)
     opened = State.snapshot if dry_run else State.open
     with lock, opened(config.state_path) as state:
         ledger = Ledger(state, Writer(config.site.hexo_root / POSTS_DIR), TARGET)
         if not dry_run:
             ledger.settle()
-        disk = ledger.observe(refresh=not dry_run)
         stored_feeds = state.feeds()
-        got = (
-            ingest(
-                config,
-                stored_feeds,
-                state.instance_failures(),
-                now=now,
-                deadline=deadline,
-                seed=seed,
-                on_feed_done=on_feed_done,
-            )
-            if fetch
-            else Ingested()
-        )
-        ckey = clean_key(config.clean.iframe_hosts)
-        stored_items = state.items()
-        plan_input = PlanInput(
-            feeds=config.feeds,
-            clean_key=ckey,
-            stored_feeds=stored_feeds,
-            stored_items=stored_items,
-            outcomes=got.outcomes,
+        result = RunResult(Decision(), dry_run, warnings=config_warnings(config))
+        batch = _Batches(config, state, stored_feeds, result, now, deadline, seed, preview)
+        stream = FeedStream(
+            config,
+            stored_feeds,
+            state.instance_failures(),
             now=now,
-            jitter_seed=random.Random(seed).getrandbits(32),
-            stored_fields=stored_fields(config, state, stored_feeds, stored_items),
+            deadline=deadline,
+            seed=seed,
+            on_feed_done=on_feed_done,
+            fetch=fetch,
+        )
+        with on_signals(stream.stop) as caught:
+            waiting: dict[str, FeedOutcome | None] = {}
+            size = 0
+            for key, outcome in stream:
+                waiting[key] = outcome
+                parsed = outcome.parsed if outcome is not None else None
+                size += 1 + (len(parsed.items) if parsed is not None else 0)
+                if size >= batch_items:
+                    batch.decide(waiting)
+                    waiting, size = {}, 0
+            batch.decide(waiting)
+            batch.forget_removed(stream.instances)
+            # Then the images and the posts, whatever signal comes: the writes finish.
+            settings = render_settings(config)
+            batch.write(ledger, settings, batch_items, dry_run=dry_run)
+        result.stopped_by = stream.stopped_by or (caught[0] if caught else None)
+        order = {f.key: n for n, f in enumerate(config.feeds)}
+        result.decision.reports.sort(key=lambda r: order.get(r.key, len(order)))
+        _add_tallies(result.decision.reports, result.posts)
+        result.seconds = time.monotonic() - started
+        return result
+
+
+class _Batches:
+    """The stages of a run after fetching, a batch at a time (see :func:`run`)."""
+
+    def __init__(
+        self,
+        config: Config,
+        state: State,
+        stored_feeds: Mapping[str, StoredFeed],
+        result: RunResult,
+        now: datetime,
+        deadline: float | None,
+        seed: int | None,
+        preview: bool,
+    ) -> None:
+        # The fetch, parse and clean stacks (httpx, lxml, nh3) load here, not with the
+        # package: `feedsite build` and `status` import `_run` too and should not pay for them.
+        from feedsite._clean import clean_key
+
+        self.config = config
+        self.state = state
+        self.stored_feeds = stored_feeds
+        self.result = result
+        self.now = now
+        self.deadline = deadline
+        self.seed = seed
+        self.preview = preview
+        self.ckey = clean_key(config.clean.iframe_hosts)
+        self.jitter_seed = random.Random(seed).getrandbits(32)
+        self.feeds = {f.key: f for f in config.feeds}
+        self.writer = Writer(config.site.hexo_root / POSTS_DIR)
+        self.tidy = not result.dry_run  # article pages of forgotten items, once per run
+
+    def decide(self, outcomes: Mapping[str, FeedOutcome | None]) -> None:
+        """Decide, fetch full text for, clean, sign and record a batch of feeds."""
+        from ._apply import clean_items, record_decision, unwritable
+        from ._fulltext import run_fulltext
+        from ._rules import effects, stored_fields
+        from ._stories import update_stories
+
+        feeds = [f for f in self.config.feeds if f.key in outcomes]
+        if not feeds:
+            return
+        keys = [f.key for f in feeds]
+        stored = {k: self.stored_feeds[k] for k in keys if k in self.stored_feeds}
+        stored_items = self.state.items_of_feeds(keys)
+        plan_input = PlanInput(
+            feeds=feeds,
+            clean_key=self.ckey,
+            stored_feeds=stored,
+            stored_items=stored_items,
+            outcomes={k: o for k, o in outcomes.items() if o is not None},
+            now=self.now,
+            jitter_seed=self.jitter_seed,
+            stored_fields=stored_fields(self.config, self.state, stored, stored_items),
         )
         decision = decide(plan_input)
         # Full text: the article pages the kept items want, then the decision again with the
         # article each item's body comes from (an item whose article arrived is cleaned again).
         articles, fulltext = run_fulltext(
-            config, state, decision, now=now, dry_run=dry_run, seed=seed, deadline=deadline
+            self.config,
+            self.state,
+            decision,
+            now=self.now,
+            dry_run=not self.tidy,
+            seed=self.seed,
+            deadline=self.deadline,
         )
-        if any(f.fulltext.fetches_pages for f in config.feeds):
+        self.tidy = False
+        self.result.fulltext.add(fulltext)
+        if any(f.fulltext.fetches_pages for f in feeds):
             decision = decide(replace(plan_input, article_keys=articles.keys))
-        result = RunResult(
-            decision, dry_run, warnings=config_warnings(config), stopped_by=got.stopped_by
+        decision, data = clean_items(
+            decision, self.state, self.config, self.ckey, self.result, self.deadline, articles
         )
-        result.fulltext = fulltext
-        decision, data = clean_items(decision, state, config, ckey, result, deadline, articles)
-        stories = update_stories(state, config, decision, data, stored_items, now)
-        result.stories = stories.stories
-        if preview:
-            result.rule_effects = effects(config, state, decision, data)
-        refs = live_after(state, decision, data, dry_run=dry_run)
-        images, result.images = run_images(config, state, refs, now=now, dry_run=dry_run, seed=seed)
-        settings = render_settings(config)
-        decision, posts = plan_hexo(
-            decision, ledger, disk, config, settings, ckey, result, images, refs, stories.stories
+        decision = unwritable(decision, self.config, self.writer)
+        stories = update_stories(
+            self.state, self.config, decision, data, stored_items, self.now, feeds=keys
         )
-        result.decision, result.posts = decision, posts
-        if not dry_run:
-            with _signals_deferred() as caught:
-                apply(
-                    decision,
-                    posts,
-                    data,
-                    state,
-                    ledger,
-                    config,
-                    settings,
-                    result,
-                    got.instances,
-                    images,
-                    stories,
-                )
-            result.stopped_by = result.stopped_by or (caught[0] if caught else None)
-        _add_tallies(decision.reports, posts)
-        result.seconds = time.monotonic() - started
-        return result
+        if self.preview:
+            self.result.rule_effects += effects(self.config, self.state, decision, data)
+        record_decision(self.state, decision, data, stories)
+        _merge(self.result.decision, decision)
+
+    def forget_removed(self, instances: Sequence[InstanceIntent]) -> None:
+        """The feeds gone from the config lose their rows and story rows; the RSSHub
+        instances' health is recorded."""
+        from ._apply import record_decision
+        from ._stories import update_stories
+
+        configured = set(self.feeds)
+        gone = sorted((set(self.stored_feeds) | self.state.item_feed_keys()) - configured)
+        decision = Decision(forget_feeds=gone)
+        stories = None
+        if gone:
+            stories = update_stories(self.state, self.config, decision, {}, {}, self.now, feeds=())
+        record_decision(self.state, decision, {}, stories)
+        with self.state.transaction() as tx:
+            self.state.record_feeds(tx, (), instances)
+        self.result.decision.forget_feeds = gone
+
+    def write(self, ledger: Ledger, settings: RenderSettings, size: int, *, dry_run: bool) -> None:
+        """The images, then the Hexo posts a batch of feeds at a time."""
+        from ._apply import plan_hexo, write_posts
+        from ._images import live_after, run_images, wants_covers, wants_local
+        from ._stories import current_stories
+
+        result, state, config = self.result, self.state, self.config
+        decision = result.decision
+        # Every live post's images, when some feed keeps images or covers of its own (a tree
+        # that hotlinks needs none: its image stage only lets go of what an earlier run kept).
+        local = any(wants_local(f, config) or wants_covers(f, config) for f in config.feeds)
+        refs = live_after(state, decision, {}, dry_run=dry_run) if local else {}
+        images, result.images = run_images(
+            config, state, refs, now=self.now, dry_run=dry_run, seed=self.seed
+        )
+        stories = current_stories(state, config)
+        result.stories = stories
+        hashes = {
+            (c.feed_key, c.item_id): c.content_hash
+            for c in decision.changes
+            if c.kind != "pruned" and (c.feed_key, c.item_id) in stories
+        }
+        by_feed: dict[str, list[ItemChange]] = {}
+        for change in decision.changes:
+            by_feed.setdefault(change.feed_key, []).append(change)
+        configured = set(self.feeds)
+        leftover = (state.file_feed_keys(TARGET) | set(decision.forget_feeds)) - configured
+        groups = _groups([(f.key, len(by_feed.get(f.key, ()))) for f in config.feeds], size)
+        groups.append(sorted(leftover))  # removed feeds: their posts go
+        intents = {f.key: f for f in decision.feed_intents}
+        for keys in groups:
+            if not keys:
+                continue
+            scoped = ledger.for_feeds(keys)
+            disk = scoped.observe(refresh=not dry_run)
+            named = {(c.feed_key, c.item_id) for k in keys for c in by_feed.get(k, ())}
+            live = state.live_item_keys(keys)
+            dead = (
+                {
+                    (f.feed_key, f.item_id)
+                    for f in scoped.owned().values()
+                    if f.feed_key is not None and f.item_id is not None
+                }
+                - live
+                - named
+            )
+            part = Decision(
+                changes=[c for k in keys for c in by_feed.get(k, ())],
+                forget_feeds=[k for k in keys if k not in configured],
+                reports=[r for r in decision.reports if r.key in set(keys)],
+                feed_intents=[intents[k] for k in keys if k in intents],
+            )
+            after, posts = plan_hexo(
+                part,
+                scoped,
+                disk,
+                config,
+                settings,
+                self.ckey,
+                result,
+                images,
+                refs,
+                stories,
+                hashes,
+                dead,
+            )
+            failed = _failed(part, after)
+            if failed:
+                by_key = {r.key: r for r in after.reports}
+                for n, r in enumerate(decision.reports):
+                    if r.key in by_key:
+                        decision.reports[n] = by_key[r.key]
+            if not dry_run:
+                write_posts(posts, state, scoped, config, settings, result, images, failed)
+            result.posts.tallies.update(posts.tallies)
+            result.posts.removed.update(posts.removed)
+
+
+def _merge(total: Decision, part: Decision) -> None:
+    """Add a batch's decision to the run's, less what only the batch needs (item data)."""
+    total.feed_intents += part.feed_intents
+    total.changes += part.changes
+    total.forget_items += part.forget_items
+    total.reports += part.reports
+    total.rules_keys.update(part.rules_keys)
+    total.filtered += part.filtered
+    total.unfiltered += part.unfiltered
+
+
+def _failed(before: Decision, after: Decision) -> list[FeedIntent]:
+    """The feed intents of the feeds the Hexo plan failed (their folder is unwritable)."""
+    was = {f.key: f.status for f in before.feed_intents}
+    return [f for f in after.feed_intents if f.status == "failed" and was.get(f.key) != "failed"]
+
+
+def _groups(sizes: Sequence[tuple[str, int]], size: int) -> list[list[str]]:
+    """Feeds in order, grouped so that each group has about ``size`` items."""
+    out: list[list[str]] = [[]]
+    total = 0
+    for key, n in sizes:
+        if total and total + n > size:
+            out.append([])
+            total = 0
+        out[-1].append(key)
+        total += n
+    return out
 
 
 def _add_tallies(reports: list[FeedReport], posts: PostPlan) -> None:
@@ -351,29 +526,6 @@ def _add_tallies(reports: list[FeedReport], posts: PostPlan) -> None:
         tally = posts.tallies.get(report.key)
         if tally is not None:
             report.posts = tally
-
-
-@contextmanager
-def _signals_deferred() -> Iterator[list[str]]:
-    """Hold SIGINT/SIGTERM while files and state are written; yields what arrived.
-
-    The writes are crash-safe anyway (a SIGKILL is settled by the next run),
-    but a polite stop should not cost the run's work: it finishes writing,
-    then the CLI reports the signal.
-    """
-    caught: list[str] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield caught
-        return
-    previous = {
-        sig: signal.signal(sig, lambda number, _frame: caught.append(signal.Signals(number).name))
-        for sig in (signal.SIGINT, signal.SIGTERM)
-    }
-    try:
-        yield caught
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,9 +60,9 @@ from feedsite.config import Config, FeedSpec
 from feedsite.errors import AdoptError, OldPostError
 from feedsite.types import ParsedFeed, RenderSettings
 
-from . import _signals_deferred, render_settings
+from . import render_settings
 from ._apply import item_data, post_source
-from ._ingest import ingest
+from ._ingest import ingest, on_signals
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +208,7 @@ def adopt(
         adopted: tuple[Adoption, ...] = ()
         removed: tuple[str, ...] = ()
         if not dry_run and state is not None:
-            with _signals_deferred():
+            with on_signals(lambda _name: None):  # a polite stop lets the moves finish
                 assert ledger is not None  # a state exists when not a dry run
                 adopted, changed, removed = _apply(
                     plan, state, ledger, source, move, config, records

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -24,14 +24,14 @@ from feedsite._plan._fulltext import item_clean_key, uses_article
 from feedsite._plan._stories import Story
 from feedsite._records import (
     DiskState,
+    FeedIntent,
     FileWrite,
     ImageRefs,
-    InstanceIntent,
     ItemData,
-    ItemIntent,
 )
 from feedsite._store import State, Tx
 from feedsite._targets._ledger import Ledger
+from feedsite._targets._writer import Writer
 from feedsite._targets.hexo import PostJob, PostPlan, plan_posts, post_folder, render_post
 from feedsite.config import Config
 from feedsite.errors import TargetError
@@ -174,6 +174,8 @@ def plan_hexo(
     images: PostImages | None = None,
     refs: Mapping[tuple[str, str], ImageRefs] | None = None,
     stories: Mapping[tuple[str, str], Story] | None = None,
+    story_hashes: Mapping[tuple[str, str], str] | None = None,
+    dead: Collection[tuple[str, str]] = (),
 ) -> tuple[Decision, PostPlan]:
     """The Hexo posts of ``decision``, less the feeds whose post folder cannot be written.
 
@@ -198,6 +200,8 @@ def plan_hexo(
             per_feed,
             stories,
             config.site.dedupe,
+            story_hashes,
+            dead,
         )
 
     posts = plan(decision)
@@ -264,25 +268,65 @@ def _image_keys(
     return out
 
 
-def apply(
+def unwritable(decision: Decision, config: Config, writer: Writer) -> Decision:
+    """The decision with the feeds whose post folder cannot be written failed, before
+    anything of theirs is recorded (docs/security.md): checked for every feed with an
+    item change, as any of them may need its post written."""
+    folders = {f.key: post_folder(f) for f in config.feeds}
+    errors: dict[str, str] = {}
+    for key in sorted({c.feed_key for c in decision.changes}):
+        if key not in folders:
+            continue
+        try:
+            writer.check_folder(folders[key])
+        except TargetError as e:
+            errors[key] = f"cannot write posts to {writer.root / folders[key]}: {e}"
+    return fail_feeds(decision, errors)
+
+
+def record_decision(
+    state: State,
     decision: Decision,
+    data: Mapping[tuple[str, str], ItemData],
+    stories: StoryUpdate | None = None,
+) -> None:
+    """Record a batch's decision in one transaction: its feeds, its items with the data
+    just built, the items and feeds it forgets, the rule sets, its story rows. The posts
+    follow (:func:`write_posts`); a run killed in between leaves live items without posts,
+    which the next run restores."""
+    items = [
+        replace(i, data=data[(i.feed_key, i.item_id)]) if (i.feed_key, i.item_id) in data else i
+        for i in decision.item_intents
+    ]
+    with state.transaction() as tx:
+        state.record_feeds(tx, decision.feed_intents)
+        state.record_items(tx, items)
+        state.forget_items(tx, decision.forget_items)
+        state.forget_feeds(tx, decision.forget_feeds)
+        state.record_rules_keys(
+            tx, {k: v for k, v in decision.rules_keys.items() if k not in decision.forget_feeds}
+        )
+        if stories is not None:
+            stories.record(state, tx)
+
+
+def write_posts(
     posts: PostPlan,
-    data: dict[tuple[str, str], ItemData],
     state: State,
     ledger: Ledger,
     config: Config,
     settings: RenderSettings,
     result: RunResult,
-    instances: Sequence[InstanceIntent] = (),
     images: PostImages | None = None,
-    stories: StoryUpdate | None = None,
+    failed: Sequence[FeedIntent] = (),
 ) -> None:
-    """Carry the decision out through the ledger: record the run's feeds and items with
-    the pending posts in one transaction, write, delete, sync, mark written.
+    """Carry a post plan out through the ledger: render each post from the stored data,
+    record them pending (with ``failed``: feeds found unwritable meanwhile), write, delete,
+    sync, mark written.
 
     A post that would be created where a file already exists that the ledger does not
     record (the state was lost, or someone put a file there) is not written
-    (docs/security.md): the file is left as it is, reported, and the item stays
+    (docs/security.md): the file is left as it is, reported, and the item is remembered as
     ``seen`` so the post comes back once ``feedsite adopt`` has taken the file in.
     """
     names = {f.key: (f.category, f.site, f.name) for f in config.feeds}
@@ -290,10 +334,9 @@ def apply(
     per_feed = feed_settings(config, settings)
     writer = ledger.writer
     feed_rules = {f.key: f.rules for f in config.feeds}
-    missing = [
-        k for j in posts.renders for k in ((j.feed_key, j.item_id), *j.others) if k not in data
-    ]
-    all_data = {**state.item_data(missing), **data}
+    all_data = state.item_data(
+        k for j in posts.renders for k in ((j.feed_key, j.item_id), *j.others)
+    )
     writes: list[FileWrite] = []
     refused: dict[str, PostJob] = {}
     jobs = {j.path: j for j in posts.renders}
@@ -301,10 +344,16 @@ def apply(
         if job.reason != "updated" and writer.stat(job.path) is not None:
             refused[job.path] = job  # not ours: never overwritten
             continue
+        stored = all_data.get((job.feed_key, job.item_id))
+        if stored is None:  # its data is gone (a bug, or the state edited meanwhile)
+            result.item_errors.append(
+                f"{labels[job.feed_key]}: item {job.item_id}: not written: no stored data"
+            )
+            continue
         source = post_source(
             job.item_id,
             names[job.feed_key],
-            all_data[(job.feed_key, job.item_id)],
+            stored,
             job.first_seen,
             images,
             # Only the legacy profile writes the raw description the rules rewrite again.
@@ -332,23 +381,11 @@ def apply(
                 create_only=job.reason != "updated",
             )
         )
-    refused_items = {(j.feed_key, j.item_id) for j in refused.values()}
-    items = [
-        replace(i, data=data[(i.feed_key, i.item_id)]) if (i.feed_key, i.item_id) in data else i
-        for i in decision.item_intents
-    ]
-    items = [_unposted(i) if (i.feed_key, i.item_id) in refused_items else i for i in items]
+    unposted = sorted({(j.feed_key, j.item_id) for j in refused.values()})
 
     def record(tx: Tx) -> None:
-        state.record_feeds(tx, decision.feed_intents, instances)
-        state.record_items(tx, items)
-        state.forget_items(tx, decision.forget_items)
-        state.forget_feeds(tx, decision.forget_feeds)
-        state.record_rules_keys(
-            tx, {k: v for k, v in decision.rules_keys.items() if k not in decision.forget_feeds}
-        )
-        if stories is not None:
-            stories.record(state, tx)
+        state.record_feeds(tx, failed)
+        state.set_items_seen(tx, unposted)
 
     with ledger.session() as session:
         session.stage(writes, [d.path for d in posts.deletes], also=record)
@@ -421,11 +458,6 @@ def _others(
             _category, site, feed = names[key[0]]
             out.append(OtherReport(site, feed, d.item.title or "", d.item.link))
     return tuple(out)
-
-
-def _unposted(intent: ItemIntent) -> ItemIntent:
-    """A refused item is remembered as ``seen`` (with its data), not as posted."""
-    return replace(intent, status="seen") if intent.status == "live" else intent
 
 
 def _report_refused(

@@ -52,6 +52,13 @@ class FulltextReport:
     #: ``reason`` → how many pages failed or were refused this run.
     failed: dict[str, int] = field(default_factory=dict)
 
+    def add(self, other: FulltextReport) -> None:
+        """Count another batch's pages in."""
+        self.fetched += other.fetched
+        self.short += other.short
+        for reason, n in other.failed.items():
+            self.failed[reason] = self.failed.get(reason, 0) + n
+
 
 @dataclass(frozen=True, slots=True)
 class Articles:

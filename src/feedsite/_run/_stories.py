@@ -10,7 +10,7 @@ a live item without one (kept before stories existed) gets one from its stored d
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,7 +29,7 @@ from feedsite._plan._stories import (
     stories_of,
 )
 from feedsite._records import ItemData, StoredItem
-from feedsite._store import State, StoredStoryGraph, Tx
+from feedsite._store import State, Tx
 from feedsite.config import Config
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -51,8 +51,6 @@ class StoryUpdate:
     drop_feeds: list[str] = field(default_factory=list)
     #: The run's time: index entries older than twice the window before it go.
     now: datetime | None = None
-    #: Every story of more than one live item after the run, by member.
-    stories: dict[Key, Story] = field(default_factory=dict)
 
     def record(self, state: State, tx: Tx) -> None:
         """Record the update in the run's transaction."""
@@ -84,8 +82,9 @@ def update_stories(
     data: Mapping[Key, ItemData],
     stored_items: Mapping[str, Sequence[StoredItem]],
     now: datetime,
+    feeds: Collection[str] | None = None,
 ) -> StoryUpdate:
-    """The signatures and links of this run's live items and the stories after the run.
+    """The signatures and links of this run's live items.
 
     Args:
         state: the open state (read only here; :meth:`StoryUpdate.record` writes).
@@ -94,11 +93,12 @@ def update_stories(
         data: the items the run cleaned.
         stored_items: the items as the run found them in the state.
         now: the run's time.
+        feeds: the feeds ``decision`` is about (a batch of a run); None: every feed.
     """
     ranks = feed_ranks(config.feeds)
     live = {(c.feed_key, c.item_id) for c in decision.changes if c.kind != "pruned"}
     gone_feeds = set(decision.forget_feeds)
-    indexed = state.story_item_keys()
+    indexed = state.story_item_keys(None if feeds is None else {*feeds, *gone_feeds})
     drop = sorted(k for k in indexed if k not in live and k[0] not in gone_feeds)
     times: dict[Key, datetime] = {}
     for intent in decision.item_intents:
@@ -131,9 +131,15 @@ def update_stories(
     )
     out.rows = [s.to_row() for s in new]
     unusable = set(drop) | replaced
-    out.links, existing = link_new(state, new, unusable, gone_feeds)
-    out.stories = _stories(state.story_graph(), out, unusable, gone_feeds, existing, new, ranks)
+    out.links, _existing = link_new(state, new, unusable, gone_feeds)
     return out
+
+
+def current_stories(state: State, config: Config) -> dict[Key, Story]:
+    """The stories of more than one live item as the state holds them, by member."""
+    graph = state.story_graph()
+    times = {k: _EPOCH + timedelta(microseconds=t) for k, t in graph.times.items()}
+    return stories_of(graph.links, times, feed_ranks(config.feeds))
 
 
 def link_new(
@@ -155,28 +161,6 @@ def link_new(
     }
     found = find_links(existing, lambda k: candidates.get(k, ()), new)
     return [(x.a, x.b, x.why) for x in found], existing
-
-
-def _stories(
-    graph: StoredStoryGraph,
-    update: StoryUpdate,
-    unusable: set[Key],
-    gone_feeds: set[str],
-    existing: Mapping[Key, Signature],
-    new: Iterable[Signature],
-    ranks: Mapping[str, int],
-) -> dict[Key, Story]:
-    """The stories after the update: the stored links less those of items dropped or
-    signed again, plus the links found."""
-
-    def usable(k: Key) -> bool:
-        return k not in unusable and k[0] not in gone_feeds
-
-    links = [x for x in graph.links if usable(x[0]) and usable(x[1])] + update.links
-    times = {k: _EPOCH + timedelta(microseconds=t) for k, t in graph.times.items() if usable(k)}
-    times.update((k, s.time) for k, s in existing.items())
-    times.update((s.key, s.time) for s in new)
-    return stories_of(links, times, ranks)
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,30 @@ class ItemsMixin(StateBase):
             )
         ]
 
+    def items_of_feeds(self, feed_keys: Iterable[str]) -> dict[str, list[StoredItem]]:
+        """The metadata of the given feeds' items, grouped by feed key (feeds without items
+        are left out)."""
+        out: dict[str, list[StoredItem]] = {}
+        for feed_key in sorted(set(feed_keys)):
+            items = self.items_of(feed_key)
+            if items:
+                out[feed_key] = items
+        return out
+
+    def live_item_keys(self, feed_keys: Iterable[str]) -> set[tuple[str, str]]:
+        """The (feed_key, item_id) of the given feeds' live items."""
+        return {
+            (feed_key, row[0])
+            for feed_key in sorted(set(feed_keys))
+            for row in self._query(
+                "SELECT item_id FROM items WHERE feed_key = ? AND status = 'live'", (feed_key,)
+            )
+        }
+
+    def item_feed_keys(self) -> set[str]:
+        """The feeds that have items."""
+        return {row[0] for row in self._query("SELECT DISTINCT feed_key FROM items")}
+
     def items_by_id(self, item_id: str) -> list[StoredItem]:
         """Every item with this id (in any feed)."""
         return [
@@ -259,6 +283,13 @@ class ItemsMixin(StateBase):
             f"UPDATE items SET {_NO_BODY} WHERE feed_key=? AND item_id=?"
             " AND status IN ('pruned','removed')",
             [(i.feed_key, i.item_id) for i in intents if i.status in ("pruned", "removed")],
+        )
+
+    def set_items_seen(self, tx: Tx, keys: Iterable[tuple[str, str]]) -> None:
+        """Live items whose post was not written are remembered as ``seen``, not posted."""
+        tx.executemany(
+            "UPDATE items SET status='seen' WHERE feed_key=? AND item_id=? AND status='live'",
+            keys,
         )
 
     def forget_items(self, tx: Tx, keys: Iterable[tuple[str, str]]) -> None:

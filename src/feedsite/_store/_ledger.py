@@ -40,6 +40,24 @@ class LedgerMixin(StateBase):
             )
         }
 
+    def files_of_feeds(self, target: str, feed_keys: Iterable[str]) -> dict[str, OwnedFile]:
+        """The files of ``target`` recorded as written for the given feeds, by path (a run
+        of thousands of feeds reads its ledger a batch of feeds at a time)."""
+        out: dict[str, OwnedFile] = {}
+        for feed_key in sorted(set(feed_keys)):
+            out.update(self.files_of(target, feed_key))
+        return out
+
+    def file_feed_keys(self, target: str) -> set[str]:
+        """The feeds that have files of ``target`` (any state)."""
+        return {
+            row[0]
+            for row in self._query(
+                "SELECT DISTINCT feed_key FROM files WHERE target = ? AND feed_key IS NOT NULL",
+                (target,),
+            )
+        }
+
     def files_of(
         self, target: str, feed_key: str, item_id: str | None = None
     ) -> dict[str, OwnedFile]:

@@ -34,9 +34,17 @@ class StoredStoryGraph:
 class StoriesMixin(StateBase):
     """Story signatures, their index and links."""
 
-    def story_item_keys(self) -> set[Key]:
-        """The items that have a signature."""
-        return {(f, i) for f, i in self._query("SELECT feed_key, item_id FROM story_items")}
+    def story_item_keys(self, feed_keys: Iterable[str] | None = None) -> set[Key]:
+        """The items that have a signature (of the given feeds only, when given)."""
+        if feed_keys is None:
+            return {(f, i) for f, i in self._query("SELECT feed_key, item_id FROM story_items")}
+        return {
+            (f, i)
+            for feed_key in sorted(set(feed_keys))
+            for f, i in self._query(
+                "SELECT feed_key, item_id FROM story_items WHERE feed_key = ?", (feed_key,)
+            )
+        }
 
     def story_candidates(self, index_keys: Iterable[int]) -> dict[int, list[Key]]:
         """The items indexed under each of the given index keys (those that have any)."""

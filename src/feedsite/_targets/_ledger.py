@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal
@@ -46,18 +46,31 @@ class Ledger:
         state: the open state (the ledger's rows live there).
         writer: the one writer of the target's output root.
         target: the target's name in the ledger ("hexo", "native").
+        feeds: only the files of these feeds (a run of thousands of feeds works through
+            its posts a batch of feeds at a time); None: every file of the target.
     """
 
-    def __init__(self, state: State, writer: Writer, target: str) -> None:
+    def __init__(
+        self, state: State, writer: Writer, target: str, feeds: Collection[str] | None = None
+    ) -> None:
         self.state = state
         self.writer = writer
         self.target = target
+        self.feeds = None if feeds is None else frozenset(feeds)
         self._owned: dict[str, OwnedFile] | None = None
+
+    def for_feeds(self, feeds: Collection[str]) -> Ledger:
+        """The same ledger, looking at the files of ``feeds`` only."""
+        return Ledger(self.state, self.writer, self.target, feeds)
 
     def owned(self) -> dict[str, OwnedFile]:
         """The files recorded as written, by path (read once per session)."""
         if self._owned is None:
-            self._owned = self.state.files(self.target)
+            self._owned = (
+                self.state.files(self.target)
+                if self.feeds is None
+                else self.state.files_of_feeds(self.target, self.feeds)
+            )
         return self._owned
 
     def settle(self) -> None:

@@ -76,6 +76,8 @@ def plan_posts(
     feed_settings: Mapping[str, RenderSettings] | None = None,
     stories: Mapping[tuple[str, str], Story] | None = None,
     dedupe: Literal["keep", "link", "skip"] = "keep",
+    story_hashes: Mapping[tuple[str, str], str] | None = None,
+    dead: Collection[tuple[str, str]] = (),
 ) -> PostPlan:
     """The posts to write, delete and let go for ``changes``. Pure.
 
@@ -95,13 +97,19 @@ def plan_posts(
         dedupe: ``keep`` every post; ``link`` each post to the other reports of its story
             (their names and content hashes are part of its render key); ``skip`` the posts
             of all but a story's lead (deleted if they exist; back when the lead goes).
+        story_hashes: the content hashes of live story members whose changes are not in
+            ``changes`` (a run plans its posts a batch of feeds at a time).
+        dead: items that are not live, and that no change names, whose posts are still
+            owned (a run killed between recording its items and writing their posts):
+            their posts go, as pruned.
     """
     plan = PostPlan()
     names = {f.key: (f.category, f.site, f.name) for f in feeds}
     by_item: dict[tuple[str | None, str | None], OwnedFile] = {
         (f.feed_key, f.item_id): f for f in owned.values()
     }
-    hashes = {(c.feed_key, c.item_id): c.content_hash for c in changes if c.kind != "pruned"}
+    hashes = dict(story_hashes or {})
+    hashes.update(((c.feed_key, c.item_id), c.content_hash) for c in changes if c.kind != "pruned")
     for change in changes:
         tally = plan.tally(change.feed_key)
         old = by_item.get((change.feed_key, change.item_id))
@@ -151,6 +159,11 @@ def plan_posts(
         plan.renders.append(
             PostJob(path, change.feed_key, change.item_id, rkey, reason, change.first_seen, others)
         )
+    if dead:
+        for f in sorted(owned.values(), key=lambda f: f.path):
+            if (f.feed_key, f.item_id) in dead and f.feed_key in names:
+                assert f.feed_key is not None
+                _let_go(plan, f.path, disk, plan.tally(f.feed_key), "pruned")
     gone = set(forget_feeds)
     for f in owned.values():
         if f.feed_key is not None and f.feed_key not in names:
