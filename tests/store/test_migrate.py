@@ -245,6 +245,11 @@ def test_migration_10_packs_bodies_and_numbers_the_story_index(tmp_path: Path) -
         assert state.story_candidates([7, 8, 9, 10]) == {}
         assert state._query("SELECT count(*) FROM story_keys") == [(0,)]
         assert state.story_item_keys() == {(K, "i2"), (K, "i3")}
+        # Out of the index, only what the stories need stays (time, priority).
+        assert state._query(
+            "SELECT time, priority, urls, title, length(sketch), length(keys) FROM story_items"
+            " WHERE item_id = 'i2'"
+        ) == [(50, 0, "", "", 0, 0)]
         with state.transaction() as tx:  # an item signed anew is found by its keys
             state.record_stories(tx, [sig[0]], [])
         assert state.story_candidates([8]) == {8: [(K, "i1")]}

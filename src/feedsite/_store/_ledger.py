@@ -63,7 +63,11 @@ class LedgerMixin(StateBase):
     ) -> dict[str, OwnedFile]:
         """The files of ``target`` recorded as written for one feed (or one of its items),
         by path."""
-        sql = f"SELECT {_OWNED_COLUMNS} FROM files WHERE target = ? AND feed_key = ?"
+        # Without statistics the planner would scan the target's rows through the primary key.
+        sql = (
+            f"SELECT {_OWNED_COLUMNS} FROM files INDEXED BY files_by_item"
+            " WHERE target = ? AND feed_key = ?"
+        )
         params: tuple[str, ...] = (target, feed_key)
         if item_id is not None:
             sql += " AND item_id = ?"

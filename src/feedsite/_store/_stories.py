@@ -139,12 +139,18 @@ class StoriesMixin(StateBase):
 
     def drop_story_keys_before(self, tx: Tx, micros: int) -> None:
         """Take the items older than ``micros`` out of the index (they can no longer match
-        a new item); their signatures and links stay while they are live. Reads only the
-        items that cross the line (index ``story_items_indexed``)."""
+        a new item) and drop what only matching needs; their rows and links stay while they
+        are live. Reads only the items that cross the line (index ``story_items_indexed``)."""
         _drop_keys(
             tx, tx.rows("SELECT sid, keys FROM story_items WHERE indexed AND time < ?", (micros,))
         )
-        tx.execute("UPDATE story_items SET indexed = 0 WHERE indexed AND time < ?", (micros,))
+        # Out of the index, a signature is never compared again: only its time (for the
+        # stories it is in) and the fact that it was made stay (issue #16, compact state).
+        tx.execute(
+            "UPDATE story_items SET indexed = 0, urls = '', titles = '', title = '', sketch = x'',"
+            " keys = x'' WHERE indexed AND time < ?",
+            (micros,),
+        )
 
 
 def drop_story_rows(tx: Tx, keys: Sequence[Key]) -> None:
