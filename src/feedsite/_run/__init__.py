@@ -10,6 +10,8 @@ written through the one ledger a batch of feeds at a time. ``_build`` builds the
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -229,7 +231,7 @@ def hexo_timezone(hexo_root: Path) -> str | None:
 
 #: Items (parsed, or kept from the state) a run decides, cleans and records at a time;
 #: about 15 KB each while a batch is worked on (docs/scale.md).
-BATCH_ITEMS = 4000
+BATCH_ITEMS = 2000
 
 
 def run(
@@ -299,6 +301,7 @@ def run(
                 if size >= batch_items:
                     batch.decide(waiting)
                     waiting, size = {}, 0
+                    _give_back_memory()
             batch.decide(waiting)
             batch.forget_removed(stream.instances)
             # Then the images and the posts, whatever signal comes: the writes finish.
@@ -355,6 +358,9 @@ class _Batches:
         if not feeds:
             return
         keys = [f.key for f in feeds]
+        # The per-feed settings of the batch's feeds only (their keys are hashed, their
+        # folders checked): a stage that looked at every feed would cost the tree per batch.
+        config = replace(self.config, feeds=tuple(feeds))
         stored = {k: self.stored_feeds[k] for k in keys if k in self.stored_feeds}
         stored_items = self.state.items_of_feeds(keys)
         plan_input = PlanInput(
@@ -365,7 +371,7 @@ class _Batches:
             outcomes={k: o for k, o in outcomes.items() if o is not None},
             now=self.now,
             jitter_seed=self.jitter_seed,
-            stored_fields=stored_fields(self.config, self.state, stored, stored_items),
+            stored_fields=stored_fields(config, self.state, stored, stored_items),
         )
         decision = decide(plan_input)
         # Full text: the article pages the kept items want, then the decision again with the
@@ -384,9 +390,9 @@ class _Batches:
         if any(f.fulltext.fetches_pages for f in feeds):
             decision = decide(replace(plan_input, article_keys=articles.keys))
         decision, data = clean_items(
-            decision, self.state, self.config, self.ckey, self.result, self.deadline, articles
+            decision, self.state, config, self.ckey, self.result, self.deadline, articles
         )
-        decision = unwritable(decision, self.config, self.writer)
+        decision = unwritable(decision, config, self.writer)
         stories = update_stories(
             self.state, self.config, decision, data, stored_items, self.now, feeds=keys
         )
@@ -442,9 +448,11 @@ class _Batches:
         groups = _groups([(f.key, len(by_feed.get(f.key, ()))) for f in config.feeds], size)
         groups.append(sorted(leftover))  # removed feeds: their posts go
         intents = {f.key: f for f in decision.feed_intents}
+        names = {f.key: (f.category, f.site, f.name) for f in config.feeds}
         for keys in groups:
             if not keys:
                 continue
+            wanted = set(keys)
             scoped = ledger.for_feeds(keys)
             disk = scoped.observe(refresh=not dry_run)
             named = {(c.feed_key, c.item_id) for k in keys for c in by_feed.get(k, ())}
@@ -458,22 +466,28 @@ class _Batches:
                 - live
                 - named
             )
+            changes = [c for k in keys for c in by_feed.get(k, ())]
+            # The group's feeds only: a stage that looked at every feed per group would cost
+            # the whole tree once per group.
+            gconfig = replace(config, feeds=tuple(self.feeds[k] for k in keys if k in self.feeds))
+            members = ((c.feed_key, c.item_id) for c in changes)
+            grefs = {k: refs[k] for k in members if k in refs}
             part = Decision(
-                changes=[c for k in keys for c in by_feed.get(k, ())],
+                changes=changes,
                 forget_feeds=[k for k in keys if k not in configured],
-                reports=[r for r in decision.reports if r.key in set(keys)],
+                reports=[r for r in decision.reports if r.key in wanted],
                 feed_intents=[intents[k] for k in keys if k in intents],
             )
             after, posts = plan_hexo(
                 part,
                 scoped,
                 disk,
-                config,
+                gconfig,
                 settings,
                 self.ckey,
                 result,
                 images,
-                refs,
+                grefs,
                 stories,
                 hashes,
                 dead,
@@ -485,9 +499,27 @@ class _Batches:
                     if r.key in by_key:
                         decision.reports[n] = by_key[r.key]
             if not dry_run:
-                write_posts(posts, state, scoped, config, settings, result, images, failed)
+                write_posts(posts, state, scoped, gconfig, settings, result, images, failed, names)
             result.posts.tallies.update(posts.tallies)
             result.posts.removed.update(posts.removed)
+            _give_back_memory()
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return None
+
+
+def _give_back_memory() -> None:
+    """Hand the heap a finished batch freed back to the system. glibc keeps freed blocks
+    for reuse, and with the run's long-lived values interleaved between a batch's bodies,
+    the heap only grows: a run's peak would grow with its number of batches."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def _merge(total: Decision, part: Decision) -> None:

@@ -205,7 +205,10 @@ def plan_hexo(
         )
 
     posts = plan(decision)
-    folder_of = {f.key: post_folder(f) for f in config.feeds}
+    concerned = {c.feed_key for c in decision.changes} | {
+        o.feed_key for o in owned.values() if o.feed_key is not None
+    }
+    folder_of = {f.key: post_folder(f) for f in config.feeds if f.key in concerned}
     feed_by_folder = {folder: key for key, folder in folder_of.items()}
     touched: dict[str, set[str]] = {}
     for job in posts.renders:
@@ -319,6 +322,7 @@ def write_posts(
     result: RunResult,
     images: PostImages | None = None,
     failed: Sequence[FeedIntent] = (),
+    names: Mapping[str, tuple[str, str, str]] | None = None,
 ) -> None:
     """Carry a post plan out through the ledger: render each post from the stored data,
     record them pending (with ``failed``: feeds found unwritable meanwhile), write, delete,
@@ -328,8 +332,11 @@ def write_posts(
     record (the state was lost, or someone put a file there) is not written
     (docs/security.md): the file is left as it is, reported, and the item is remembered as
     ``seen`` so the post comes back once ``feedsite adopt`` has taken the file in.
+
+    ``config`` may hold only the plan's feeds; ``names`` (category, site, feed of every
+    feed) then names the other reports of their stories.
     """
-    names = {f.key: (f.category, f.site, f.name) for f in config.feeds}
+    names = names or {f.key: (f.category, f.site, f.name) for f in config.feeds}
     labels = {f.key: f.label for f in config.feeds}
     per_feed = feed_settings(config, settings)
     writer = ledger.writer
