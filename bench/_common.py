@@ -6,7 +6,9 @@ on ``sys.path``).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import statistics
 import subprocess
 import tempfile
@@ -31,6 +33,9 @@ class Proc:
     a child of its own it waited for). ``tree_kib`` is the largest sum of the RSS of the whole
     process tree, sampled every ``SAMPLE_SECONDS`` (a native site build indexes the posts for
     search in a child process while it renders the pages: both are in memory at once).
+    ``cpu_seconds`` is GNU time's ``%U + %S`` (the child and the children it waited for; 0 if
+    unknown): on a shared machine it moves much less than the wall time when other work
+    competes for the cores. ``load`` is the 1-minute load average when the child started.
     """
 
     seconds: float
@@ -39,6 +44,8 @@ class Proc:
     stderr: str
     maxrss_kib: int
     tree_kib: int
+    cpu_seconds: float = 0.0
+    load: float = 0.0
 
 
 def run_proc(
@@ -54,29 +61,39 @@ def run_proc(
         tempfile.NamedTemporaryFile("r", suffix=".rss") as rss,
     ):
         timed = GNU_TIME.exists()
-        full = [str(GNU_TIME), "-f", "%M", "-o", rss.name, *cmd] if timed else list(cmd)
+        full = [str(GNU_TIME), "-f", "%M %U %S", "-o", rss.name, *cmd] if timed else list(cmd)
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
         started = time.perf_counter()
         proc = subprocess.Popen(
             full, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL
         )
         tree = 0
         sampling = Path("/proc/self/stat").exists()
-        while True:
-            try:
-                proc.wait(timeout=SAMPLE_SECONDS if sampling else timeout)
-                break
-            except subprocess.TimeoutExpired:
-                if time.perf_counter() - started > timeout:
-                    proc.kill()
-                    proc.wait()
+        try:
+            while True:
+                try:
+                    proc.wait(timeout=SAMPLE_SECONDS if sampling else timeout)
                     break
-                # GNU time's own few hundred KiB are in the tree too; negligible.
-                tree = max(tree, _tree_rss_kib(proc.pid))
+                except subprocess.TimeoutExpired:
+                    if time.perf_counter() - started > timeout:
+                        proc.kill()
+                        proc.wait()
+                        break
+                    # GNU time's own few hundred KiB are in the tree too; negligible.
+                    tree = max(tree, _tree_rss_kib(proc.pid))
+        except BaseException:  # Ctrl-C, SIGTERM turned into SystemExit: no orphans left
+            _stop_tree(proc)
+            raise
         seconds = time.perf_counter() - started
-        maxrss = 0
+        maxrss, cpu = 0, 0.0
         if timed:
-            last = rss.read().strip().splitlines()
-            maxrss = int(last[-1]) if last and last[-1].isdigit() else 0
+            # The last line (GNU time first says "Command exited with non-zero status N").
+            lines = rss.read().strip().splitlines()
+            fields = lines[-1].split() if lines else []
+            if len(fields) == 3 and fields[0].isdigit():
+                maxrss = int(fields[0])
+                with contextlib.suppress(ValueError):
+                    cpu = float(fields[1]) + float(fields[2])
         out.seek(0)
         err.seek(0)
         return Proc(
@@ -86,7 +103,63 @@ def run_proc(
             err.read().decode(errors="replace"),
             maxrss,
             max(tree, maxrss),
+            cpu,
+            load,
         )
+
+
+def _stop_tree(proc: subprocess.Popen[bytes], grace: float = 30.0) -> None:
+    """SIGTERM ``proc`` and every descendant (GNU time does not pass a signal on); SIGKILL
+    what is still alive after ``grace`` seconds (a feedsite run finishes its writes first)."""
+    pids = [*_descendants(proc.pid), proc.pid]
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        proc.poll()
+        alive = [p for p in pids if _alive(p)]
+        if not alive:
+            return
+        time.sleep(0.1)
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(b")") + 2 :][:1] != b"Z"
+
+
+def _descendants(root: int) -> list[int]:
+    """The pids of every descendant of ``root`` (from /proc; [] elsewhere)."""
+    parents: dict[int, int] = {}
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as f:
+                    stat = f.read()
+                parents[int(entry.name)] = int(stat[stat.rindex(b")") + 2 :].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found = []
+    for pid in parents:
+        p = parents.get(pid, 0)
+        while p > 1:
+            if p == root:
+                found.append(pid)
+                break
+            p = parents.get(p, 0)
+    return found
 
 
 def _tree_rss_kib(root: int) -> int:
