@@ -151,6 +151,22 @@ class Decision:
     #: Filtered items whose rule went: they are posted again.
     unfiltered: list[tuple[str, str]] = field(default_factory=list)
 
+    def add(self, part: Decision, *, item_work: bool = True) -> None:
+        """Add another part's decision (another feed's, another batch's) to this one.
+        Without ``item_work``, the item intents and the items to clean are left out: a run
+        keeps only what its later stages need of a batch it has recorded."""
+        self.feed_intents += part.feed_intents
+        self.changes += part.changes
+        self.forget_items += part.forget_items
+        self.reports += part.reports
+        self.rules_keys.update(part.rules_keys)
+        self.filtered += part.filtered
+        self.unfiltered += part.unfiltered
+        if item_work:
+            self.item_intents += part.item_intents
+            self.to_clean.update(part.to_clean)
+            self.to_reclean += part.to_reclean
+
 
 @dataclass(slots=True)
 class _Candidate:
@@ -182,16 +198,7 @@ def decide(inp: PlanInput) -> Decision:
             article_keys=inp.article_keys,
             stored_fields=inp.stored_fields,
         )
-        out.feed_intents += part.feed_intents
-        out.item_intents += part.item_intents
-        out.changes += part.changes
-        out.to_clean.update(part.to_clean)
-        out.to_reclean += part.to_reclean
-        out.forget_items += part.forget_items
-        out.reports += part.reports
-        out.rules_keys.update(part.rules_keys)
-        out.filtered += part.filtered
-        out.unfiltered += part.unfiltered
+        out.add(part)
     configured = {f.key for f in inp.feeds}
     out.forget_feeds = sorted((set(inp.stored_feeds) | set(inp.stored_items)) - configured)
     return out

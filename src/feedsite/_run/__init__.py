@@ -399,7 +399,7 @@ class _Batches:
         if self.preview:
             self.result.rule_effects += effects(self.config, self.state, decision, data)
         record_decision(self.state, decision, data, stories)
-        _merge(self.result.decision, decision)
+        self.result.decision.add(decision, item_work=False)
 
     def forget_removed(self, instances: Sequence[InstanceIntent]) -> None:
         """The feeds gone from the config lose their rows and story rows; the RSSHub
@@ -520,17 +520,6 @@ def _give_back_memory() -> None:
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
-
-
-def _merge(total: Decision, part: Decision) -> None:
-    """Add a batch's decision to the run's, less what only the batch needs (item data)."""
-    total.feed_intents += part.feed_intents
-    total.changes += part.changes
-    total.forget_items += part.forget_items
-    total.reports += part.reports
-    total.rules_keys.update(part.rules_keys)
-    total.filtered += part.filtered
-    total.unfiltered += part.unfiltered
 
 
 def _failed(before: Decision, after: Decision) -> list[FeedIntent]:
