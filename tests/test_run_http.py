@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from feedsite._run import run
@@ -134,3 +134,22 @@ def test_bad_encodings_in_a_run(
     assert len(texts) == 4
     assert any('title: "简体中文标题"' in t for t in texts)
     assert any("坏字节" in t and "ok" in t for t in texts)
+
+
+def test_a_feed_interval_holds_in_a_plain_run(
+    feed_server: FeedServer, project: Callable[[str], Path]
+) -> None:
+    feed_server.route("/f", Response.rss(FEED, etag='"v1"'))
+    feed_server.route("/g", Response.rss(FEED, etag='"v1"'))
+    feeds = f"  a:\n    b:\n      c: {{url: '{feed_server.url('/f')}', interval: 10m}}\n"
+    feeds += f"      d: {feed_server.url('/g')}\n"
+    config = load_config(config_for(project, feeds))
+    start = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    assert run(config, now=start, seed=1).counts().feeds_ok == 2
+    soon = run(config, now=start + timedelta(minutes=5), seed=1)
+    assert [r.status for r in soon.reports] == ["skipped", "not_modified"]
+    assert "for its interval" in (soon.reports[0].error or "")
+    assert feed_server.hits("/f") == 1
+    later = run(config, now=start + timedelta(minutes=12), seed=1)
+    assert [r.status for r in later.reports] == ["not_modified", "not_modified"]
+    assert feed_server.hits("/f") == 2

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from feedsite._run import RunResult
+    from feedsite._run._build import TargetBuild
     from feedsite._run._images import ImageReport
     from feedsite._run._rules import RuleEffect
 
@@ -130,6 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--target",
         choices=("hexo", "native"),
         help="with --build: the output to build (default: site.targets)",
+    )
+
+    watch = sub.add_parser(
+        "watch", help="keep running: fetch each feed when it is due, rebuild the targets"
+    )
+    with_config(watch)
+    watch.add_argument(
+        "--json", action="store_true", help="print each turn's summary as one line of JSON"
     )
 
     init = sub.add_parser("init", help="create a ready project (config, site, workflow)")
@@ -320,6 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _cmd_run(config, args, out, err)
+        if args.command == "watch":
+            return _cmd_watch(config, args, out, err)
         if args.command == "check":
             return _cmd_check(config, args, out, err)
         if args.command == "remove":
@@ -688,12 +699,19 @@ def _cmd_build(
 ) -> int:
     """Build each target (``_run._build``) and print what it did; :data:`EXIT_BUILD` when
     any target failed."""
-    from feedsite._run._build import BuildResult, TargetFailed, build
+    from feedsite._run._build import build
 
     # Hexo's lines hold post titles and paths: printed as plain, cleaned text.
     results = build(
         config, targets, out_dir, on_line=lambda line: err.out(_clean(line), highlight=False)
     )
+    return _print_builds(results, out, err)
+
+
+def _print_builds(results: Sequence[TargetBuild], out: Console, err: Console) -> int:
+    """Print what each target's build did; :data:`EXIT_BUILD` when any failed."""
+    from feedsite._run._build import BuildResult, TargetFailed
+
     code = EXIT_OK
     for result in results:
         if isinstance(result, TargetFailed):
@@ -732,6 +750,53 @@ def _cmd_build(
                 highlight=False,
             )
     return code
+
+
+def _cmd_watch(config: Config, args: argparse.Namespace, out: Console, err: Console) -> int:
+    """``feedsite watch`` (docs/watch.md): one line per turn, build and problem, until
+    SIGTERM/SIGINT; SIGHUP reloads the config."""
+    from feedsite._run._watch import Notice, watch
+
+    first = [config]
+
+    def load() -> Config:
+        return first.pop() if first else _load(args, err)
+
+    def on_notice(notice: Notice) -> None:
+        stamp = datetime.now(UTC).strftime("%H:%M:%S ")
+        if notice.result is not None:
+            result = notice.result
+            if args.json:
+                line = json.dumps(_scrub(result.to_json()), ensure_ascii=False)
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
+                return
+            for r in result.decision.reports:
+                if r.status == "failed":
+                    _say(err, stamp + "failed: ", "red", r.label, ": ", r.error)
+            for message in result.item_errors:
+                _say(err, stamp + "item failed: ", "red", message)
+            c = result.counts()
+            out.print(
+                _plain(
+                    f"{stamp}{len(result.decision.reports)} feeds: {c.feeds_ok} ok,"
+                    f" {c.feeds_not_modified} not modified, {c.feeds_failed} failed,"
+                    f" {c.feeds_deferred + c.feeds_skipped} waiting; posts: {c.posts_new} new,"
+                    f" {c.posts_updated} updated, {c.posts_pruned} pruned"
+                    f" ({result.seconds:.2f} s)"
+                ),
+                highlight=False,
+            )
+        elif notice.event == "built":
+            _print_builds(notice.builds, err if args.json else out, err)
+        elif notice.event == "problem":
+            _say(err, stamp + "problem: ", "yellow", notice.message)
+        else:  # reloaded, stopped
+            _say(err, stamp, "", notice.event, ": ", notice.message)
+        out.file.flush()
+
+    watch(load, on_notice)
+    return EXIT_OK
 
 
 def _cmd_rules(config: Config, args: argparse.Namespace, out: Console) -> int:

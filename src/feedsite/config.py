@@ -143,6 +143,7 @@ _TOP_KEYS = (
     "images",
     "fulltext",
     "rules",
+    "watch",
     "feeds",
 )
 _SITE_KEYS = (
@@ -187,7 +188,18 @@ _FETCH_KEYS = (
 )
 _OPTION_KEYS = ("items_per_feed", "keep", "max_age", "timezone")
 _SOURCE_KEYS = ("route", "url", "path")
-_FEED_KEYS = (*_SOURCE_KEYS, *_OPTION_KEYS, "proxy", "images", "fulltext", "rules", "priority")
+_FEED_KEYS = (
+    *_SOURCE_KEYS,
+    *_OPTION_KEYS,
+    "proxy",
+    "images",
+    "fulltext",
+    "rules",
+    "priority",
+    "interval",
+)
+#: ``watch:`` (issue #16): the schedule of ``feedsite watch`` (docs/watch.md).
+_WATCH_KEYS = ("interval", "min_interval", "max_interval", "build_every")
 _PROFILES = ("default", "legacy")
 _MAX_ITEMS = 10000
 #: Feeds one config may list (the scale feedsite is built and benchmarked for is 10,000).
@@ -219,7 +231,7 @@ _COVERS = ("generated", "placeholder")
 #: A reserved key inside a category (sites) and a site (feeds): that level's image settings.
 _RESERVED = "images"
 #: Every reserved key inside a category and a site: that level's settings for what is below.
-_LEVEL_KEYS = (_RESERVED, "fulltext", "rules", "priority")
+_LEVEL_KEYS = (_RESERVED, "fulltext", "rules", "priority", "interval")
 #: The words ``fulltext:`` takes; anything else is a CSS selector.
 _FULLTEXT_WORDS = ("auto", "rsshub", "off")
 _REFERER_WORDS = ("article", "none")
@@ -392,6 +404,9 @@ class FeedSpec:
     #: Which copy of a story leads (issue #15): higher first, then the tree's order
     #: (``priority:`` of the feed or the nearest level; 0 when none).
     priority: int = 0
+    #: How often the feed is fetched (``interval:`` of the feed or the nearest level;
+    #: docs/watch.md). None: every ``feedsite run``, and ``watch.interval`` in a watch.
+    interval: timedelta | None = None
 
     @property
     def key(self) -> str:
@@ -551,6 +566,25 @@ class NativeConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WatchConfig:
+    """The ``watch:`` section: the schedule of ``feedsite watch`` (docs/watch.md).
+
+    A feed's interval (its ``interval:``, else ``interval`` here) is stretched by what the
+    server says (RSS ``ttl``, ``Cache-Control: max-age``, ``Expires``) and by backoff after
+    failures, then held within ``min_interval`` .. ``max_interval``.
+    """
+
+    #: The interval of feeds without an ``interval:`` of their own (in a watch).
+    interval: timedelta = timedelta(minutes=15)
+    #: No feed is fetched more often than this, whatever its interval or server says.
+    min_interval: timedelta = timedelta(minutes=1)
+    #: Every feed is fetched at least this often, whatever its server says or its failures.
+    max_interval: timedelta = timedelta(hours=24)
+    #: The targets are rebuilt at most once per this long (changes wait for the next build).
+    build_every: timedelta = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """A whole, validated configuration."""
 
@@ -569,6 +603,8 @@ class Config:
     #: Routes listed without names (``feeds:`` or a category or a site given as a list)
     #: that the ``names`` given to the parser did not name: they have no FeedSpec yet.
     bare_routes: tuple[BareRoute, ...] = ()
+    #: The ``watch:`` section.
+    watch: WatchConfig = WatchConfig()
 
 
 @dataclass(frozen=True, slots=True)
@@ -746,6 +782,7 @@ def _build(
     if site.timezone is None and all(f.timezone is None for f in feeds):
         r.warnings.append(NO_TIMEZONE_WARNING)
     native = _native(r, r.keys(_value(top, "native"), "native", _NATIVE_KEYS), root)
+    watch = _watch(r, r.keys(_value(top, "watch"), "watch", _WATCH_KEYS))
     return Config(
         file,
         root,
@@ -759,7 +796,43 @@ def _build(
         native,
         images,
         bare,
+        watch,
     )
+
+
+def _interval(r: Reader, entry: Entry | None, path: str) -> timedelta | None:
+    """Read an interval: ``30s``, ``15m``, ``2h``, ``1d`` (a unit is required); None when
+    absent or null."""
+    if entry is not None and isinstance(entry.value, Scalar):
+        raw = entry.value.value
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            r.fail(
+                f'expected a duration with its unit, like "15m", "90s" or "2h", got {raw}'
+                f' (write "{raw}s" for seconds)',
+                path,
+                entry.value.line,
+            )
+    return read_duration(r, entry, path, example="15m")
+
+
+def _watch(r: Reader, s: dict[str, Entry]) -> WatchConfig:
+    d = WatchConfig()
+    values = {key: _interval(r, s.get(key), f"watch.{key}") for key in _WATCH_KEYS}
+    watch = WatchConfig(
+        interval=values["interval"] or d.interval,
+        min_interval=values["min_interval"] or d.min_interval,
+        max_interval=values["max_interval"] or d.max_interval,
+        build_every=values["build_every"] or d.build_every,
+    )
+    if watch.min_interval > watch.max_interval:
+        entry = s.get("min_interval") or s.get("max_interval")
+        r.fail(
+            f"min_interval ({watch.min_interval}) is longer than max_interval"
+            f" ({watch.max_interval})",
+            "watch.min_interval" if "min_interval" in s else "watch.max_interval",
+            None if entry is None else entry.value.line,
+        )
+    return watch
 
 
 def _native(r: Reader, s: dict[str, Entry], root: Path) -> NativeConfig:
@@ -990,6 +1063,8 @@ class _Inherited:
     rules: tuple[Rules, ...] = ()
     #: ``priority:`` of the nearest level above.
     priority: int = 0
+    #: ``interval:`` of the nearest level above.
+    interval: timedelta | None = None
 
 
 def _level_settings(
@@ -997,7 +1072,7 @@ def _level_settings(
 ) -> _Inherited:
     """Apply the reserved entries of a category or site mapping, if any, to ``parent``."""
     images, fulltext, rules = parent.images, parent.fulltext, parent.rules
-    priority = parent.priority
+    priority, interval = parent.priority, parent.interval
     for entry in node.entries:
         key = entry.key.strip()
         if key == _RESERVED:
@@ -1008,7 +1083,9 @@ def _level_settings(
             rules = (*rules, read_rules(r, entry.value, f"{path}.rules"))
         elif key == "priority":
             priority = _priority(r, entry, f"{path}.priority")
-    return _Inherited(images, fulltext, rules, priority)
+        elif key == "interval":
+            interval = _interval(r, entry, f"{path}.interval") or interval
+    return _Inherited(images, fulltext, rules, priority, interval)
 
 
 def _priority(r: Reader, entry: Entry, path: str) -> int:
@@ -1520,6 +1597,8 @@ def _feed(
         priority=_priority(r, options["priority"], f"{key_path}.priority")
         if "priority" in options
         else inherited.priority,
+        interval=_interval(r, options.get("interval"), f"{key_path}.interval")
+        or inherited.interval,
     )
 
 

@@ -34,6 +34,63 @@ class Validators:
 
 
 @dataclass(frozen=True, slots=True)
+class Tag:
+    """One category / tag of an item, as the feed gave it (issue #17). Does not link
+    anywhere: ``scheme`` is an identifier, not a URL to render."""
+
+    #: The category's text (RSS ``category`` text, Atom ``term``, ``media:category``,
+    #: ``dc:subject``, JSON Feed ``tags``), whitespace-normalised, at most 200 characters.
+    term: str
+    #: RSS ``domain`` / Atom and media ``scheme``: the vocabulary the term is from
+    #: (plain text, at most 200 characters; never rendered as a link).
+    scheme: str | None = None
+    #: Atom / media ``label``: a human-readable form of the term.
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Enclosure:
+    """A file attached to an item: podcast audio, a video, an image (issue #17).
+
+    RSS ``enclosure``, Atom ``link rel="enclosure"``, ``media:content`` (also inside
+    ``media:group``), JSON Feed ``attachments``; entries with the same URL are merged.
+    Every URL passed :func:`feedsite._url.safe_url`.
+    """
+
+    #: The file's absolute http(s) URL.
+    url: str
+    #: MIME type (``audio/mpeg``), lower case; None when absent or malformed.
+    type: str | None = None
+    #: Size in bytes, when the feed states a positive one.
+    length: int | None = None
+    #: Play time in whole seconds (``media:content duration``, ``itunes:duration``,
+    #: JSON ``duration_in_seconds``).
+    duration: int | None = None
+    #: A preview image URL (``media:thumbnail``, ``itunes:image``, JSON ``image``).
+    thumbnail: str | None = None
+    #: Its title (``media:title``, Atom link ``title``, JSON attachment ``title``).
+    title: str | None = None
+    #: ``audio``, ``video``, ``image``, ``document`` or ``executable``: ``media:content``'s
+    #: ``medium``, else the MIME type's major part; None when neither tells.
+    medium: str | None = None
+    #: Which element it came from first: ``enclosure`` (RSS enclosure, Atom link,
+    #: JSON attachment) or ``media`` (``media:content``).
+    source: Literal["enclosure", "media"] = "enclosure"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """An author of an item (issue #17); at least one of the fields is set."""
+
+    #: Display name (``Example editor``).
+    name: str | None = None
+    #: E-mail address, as the feed wrote it.
+    email: str | None = None
+    #: Home page (Atom ``uri``, JSON Feed ``url``): a safe absolute http(s) URL.
+    uri: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedItem:
     """One entry of a feed, as the feed said it (no cleaning, no decisions)."""
 
@@ -56,13 +113,25 @@ class ParsedItem:
     #: Cover candidates outside the body, in priority order: enclosure (image/*),
     #: media:thumbnail, media:content (image), JSON image / banner_image.
     images: tuple[str, ...] = ()
-    #: Author name, when the feed gives one.
+    #: Author name, when the feed gives one: the first name in ``authors``, else the
+    #: first e-mail address there.
     author: str | None = None
     #: Base URL for resolving relative links in the bodies.
     base_url: str | None = None
     #: The item's categories / tags as text (RSS ``category``, Atom ``category``'s label
     #: else term, JSON Feed ``tags``), in order, without repeats; for rules (issue #13).
+    #: Each tag's label, else term, of ``tags``.
     categories: tuple[str, ...] = ()
+    #: Categories with their scheme and label, in document order, without repeated
+    #: terms, at most 64 (issue #17).
+    tags: tuple[Tag, ...] = ()
+    #: Attached files (audio, video, images), in document order, at most 32 (issue #17).
+    enclosures: tuple[Enclosure, ...] = ()
+    #: Authors in order of preference: RSS ``author`` (``email (name)``,
+    #: ``name (email)``, ``name <email>``), ``dc:creator`` / ``dc:author``,
+    #: ``itunes:author``, Atom ``author`` (else the feed's), JSON Feed ``authors`` /
+    #: ``author`` (else the feed's); at most 16, without repeats (issue #17).
+    authors: tuple[Person, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +145,8 @@ class ParsedFeed:
     items: tuple[ParsedItem, ...]
     #: Non-fatal problems met while parsing (recovered XML errors, bad dates...).
     warnings: tuple[str, ...] = ()
+    #: RSS ``<ttl>``: minutes the feed may be cached before it is fetched again.
+    ttl: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

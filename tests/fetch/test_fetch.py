@@ -1,7 +1,10 @@
-"""Plain fetches: a 200, conditional GET round trips, compression, headers, redirects."""
+"""Plain fetches: a 200, conditional GET round trips, compression, headers, redirects, max_age."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -241,3 +244,115 @@ def test_no_sources_is_a_failure(fetch: Fetcher) -> None:
     outcome = fetch.many([FetchRequest(key="lonely", sources=())])["lonely"]
 
     assert outcome == FetchFailure(message="lonely: no sources to fetch from", attempts=())
+
+
+# -- freshness: how long the answer says it stays fresh (max_age) --------------------
+
+
+def test_max_age_of_a_200(feed_server: FeedServer, fetch: Fetcher) -> None:
+    cached = feed_server.route(
+        "/cached", Response.rss(rss(), headers={"Cache-Control": "public, max-age=300"})
+    )
+    plain = feed_server.route("/plain", Response.rss(rss()))
+    uncached = feed_server.route(
+        "/nostore", Response.rss(rss(), headers={"Cache-Control": "no-store"})
+    )
+
+    outcomes = [fetch.one(url) for url in (cached, plain, uncached)]
+
+    assert all(isinstance(outcome, Fetched) for outcome in outcomes)
+    assert [outcome.max_age for outcome in outcomes] == [300.0, None, 0.0]  # type: ignore[union-attr]
+
+
+def test_max_age_from_expires_minus_the_servers_date(
+    feed_server: FeedServer, fetch: Fetcher
+) -> None:
+    expires = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
+    url = feed_server.route("/feed", Response.rss(rss(), headers={"Expires": expires}))
+
+    outcome = fetch.one(url)
+
+    assert isinstance(outcome, Fetched)
+    assert outcome.max_age == pytest.approx(120, abs=2)
+
+
+def test_max_age_of_a_304(feed_server: FeedServer, fetch: Fetcher) -> None:
+    url = feed_server.route(
+        "/feed", Response(304, content_type=None, headers={"Cache-Control": "max-age=60"})
+    )
+
+    outcome = fetch.one(url, validators={url: Validators(etag='"v1"')})
+
+    assert isinstance(outcome, NotModified)
+    assert outcome.max_age == 60.0
+
+
+def test_a_files_max_age_is_unknown(tmp_path: Path, fetch: Fetcher) -> None:
+    path = tmp_path / "feed.xml"
+    path.write_text(rss(), encoding="utf-8")
+
+    outcome = fetch.one(path.as_uri())
+
+    assert isinstance(outcome, Fetched)
+    assert outcome.max_age is None
+
+
+# -- what aiohttp must not do on its own ---------------------------------------------
+
+
+def test_no_cookies_are_kept_between_requests(feed_server: FeedServer, fetch: Fetcher) -> None:
+    url = feed_server.route(
+        "/feed", Response.rss(rss(), headers={"Set-Cookie": "session=abc; Path=/"})
+    )
+
+    fetch.many([FetchRequest(f"f{n}", (Source(url, url),)) for n in range(3)])
+
+    assert [request.header("Cookie") for request in feed_server.requests] == [None] * 3
+
+
+def test_source_headers_go_on_every_hop_and_override_the_defaults(
+    feed_server: FeedServer, fetch: Fetcher
+) -> None:
+    start = feed_server.route("/start", Response.redirect("/feed"))
+    feed_server.route("/feed", Response.rss(rss()))
+    headers = (("Referer", "https://example.org/"), ("Accept", "application/rss+xml"))
+    request = FetchRequest("feed", (Source(start, start, headers),))
+
+    outcome = fetch.many([request])["feed"]
+
+    assert isinstance(outcome, Fetched)
+    for sent in feed_server.requests:
+        assert sent.header("Referer") == "https://example.org/"
+        assert sent.header("Accept") == "application/rss+xml"
+
+
+def test_a_header_that_cannot_be_sent_is_a_failure(feed_server: FeedServer, fetch: Fetcher) -> None:
+    url = feed_server.route("/feed", Response.rss(rss()))
+    request = FetchRequest("feed", (Source(url, url, (("Referer", "a\r\nX-Evil: 1"),)),))
+
+    outcome = fetch.many([request])["feed"]
+
+    assert isinstance(outcome, FetchFailure)
+    assert outcome.message.startswith(f"{url}: cannot send the request: ")
+    assert feed_server.requests == []
+
+
+def test_non_ascii_header_value_does_not_crash(feed_server: FeedServer, fetch: Fetcher) -> None:
+    url = feed_server.route("/feed", Response.rss(rss()))
+    request = FetchRequest("feed", (Source(url, url, (("Referer", "https://例子.cn/页"),)),))
+
+    outcome = fetch.many([request])["feed"]
+
+    assert isinstance(outcome, Fetched)  # sent as UTF-8, as browsers do
+    assert feed_server.requests[0].header("Referer") is not None
+
+
+def test_redirect_to_another_scheme_is_a_failure(feed_server: FeedServer, fetch: Fetcher) -> None:
+    url = feed_server.route("/old", Response.redirect("ftp://127.0.0.1/feed"))
+
+    outcome = fetch.one(url)
+
+    assert isinstance(outcome, FetchFailure)
+    assert outcome.message == (
+        f"{url}: unsupported URL: scheme 'ftp' (redirected to ftp://127.0.0.1/feed)"
+    )

@@ -10,10 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feedsite._fetch._policy import (
+    MAX_DELTA_SECONDS,
     Defer,
     Failover,
     Retry,
     decide,
+    freshness,
     is_retryable,
     parse_retry_after,
     retry_delay,
@@ -151,3 +153,74 @@ def test_retry_after_with_no_tries_left_fails_over() -> None:
 def test_retry_after_is_ignored_on_other_statuses() -> None:
     assert _decide(Problem("http", 502, retry_after=60.0)) == Retry(0.75)
     assert _decide(Problem("http", 404, retry_after=60.0)) == Failover()
+
+
+# -- freshness (RFC 9111 §4.2.1, as a private cache) --------------------------------
+
+DATE = format_datetime(NOW, usegmt=True)
+
+
+def _http_date(seconds: float) -> str:
+    return format_datetime(NOW + timedelta(seconds=seconds), usegmt=True)
+
+
+@pytest.mark.parametrize(
+    ("cache_control", "seconds"),
+    [
+        ("max-age=600", 600.0),
+        ("public, max-age=600", 600.0),
+        ("  Max-Age = 60 ,private", 60.0),
+        ('max-age="120"', 120.0),
+        ("max-age=0", 0.0),
+        ("max-age=60, max-age=5", 60.0),  # the first occurrence counts
+        ("s-maxage=600, max-age=30", 30.0),
+        ("must-revalidate, max-age=30", 30.0),
+        ("max-age=99999999999999999999", float(MAX_DELTA_SECONDS)),
+        ("max-age=abc", 0.0),  # invalid: stale
+        ("max-age=-5", 0.0),
+        ("max-age=1.5", 0.0),
+        ("max-age", 0.0),
+        ("no-store", 0.0),
+        ("no-cache", 0.0),
+        ("max-age=600, no-cache", 0.0),  # the most restrictive wins
+        ("NO-STORE, max-age=600", 0.0),
+        ('no-cache="Set-Cookie, Set-Cookie2", max-age=600', 600.0),  # only those fields
+        ('private="x,y", max-age=40', 40.0),
+        ("garbage here, max-age=45", 45.0),
+    ],
+)
+def test_freshness_from_cache_control(cache_control: str, seconds: float) -> None:
+    assert freshness(cache_control, None, None, NOW) == seconds
+
+
+@pytest.mark.parametrize("cache_control", [None, "", "public", "s-maxage=600", "private, ,"])
+def test_cache_control_without_a_lifetime_says_nothing(cache_control: str | None) -> None:
+    assert freshness(cache_control, None, None, NOW) is None
+
+
+def test_max_age_wins_over_expires() -> None:
+    assert freshness("max-age=60", _http_date(3600), DATE, NOW) == 60.0
+    assert freshness("public", _http_date(3600), DATE, NOW) == 3600.0
+
+
+@pytest.mark.parametrize(
+    ("expires", "date", "seconds"),
+    [
+        (_http_date(600), DATE, 600.0),
+        (_http_date(600), _http_date(100), 500.0),  # Expires minus Date, not minus now
+        (_http_date(600), None, 600.0),  # no Date: minus the time it arrived
+        (_http_date(600), "yesterday", 600.0),  # unreadable Date: the same
+        (_http_date(-60), DATE, 0.0),  # in the past: stale
+        ("Saturday, 01-Mar-25 12:10:00 GMT", DATE, 600.0),  # RFC 850 form
+        ("Sat Mar  1 12:10:00 2025", DATE, 600.0),  # asctime form
+        ("0", DATE, 0.0),  # invalid: already expired (RFC 9111 §5.3)
+        ("-1", None, 0.0),
+        ("", DATE, 0.0),
+    ],
+)
+def test_freshness_from_expires(expires: str, date: str | None, seconds: float) -> None:
+    assert freshness(None, expires, date, NOW) == seconds
+
+
+def test_no_caching_headers_say_nothing() -> None:
+    assert freshness(None, None, DATE, NOW) is None

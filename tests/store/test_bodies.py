@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import random
 import zlib
 
 import pytest
@@ -59,3 +60,26 @@ def test_a_damaged_body_names_the_item(state: State) -> None:
     state._conn.execute("UPDATE bodies SET data = ?", (b"\x01" + zlib.compress(b"")[:3],))
     with pytest.raises(StateError, match=r"item 'i1' of feed .*damaged"):
         state.item_data([(FEED, "i1")])
+
+
+def test_a_cleaned_copy_of_a_long_body_is_stored_as_its_changes() -> None:
+    """zlib sees 32 KB back: the cleaned copy of a longer body was stored a second time."""
+    rng = random.Random(16)
+    words = "国产大模型发布新版本性能提升的一是了在人有我他这个们中来上为和地到以说时要就出"
+    body = "".join(
+        f'<p>{"".join(rng.choices(words, k=300))}<img src="/i/{n}.png"></p>' for n in range(100)
+    )
+    clean = body.replace('.png">', '.png" referrerpolicy="no-referrer">')
+    alone = pack((body, None, None, None))
+    both = pack((body, None, None, clean))
+    assert unpack(both) == (body, None, None, clean)
+    assert len(both) - len(alone) < 1000  # the 100 changed tags, not 90 KB again
+
+
+PIECES = st.lists(st.sampled_from(["<", "p>", "<p>", "</p>", "<img a>", "文字", "x", "&amp;"]))
+
+
+@given(PIECES, PIECES, TEXT)
+def test_a_delta_round_trips(base: list[str], clean: list[str], summary: str | None) -> None:
+    bodies = ("".join(base) or None, summary, None, "".join(clean))
+    assert unpack(pack(bodies)) == bodies

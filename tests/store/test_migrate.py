@@ -3,8 +3,11 @@ nothing else changes. The schema-4 state is built from the migrations' own SQL."
 
 from __future__ import annotations
 
+import json
+import random
 import sqlite3
 import struct
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -12,9 +15,10 @@ import pytest
 
 from feedsite._records import OwnedFile, UnfinishedFile
 from feedsite._store import State
-from feedsite._store._bodies import unpack
+from feedsite._store._bodies import pack, unpack
 from feedsite._store._schema import MIGRATIONS, SCHEMA_VERSION
 from feedsite.errors import StateError
+from tests.store.records import FEED, intent
 
 K = '["c", "s", "f"]'
 T = "2026-11-01T12:00:00+00:00"
@@ -256,3 +260,53 @@ def test_migration_10_packs_bodies_and_numbers_the_story_index(tmp_path: Path) -
         # One body row per item that has bodies, nothing left over.
         with_bodies = sum(any(v is not None for v in r[13:17]) for r in KEPT["items"])
         assert state._query("SELECT count(*) FROM bodies") == [(with_bodies,)]
+
+
+def _pack_1(bodies: tuple[str | None, ...]) -> bytes:
+    """Schema 10's stored form of an item's bodies (format 1: each distinct text once)."""
+    texts: list[str] = []
+    refs: list[int | None] = []
+    for text in bodies:
+        if text is not None and text not in texts:
+            texts.append(text)
+        refs.append(None if text is None else texts.index(text))
+    data = json.dumps([texts, refs], ensure_ascii=False, separators=(",", ":"))
+    return b"\x01" + zlib.compress(data.encode("utf-8"), 6)
+
+
+def test_migration_11_repacks_bodies_and_reads_the_same(tmp_path: Path) -> None:
+    """Schema 10 → 11 (issue #16): each body in format 2 (the cleaned body as a delta of
+    the feed's), every read the same as before, the space given back."""
+    path = tmp_path / "state.sqlite"
+    rng = random.Random(11)
+    words = "国产大模型发布新版本性能提升的一是了在人有我他这个们中来上为和地到以说时要就出"
+    long = "".join(
+        f'<p>{"".join(rng.choices(words, k=200))}<img src="/i/{n}.png"></p>' for n in range(200)
+    )
+    clean = long.replace('.png">', '.png" referrerpolicy="no-referrer">')
+    with State.open(path) as state:
+        with state.transaction() as tx:
+            state.record_items(tx, [intent(n, body=f"<p>b{n}</p>") for n in range(1, 4)])
+            state.record_items(tx, [intent(4, with_data=False)])
+        keys = [(FEED, f"i{n}") for n in range(1, 5)]
+        # Item 5: a long body whose cleaned copy zlib alone cannot find (> 32 KB away).
+        with state.transaction() as tx:
+            state.record_items(tx, [intent(5, body=clean)])
+        keys.append((FEED, "i5"))
+        state._conn.execute(
+            "UPDATE bodies SET data = ? WHERE id = (SELECT body_id FROM items WHERE item_id='i5')",
+            (pack((long, None, None, clean)),),
+        )
+        before = (state.item_data(keys), state.bodies(keys), state.live_items([FEED], "v"))
+        for body_id, blob in state._query("SELECT id, data FROM bodies"):
+            state._conn.execute(
+                "UPDATE bodies SET data = ? WHERE id = ?", (_pack_1(unpack(blob)), body_id)
+            )
+        state._conn.execute("PRAGMA user_version = 10")
+        size_10 = sum(len(b) for (b,) in state._query("SELECT data FROM bodies"))
+    with State.open(path) as state:
+        assert state._query("PRAGMA user_version") == [(SCHEMA_VERSION,)]
+        assert (state.item_data(keys), state.bodies(keys), state.live_items([FEED], "v")) == before
+        blobs = [b for (b,) in state._query("SELECT data FROM bodies")]
+        assert len(blobs) == 4 and {b[:1] for b in blobs} == {b"\x02"}
+        assert sum(map(len, blobs)) < size_10 * 0.7

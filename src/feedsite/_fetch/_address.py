@@ -14,7 +14,7 @@ Limits, on purpose:
 - Through a proxy, names are not resolved here (the proxy resolves them, and
   often the local resolver cannot); IP literals are still checked. What the
   proxy can reach is the proxy's business.
-- The check resolves the name, then httpx resolves it again to connect: a DNS
+- The check resolves the name, then aiohttp resolves it again to connect: a DNS
   answer that changes in between (DNS rebinding) is not caught. Pinning the
   address would need a custom transport; the private-address refusal is a guard
   against feeds naming internal hosts, not against a hostile DNS server.

@@ -183,6 +183,11 @@ class Fetched(_Trail):
         final_url: the URL after redirects, unredacted (it is the base URL of the feed).
         validators: this response's ``ETag`` / ``Last-Modified`` (empty for files).
         attempts: every try of this feed, the successful one last.
+        max_age: seconds the response says it stays fresh (its freshness
+            lifetime, from ``Cache-Control`` / ``Expires`` / ``Date``: see
+            ``_policy.freshness``; an ``Age`` added by a cache in between is not
+            subtracted): 0 when it must be asked again every time, None when it
+            does not say (and for files). A caller may skip the feed until then.
     """
 
     source: Source
@@ -191,6 +196,7 @@ class Fetched(_Trail):
     final_url: str
     validators: Validators
     attempts: tuple[Attempt, ...] = ()
+    max_age: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,10 +206,12 @@ class NotModified(_Trail):
     Attributes:
         source: the source that answered.
         attempts: every try of this feed, the successful one last.
+        max_age: seconds the 304 says the stored copy stays fresh (as ``Fetched.max_age``).
     """
 
     source: Source
     attempts: tuple[Attempt, ...] = ()
+    max_age: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

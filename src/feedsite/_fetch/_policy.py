@@ -17,10 +17,14 @@ Decisions, in order:
 3. Transient (timeout, connection error or reset, protocol error such as a
    truncated body, 408, 429, 5xx) with tries left: ``Retry`` after
    ``retry_delay``, unless that wait passes the run deadline (``Failover``).
+
+``freshness`` reads how long an answer (a 200 or a 304) says it stays fresh
+(RFC 9111 §4.2.1, as a private cache): the outcomes' ``max_age``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -31,6 +35,12 @@ from ._try import Problem
 
 #: Statuses whose ``Retry-After`` is honoured.
 RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+#: The largest delta-seconds kept (RFC 9111 §1.2.2: a larger one counts as 2**31).
+MAX_DELTA_SECONDS = 2**31
+
+#: One ``Cache-Control`` directive: a name, then ``=`` and a token or a quoted string.
+_DIRECTIVE = re.compile(r"""\s*([^\s=,]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^\s,]*))?\s*(?:,|$)""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,3 +172,89 @@ def decide(
     if remaining is not None and delay >= remaining:
         return Failover("no time left to retry before the run deadline")
     return Retry(delay)
+
+
+def _directives(cache_control: str) -> dict[str, str | None]:
+    """``Cache-Control`` as ``{name: argument}``, names lower-cased, the first of each kept."""
+    found: dict[str, str | None] = {}
+    position = 0
+    while position < len(cache_control):
+        match = _DIRECTIVE.match(cache_control, position)
+        if match is None:  # a malformed element: skip it, up to the next comma
+            comma = cache_control.find(",", position)
+            if comma < 0:
+                break
+            position = comma + 1
+            continue
+        name, argument = match.group(1).lower(), match.group(2)
+        if argument is not None and argument.startswith('"'):
+            argument = re.sub(r"\\(.)", r"\1", argument[1:-1])
+        found.setdefault(name, argument)
+        position = match.end()
+    return found
+
+
+def _delta_seconds(argument: str | None) -> float | None:
+    """A delta-seconds argument (``"60"``), capped; None when it is not one."""
+    if argument is None or not argument.isascii() or not argument.isdigit():
+        return None
+    return float(min(int(argument), MAX_DELTA_SECONDS))
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP-date (any of RFC 9110's three forms), aware; None when unreadable."""
+    if value is None:
+        return None
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def freshness(
+    cache_control: str | None, expires: str | None, date: str | None, now: datetime
+) -> float | None:
+    """Seconds a response says it stays fresh (its freshness lifetime, RFC 9111 §4.2.1).
+
+    Read as a private cache does, in order:
+
+    1. ``Cache-Control: no-store`` or ``no-cache`` (unqualified) gives 0: ask
+       again every time. ``no-cache="Set-Cookie"`` only limits those fields.
+    2. ``Cache-Control: max-age=N`` gives N (the first one; a value that is not
+       delta-seconds gives 0, as RFC 9111 §4.2.1 encourages: treat it as stale).
+       ``s-maxage`` is for shared caches and ignored.
+    3. ``Expires`` minus ``Date`` (minus ``now`` when ``Date`` is missing or
+       unreadable), never below 0; an unreadable ``Expires`` ("0", "-1") gives 0
+       (RFC 9111 §5.3: already expired).
+    4. Otherwise None: the response does not say (heuristic freshness is the
+       caller's business).
+
+    Example::
+
+        freshness("public, max-age=600", None, None, now)  # 600.0
+        date, expires = "Thu, 01 Jan 2026 00:00:00 GMT", "Thu, 01 Jan 2026 00:10:00 GMT"
+        freshness(None, expires, date, now)  # 600.0
+
+    Args:
+        cache_control: the ``Cache-Control`` field (several lines joined by ``", "``), or None.
+        expires: the ``Expires`` field, or None.
+        date: the ``Date`` field, or None.
+        now: when the response arrived (aware): stands in for a missing ``Date``.
+
+    Returns:
+        Seconds (0 or more), or None.
+    """
+    if cache_control:
+        directives = _directives(cache_control)
+        if "no-store" in directives or directives.get("no-cache", "") is None:
+            return 0.0
+        if "max-age" in directives:
+            return _delta_seconds(directives["max-age"]) or 0.0
+    if expires is None:
+        return None
+    until = _http_date(expires)
+    if until is None:
+        return 0.0
+    since = _http_date(date) or now
+    return max(0.0, (until - since).total_seconds())

@@ -27,6 +27,7 @@ from feedsite.types import ParsedFeed, ParsedItem
 
 from ._encoding import decode, unicode_signature
 from ._json import parse_json
+from ._values import demoronize, has_c1
 from ._xml import parse_xml
 
 __all__ = ["MAX_TITLE_CHARS", "looks_like_feed", "parse_feed"]
@@ -88,24 +89,36 @@ def parse_feed(
     except (etree.LxmlError, ValueError, RecursionError) as error:
         raise ParseError(f"unreadable feed: {error}", url) from error
     warnings = tuple(dict.fromkeys(decoded.warnings + feed.warnings))
-    items = tuple(_tidy_item(item, surrogates) for item in feed.items)
+    c1 = has_c1(decoded.utf8)
+    items = tuple(_tidy_item(item, surrogates, c1) for item in feed.items)
     if any(new is not old for new, old in zip(items, feed.items, strict=True)):
         feed = dataclasses.replace(feed, items=items)
     feed = dataclasses.replace(feed, warnings=warnings) if warnings != feed.warnings else feed
+    if (title := demoronize(feed.title, c1=c1)) is not feed.title:
+        feed = dataclasses.replace(feed, title=_CONTROLS.sub("", title))
     return _tidy(feed, ("title", "link"), surrogates)
 
 
-def _tidy_item(item: ParsedItem, surrogates: bool) -> ParsedItem:
-    """An item with a bounded, control-free title and no lone surrogate anywhere."""
-    title = item.title
+def _tidy_item(item: ParsedItem, surrogates: bool, c1: bool) -> ParsedItem:
+    """An item with a bounded, control-free title, Windows-1252 C1 characters mapped in
+    its title and bodies, and no lone surrogate anywhere."""
+    title = demoronize(item.title, c1=c1)
     if _CONTROLS.search(title):
         title = _CONTROLS.sub("", title)
     if title is not item.title:
         item = dataclasses.replace(item, title=title)
+    if c1:  # bodies: references are the HTML parser's (the clean stage's) to map
+        content, summary = item.content_html, item.summary_html
+        item = dataclasses.replace(
+            item,
+            content_html=demoronize(content, references=False) if content else content,
+            summary_html=demoronize(summary, references=False) if summary else summary,
+        )
     return _tidy(item, _ITEM_TEXT, surrogates)
 
 
 _T = TypeVar("_T", ParsedItem, ParsedFeed)
+_V = TypeVar("_V")
 
 #: The ParsedItem fields holding text (``images`` is a tuple of them).
 _ITEM_TEXT = (
@@ -133,7 +146,21 @@ def _tidy(value: _T, names: tuple[str, ...], surrogates: bool) -> _T:
         more: tuple[str, ...] = getattr(value, field)
         if surrogates and any(not s.isascii() and _SURROGATES.search(s) for s in more):
             changes[field] = tuple(_SURROGATES.sub("\ufffd", s) for s in more)
+    if surrogates and isinstance(value, ParsedItem):
+        for field in ("tags", "authors", "enclosures"):
+            values: tuple[object, ...] = getattr(value, field)
+            changes[field] = tuple(_without_surrogates(v) for v in values)
     return dataclasses.replace(value, **changes) if changes else value  # type: ignore[arg-type]
+
+
+def _without_surrogates(value: _V) -> _V:
+    """A tag, person or enclosure with lone surrogates in its strings replaced."""
+    changes = {
+        field.name: _SURROGATES.sub("\ufffd", text)
+        for field in dataclasses.fields(value)  # type: ignore[arg-type]
+        if isinstance(text := getattr(value, field.name), str)
+    }
+    return dataclasses.replace(value, **changes)  # type: ignore[type-var]
 
 
 def looks_like_feed(data: bytes) -> bool:

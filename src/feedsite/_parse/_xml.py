@@ -36,12 +36,14 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import dataclasses
 import html
 import html.entities
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from types import MappingProxyType
 from typing import cast
 
@@ -50,9 +52,23 @@ from lxml import html as lxml_html
 
 from feedsite._url import redact, relative_base, safe_url
 from feedsite.errors import ParseError
-from feedsite.types import FeedFormat, ParsedFeed, ParsedItem
+from feedsite.types import Enclosure, FeedFormat, ParsedFeed, ParsedItem, Person, Tag
 
 from ._dates import parse_date
+from ._values import (
+    duration_seconds,
+    make_person,
+    medium,
+    merge_enclosures,
+    mime_type,
+    person,
+    positive_int,
+    short_text,
+    tag,
+    unique_people,
+    unique_tags,
+    with_defaults,
+)
 
 __all__ = ["parse_xml"]
 
@@ -82,7 +98,9 @@ _RSS_NAMESPACES = (
 _RSS_ELEMENTS: Mapping[str, str] = MappingProxyType({
     "channel": "channel", "item": "item", "title": "title", "link": "link",
     "guid": "guid", "pubDate": "published", "description": "description",
-    "author": "author", "enclosure": "enclosure", "category": "category",
+    "author": "author", "enclosure": "enclosure", "category": "category", "ttl": "ttl",
+    # Bodies of RSS 0.9x-era and Scripting News dialects, as feedparser reads them.
+    "body": "rss_body", "fullitem": "fullitem",
 })  # fmt: skip
 _ATOM_ELEMENTS: Mapping[str, str] = MappingProxyType({
     "entry": "entry", "title": "atom_title", "link": "atom_link", "id": "atom_id",
@@ -93,16 +111,20 @@ _ATOM_ELEMENTS: Mapping[str, str] = MappingProxyType({
 _OTHER_ELEMENTS: Mapping[tuple[str, str], str] = MappingProxyType({
     (DC, "title"): "dc_title", (DC, "date"): "dc_date", (DC, "creator"): "dc_creator",
     (DC, "description"): "dc_description", (DCTERMS, "issued"): "published",
+    (DC, "author"): "dc_creator", (DC, "subject"): "dc_subject",
     (DCTERMS, "created"): "created", (DCTERMS, "modified"): "updated",
     (CONTENT, "encoded"): "content_encoded", (XHTML, "body"): "xhtml_body",
     (MEDIA, "thumbnail"): "media_thumbnail", (MEDIA, "content"): "media_content",
     (MEDIA, "group"): "media_group", (MEDIA, "description"): "media_description",
+    (MEDIA, "title"): "media_title", (MEDIA, "category"): "media_category",
     ("http://search.yahoo.com/mrss", "thumbnail"): "media_thumbnail",
+    ("http://search.yahoo.com/mrss", "title"): "media_title",
+    ("http://search.yahoo.com/mrss", "category"): "media_category",
     ("http://search.yahoo.com/mrss", "content"): "media_content",
     ("http://search.yahoo.com/mrss", "group"): "media_group",
     ("http://search.yahoo.com/mrss", "description"): "media_description",
     (ITUNES, "author"): "itunes_author", (ITUNES, "summary"): "itunes_summary",
-    (ITUNES, "image"): "itunes_image",
+    (ITUNES, "image"): "itunes_image", (ITUNES, "duration"): "itunes_duration",
 })  # fmt: skip
 
 
@@ -112,10 +134,6 @@ def _element_keys() -> dict[tuple[str, str], str]:
     for ns in (ATOM10, ATOM03):
         keys.update({(ns, local): key for local, key in _ATOM_ELEMENTS.items()})
     keys.update(_OTHER_ELEMENTS)
-    # Apple's own examples long used this spelling; XML namespaces are case-sensitive.
-    itunes_variant = "http://www.itunes.com/DTDs/PodCast-1.0.dtd"
-    keys.update({(itunes_variant, local): key for (ns, local), key in _OTHER_ELEMENTS.items()
-                 if ns == ITUNES})  # fmt: skip
     return keys
 
 
@@ -130,6 +148,13 @@ _LOOSE_KEYS: Mapping[tuple[str, str], str] = MappingProxyType(
         **{("", local): key for local, key in _ATOM_ELEMENTS.items() if local not in _RSS_ELEMENTS},
         **{(ns, local.lower()): key for (ns, local), key in _element_keys().items()},
     }
+)
+#: Known namespaces by their lower-case form. XML namespaces are case-sensitive, but
+#: feeds spell them freely: the iTunes one is mostly ``…/DTDs/Podcast-1.0.dtd`` (Apple's
+#: own examples), also ``…/DTDs/PodCast-1.0.dtd``; feedparser matches every namespace
+#: case-insensitively, and so do we (only for tags not found as written).
+_NAMESPACES_LOWER: Mapping[str, str] = MappingProxyType(
+    {ns.lower(): ns for ns, _ in _element_keys() if ns}
 )
 #: Conventional prefixes, for documents that use them without declaring them.
 _PREFIXES: Mapping[str, str] = MappingProxyType(
@@ -195,8 +220,8 @@ class _Context:
     default_tz: tzinfo
     #: Whether the tree came from the HTML fallback parser.
     loose: bool
-    #: Atom: the feed's author, which entries without one inherit (RFC 4287 §4.2.1).
-    feed_author: str | None
+    #: Atom: the feed's authors, which entries without one inherit (RFC 4287 §4.2.1).
+    feed_authors: tuple[Person, ...]
 
 
 def parse_xml(utf8: bytes, *, url: str, default_tz: tzinfo) -> ParsedFeed:
@@ -382,10 +407,16 @@ def _key(tag: object) -> str | None:
     return key if key is not None or not isinstance(tag, str) else _loose_key(tag)
 
 
+@lru_cache(maxsize=1024)
 def _loose_key(tag: str) -> str | None:
-    """Key lookup for undeclared prefixes (``dc:creator``) and lower-cased HTML-parsed tags."""
+    """Key lookup for undeclared prefixes (``dc:creator``), lower-cased HTML-parsed tags
+    and known namespaces spelled in another case."""
     if tag[:1] == "{":
-        return None
+        namespace, local = _split(tag)
+        known = _NAMESPACES_LOWER.get(namespace.lower())
+        if known is None or known == namespace:
+            return None
+        return _KEYS.get(f"{{{known}}}{local}")
     prefix, _, local = tag.rpartition(":")
     namespace = _PREFIXES.get(prefix.lower())
     return None if namespace is None else _LOOSE_KEYS.get((namespace, local.lower()))
@@ -416,6 +447,9 @@ def _map_feed(
     loose: bool,
 ) -> ParsedFeed:
     """Maps the channel / feed element and its items."""
+    is_atom = fmt.startswith("atom")
+    if is_atom and _split(root.tag)[0] not in ("", ATOM10, ATOM03):
+        _adopt_draft_namespace(root)
     top = _collect(root)
     channel = _collect(top["channel"][0]) if "channel" in top else {}
     meta = channel or top
@@ -423,10 +457,9 @@ def _map_feed(
     if loose:
         items = [e for e in root.iter() if _key(e.tag) in ("item", "entry")]
 
-    is_atom = fmt.startswith("atom")
     # The channel link itself resolves against xml:base, then the public fetch URL.
     public = relative_base(fetch_url=url)
-    document = _Context(public, has_xml_base, default_tz, loose, feed_author=None)
+    document = _Context(public, has_xml_base, default_tz, loose, feed_authors=())
     feed_link = _channel_link(meta, document)
     context = _Context(
         # Atom resolves against xml:base, then the document URL (RFC 4287 §1.1 / RFC 3986);
@@ -435,8 +468,11 @@ def _map_feed(
         has_xml_base=has_xml_base,
         default_tz=default_tz,
         loose=loose,
-        feed_author=_atom_author(meta.get("atom_author", [])) if is_atom else None,
+        feed_authors=(),
     )
+    if is_atom:
+        feed_authors = unique_people(_atom_person(a, context) for a in meta.get("atom_author", []))
+        context = dataclasses.replace(context, feed_authors=feed_authors)
     title_el = _first(meta, "title", "atom_title", "dc_title")
     mapped = tuple(_map_item(item, context, warnings, index) for index, item in enumerate(items))
     return ParsedFeed(
@@ -445,7 +481,32 @@ def _map_feed(
         link=feed_link,
         items=mapped,
         warnings=tuple(warnings),  # after the items: they add date warnings
+        ttl=_ttl(meta.get("ttl", [])),
     )
+
+
+def _adopt_draft_namespace(root: _Element) -> None:
+    """Reads a ``<feed>`` in another namespace as Atom 0.3: the drafts before Atom 0.3
+    (2003) used ``http://purl.org/echo/``, ``http://purl.org/pie/``, ``…/necho`` and
+    others; their elements are Atom's."""
+    namespace = _split(root.tag)[0]
+    prefix = f"{{{namespace}}}"
+    for element in root.iter():
+        tag = element.tag
+        if isinstance(tag, str) and tag.startswith(prefix):
+            element.tag = f"{{{ATOM03}}}{tag[len(prefix) :]}"
+
+
+#: The longest ``<ttl>`` taken (minutes): a week; longer ones are read as a week.
+_MAX_TTL = 7 * 24 * 60
+
+
+def _ttl(elements: list[_Element]) -> int | None:
+    """RSS ``<ttl>``: minutes the channel may be cached; None when absent or not a number."""
+    text = (elements[0].text or "").strip() if elements else ""
+    if not text.isascii() or not text.isdigit():
+        return None
+    return min(int(text), _MAX_TTL)
 
 
 def _channel_link(meta: dict[str, list[_Element]], ctx: _Context) -> str | None:
@@ -475,8 +536,8 @@ def _map_item(item: _Element, ctx: _Context, warnings: list[str], index: int) ->
         guid = _strip(item.get(f"{{{RDF}}}about") or item.get("rdf:about") or "")
 
     link = _item_link(found, guid_el, ctx)
-    title_el = _first(found, "title", "atom_title", "dc_title")
-    content_el = _first(found, "content_encoded", "atom_content", "xhtml_body")
+    title_el = _first(found, "title", "atom_title", "dc_title", "media_title")
+    content_el = _first(found, "content_encoded", "atom_content", "xhtml_body", "rss_body", "fullitem")
     summary_el = _first(found, "description", "dc_description", "atom_summary")
     if summary_el is None:
         summary_el = _media_description(found)
@@ -484,6 +545,8 @@ def _map_item(item: _Element, ctx: _Context, warnings: list[str], index: int) ->
         summary_el = _first(found, "itunes_summary")
     raw_el = _first(found, "description", "dc_description", "atom_summary", "atom_content")
     body_el = content_el if content_el is not None else summary_el
+    authors = _authors(found, ctx)
+    tags = _tags(found)
     return ParsedItem(
         guid=guid,
         link=link,
@@ -493,9 +556,12 @@ def _map_item(item: _Element, ctx: _Context, warnings: list[str], index: int) ->
         summary_html=_body_html(summary_el) if summary_el is not None else None,
         description_raw=_raw(raw_el) if raw_el is not None else None,
         images=_images(found, ctx),
-        author=_item_author(found) or ctx.feed_author,
+        author=_author_of(authors),
         base_url=_item_base(body_el, link, ctx),
-        categories=_categories(found),
+        categories=tuple(dict.fromkeys(t.label or t.term for t in tags)),
+        tags=tags,
+        enclosures=_enclosures(found, ctx),
+        authors=authors,
     )
 
 
@@ -573,41 +639,174 @@ def _item_date(
     return None
 
 
-def _item_author(found: dict[str, list[_Element]]) -> str | None:
-    """RSS author (its name part), dc:creator, itunes:author, Atom author, then an e-mail."""
-    rss = _first(found, "author")
-    if rss is not None and len(rss):
-        return _atom_author([rss])  # an Atom author read without its namespace
-    rss_author = _author_name(_text(rss)) if rss is not None else None
-    if rss_author and "@" not in rss_author:
-        return rss_author
-    creator = _first(found, "dc_creator", "itunes_author")
-    if creator is not None and (name := _strip(_text(creator))):
-        return name
-    return _atom_author(found.get("atom_author", [])) or rss_author
+def _authors(found: dict[str, list[_Element]], ctx: _Context) -> tuple[Person, ...]:
+    """RSS author, dc:creator / dc:author, itunes:author, Atom authors; else the feed's."""
+    if not ("author" in found or "dc_creator" in found or "atom_author" in found
+            or "itunes_author" in found):  # fmt: skip
+        return ctx.feed_authors
+    people: list[Person | None] = []
+    for element in found.get("author", []):
+        # An Atom author read without its namespace has children.
+        people.append(_atom_person(element, ctx) if len(element) else person(_text(element)))
+    for element in found.get("dc_creator", []) + found.get("itunes_author", []):
+        people.append(person(_text(element)))
+    people.extend(_atom_person(element, ctx) for element in found.get("atom_author", []))
+    return unique_people(people) or ctx.feed_authors
 
 
-def _author_name(value: str) -> str | None:
-    """``mail@example.com (Name)``, ``Name (mail@...)``, ``Name <mail@...>`` → ``Name``."""
-    value = value.strip()
-    for opening, closing in (("(", ")"), ("<", ">")):
-        if value.endswith(closing) and opening in value:
-            cut = value.rindex(opening)
-            inner, outer = value[cut + 1 : -1].strip(), value[:cut].strip().strip('"')
-            if inner and outer:
-                return outer if "@" in inner else inner  # "Name (mail)" or "mail (Name)"
-            return inner or outer or None
-    return value or None
+def _author_of(authors: tuple[Person, ...]) -> str | None:
+    """The ``author`` field: the first name, else the first e-mail address."""
+    for value in authors:
+        if value.name:
+            return value.name
+    return next((value.email for value in authors if value.email), None)
 
 
-def _atom_author(authors: Iterable[_Element]) -> str | None:
-    """The first Atom person's name, else e-mail, else text."""
-    for author in authors:
-        parts = {_split(c.tag)[1]: _text(c).strip() for c in author if isinstance(c.tag, str)}
-        name = parts.get("name") or parts.get("email") or _text(author).strip()
-        if name:
-            return name
+def _atom_person(element: _Element, ctx: _Context) -> Person | None:
+    """An Atom person construct (``name``, ``email``, ``uri``; Atom 0.3 ``url``), or its text."""
+    parts: dict[str, _Element] = {}
+    for child in element:
+        if isinstance(child.tag, str):
+            parts.setdefault(_split(child.tag)[1].lower(), child)
+    if not parts:
+        return person(_text(element))
+    uri_el = next((parts[k] for k in ("uri", "url", "homepage") if k in parts), None)
+    uri = _text(uri_el).strip() if uri_el is not None else ""
+    name_el, email_el = parts.get("name"), parts.get("email")
+    return make_person(
+        _text(name_el) if name_el is not None else None,
+        _text(email_el) if email_el is not None else None,
+        _resolve(uri, _base_of(uri_el, ctx)) if uri and uri_el is not None else None,
+    )
+
+
+#: ``media:category``'s scheme when it names none (Media RSS 1.5.1).
+_MEDIA_CATEGORY_SCHEME = "http://search.yahoo.com/mrss/category_schema"
+
+
+def _tags(found: dict[str, list[_Element]]) -> tuple[Tag, ...]:
+    """RSS ``category`` (``domain``), Atom ``category`` (``term``, ``scheme``, ``label``),
+    ``dc:subject`` and ``media:category`` (also in ``media:group``), in that order."""
+    if not ("category" in found or "atom_category" in found or "dc_subject" in found
+            or "media_category" in found or "media_group" in found):  # fmt: skip
+        return ()
+    tags: list[Tag | None] = []
+    for element in found.get("category", []) + found.get("atom_category", []):
+        term = element.get("term") or _text(element)
+        scheme = element.get("scheme") or _attribute(element, "domain")
+        tags.append(tag(term, scheme, element.get("label")))
+        if len(tags) > 4 * _MAX_CATEGORIES:
+            break  # a hostile feed's 100,000 categories: enough looked at
+    tags.extend(tag(_text(element)) for element in found.get("dc_subject", [])[:_MAX_CATEGORIES])
+    media = found.get("media_category", []) + _in_groups(found, "media_category")
+    for element in media[:_MAX_CATEGORIES]:
+        scheme = element.get("scheme") or _MEDIA_CATEGORY_SCHEME
+        tags.append(tag(_text(element), scheme, element.get("label")))
+    return unique_tags(tags)
+
+
+def _in_groups(found: dict[str, list[_Element]], key: str) -> list[_Element]:
+    """The children with field ``key`` of the item's ``media:group`` elements."""
+    groups = found.get("media_group")
+    if not groups:
+        return []
+    return [child for group in groups for child in group if _key(child.tag) == key]
+
+
+def _enclosures(found: dict[str, list[_Element]], ctx: _Context) -> tuple[Enclosure, ...]:
+    """RSS enclosures and Atom enclosure links, then ``media:content`` (item, then its
+    ``media:group``), merged by URL; item-level ``media:thumbnail`` / ``itunes:image``
+    and ``itunes:duration`` fill what they lack."""
+    links = [
+        link
+        for link in found.get("atom_link", ())
+        if link.get("rel") is not None and link.get("rel", "").strip().lower() == "enclosure"
+    ]
+    if not (links or "enclosure" in found or "media_content" in found or "media_group" in found):
+        return ()
+    out: list[Enclosure] = []
+    for element in found.get("enclosure", []) + links:
+        href = _attribute(element, "url") if _key(element.tag) == "enclosure" else None
+        url = _url_attribute(element, href or element.get("href"), ctx)
+        if url is not None:
+            kind = mime_type(element.get("type"))
+            out.append(
+                Enclosure(
+                    url,
+                    kind,
+                    length=positive_int(element.get("length")),
+                    title=short_text(element.get("title")),
+                    medium=medium(None, kind),
+                )
+            )
+        if len(out) >= 4 * _MAX_ENCLOSURES:
+            break
+    groups = found.get("media_group", [])
+    contents = [(c, None) for c in found.get("media_content", [])] + [
+        (child, group) for group in groups for child in group if _key(child.tag) == "media_content"
+    ]
+    for content, group in contents[: 4 * _MAX_ENCLOSURES]:
+        url = _url_attribute(content, content.get("url"), ctx)
+        if url is None:
+            continue
+        kind = mime_type(content.get("type"))
+        out.append(
+            Enclosure(
+                url,
+                kind,
+                length=positive_int(content.get("fileSize")),
+                duration=duration_seconds(content.get("duration")),
+                thumbnail=_media_thumbnail(content, group, ctx),
+                title=_media_title(content, group),
+                medium=medium(content.get("medium"), kind),
+                source="media",
+            )
+        )
+    thumbnail = _media_thumbnail(None, None, ctx, found.get("media_thumbnail", []))
+    if thumbnail is None:
+        for image in found.get("itunes_image", []):
+            thumbnail = _url_attribute(image, image.get("href"), ctx)
+            if thumbnail:
+                break
+    duration_el = _first(found, "itunes_duration")
+    duration = duration_seconds(_text(duration_el)) if duration_el is not None else None
+    return with_defaults(merge_enclosures(out), thumbnail=thumbnail, duration=duration)
+
+
+def _media_thumbnail(
+    content: _Element | None,
+    group: _Element | None,
+    ctx: _Context,
+    candidates: Iterable[_Element] = (),
+) -> str | None:
+    """The first safe ``media:thumbnail`` URL of the content, else of its group (or of
+    ``candidates``)."""
+    for parent in (content, group):
+        if parent is not None:
+            candidates = [c for c in parent if _key(c.tag) == "media_thumbnail"]
+            if candidates:
+                break
+    for element in candidates:
+        url = _url_attribute(element, element.get("url"), ctx)
+        if url is not None:
+            return url
     return None
+
+
+def _media_title(content: _Element, group: _Element | None) -> str | None:
+    """``media:title`` of the content, else of its group."""
+    for parent in (content, group):
+        if parent is not None:
+            for child in parent:
+                if _key(child.tag) == "media_title":
+                    return short_text(_text(child))
+    return None
+
+
+def _url_attribute(element: _Element, value: str | None, ctx: _Context) -> str | None:
+    """A URL attribute's value, resolved and checked like links (:func:`_resolve`)."""
+    value = (value or "").strip()
+    return _resolve(value, _base_of(element, ctx)) if value else None
 
 
 def _images(found: dict[str, list[_Element]], ctx: _Context) -> tuple[str, ...]:
@@ -678,21 +877,10 @@ def _first(found: dict[str, list[_Element]], *keys: str) -> _Element | None:
     return None
 
 
-#: Categories kept per item (a feed listing hundreds of tags per entry gains nothing more).
+#: Categories looked at per item (see :data:`._values.MAX_TAGS` for those kept).
 _MAX_CATEGORIES = 64
-
-
-def _categories(found: dict[str, list[_Element]]) -> tuple[str, ...]:
-    """RSS ``<category>`` text and Atom ``<category label term>``, stripped, in order."""
-    out: dict[str, None] = {}
-    for element in found.get("category", []) + found.get("atom_category", []):
-        text = element.get("label") or element.get("term") or _text(element)
-        text = " ".join(text.split())[:200]
-        if text:
-            out[text] = None
-        if len(out) >= _MAX_CATEGORIES:
-            break
-    return tuple(out)
+#: Enclosures looked at per item, divided by four.
+_MAX_ENCLOSURES = 32
 
 
 def _text(element: _Element) -> str:
@@ -725,9 +913,12 @@ def _title(element: _Element) -> str:
     namespace, _ = _split(element.tag)
     if namespace in (ATOM10, ATOM03):
         text = _text(element)
-        if (element.get("mode") or "").strip().lower() == "base64":  # Atom 0.3
+        kind = _content_kind(element)
+        if (element.get("mode") or "").strip().lower() == "base64" or (
+            kind == "other" and not len(element)
+        ):  # Atom 0.3 mode="base64"; Atom 1.0 §4.1.3.3: other types are base64
             text = _base64(text)
-        return (html_to_text(text) if _content_kind(element) == "html" else text).strip()
+        return (html_to_text(text) if kind == "html" else text).strip()
     text = _text(element).strip()
     return html_to_text(text).strip() if _looks_like_html(text) else text
 
@@ -742,14 +933,26 @@ def _looks_like_html(text: str) -> bool:
 
 
 def html_to_text(markup: str) -> str:
-    """The text of an HTML fragment (entities decoded, tags dropped)."""
+    """The text of an HTML fragment (entities decoded, tags dropped).
+
+    The content of elements a browser never shows as text (``script``, ``style``...) is
+    dropped with them: ``text_content()`` alone leaked script source into plain-text
+    titles (issue #17, feedparser's ``sanitize/feed_title_script.xml``).
+    """
     if "<" not in markup:
         return html.unescape(markup)
     try:
         fragment = lxml_html.fragment_fromstring(markup, create_parent="div")
     except (etree.ParserError, ValueError):
         return html.unescape(markup)
+    if _HIDDEN_RE.search(markup):
+        etree.strip_elements(fragment, *_HIDDEN_ELEMENTS, with_tail=False)
     return str(fragment.text_content())
+
+
+#: Elements whose content is not text a reader sees.
+_HIDDEN_ELEMENTS = ("script", "style", "template", "noscript", "noembed", "noframes", "title")
+_HIDDEN_RE = re.compile(r"<(?:script|style|template|noscript|noembed|noframes|title)\b", re.I)
 
 
 def _content_kind(element: _Element) -> str:
@@ -794,7 +997,9 @@ def _body_html(element: _Element) -> str | None:
         if kind == "text":
             value = html.escape(value, quote=False)
         elif kind == "other":
-            return None
+            # Atom 1.0 §4.1.3.3: base64 of another media type. Decoded text is kept as
+            # HTML (as feedparser does; the clean stage makes it safe), binary is dropped.
+            value = _base64(value.strip(), strict=True)
     value = value.strip()
     return value or None
 
@@ -832,12 +1037,15 @@ def _inner_markup(element: _Element, *, unwrap_div: bool) -> str:
     return "".join(parts)
 
 
-def _base64(value: str) -> str:
-    """Atom 0.3 ``mode="base64"`` content, decoded (left as is when it is not base64)."""
+def _base64(value: str, *, strict: bool = False) -> str:
+    """Base64 content (Atom 0.3 ``mode="base64"``, Atom 1.0 other media types), decoded
+    as UTF-8; left as is when it is not base64, or ``""`` then when ``strict`` (also
+    for bytes that are not UTF-8 text)."""
     try:
-        return base64.b64decode(value).decode("utf-8", "replace")
+        decoded = base64.b64decode("".join(value.split()), validate=True)
+        return decoded.decode("utf-8", "strict" if strict else "replace")
     except (binascii.Error, ValueError):
-        return value
+        return "" if strict else value
 
 
 # -- URLs ----------------------------------------------------------------------------------

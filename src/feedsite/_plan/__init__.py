@@ -49,7 +49,7 @@ from feedsite.types import ParsedFeed, ParsedItem, Validators
 from ._fulltext import item_clean_key
 from ._identity import content_hash, item_id
 from ._rules import ItemFields, matcher
-from ._schedule import next_attempt_after, not_due, source_order
+from ._schedule import EVERY_RUN, Schedule, due_feeds, next_fetch, not_due, source_order
 
 if TYPE_CHECKING:
     from feedsite._clean._rewrite import TextProbe
@@ -60,9 +60,11 @@ __all__ = [
     "FeedOutcome",
     "FeedReport",
     "PlanInput",
+    "Schedule",
     "content_hash",
     "decide",
     "decide_feed",
+    "due_feeds",
     "fail_feeds",
     "feed_label",
     "item_id",
@@ -90,6 +92,9 @@ class FeedOutcome:
     validators: Validators | None = None
     #: For ``deferred``: not before this time.
     until: datetime | None = None
+    #: Seconds the answer said the feed stays fresh (the longest of RSS ``ttl``,
+    #: ``Cache-Control: max-age`` and ``Expires``); None when it said nothing.
+    fresh_for: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +116,9 @@ class PlanInput:
     #: What rules test of the stored live and filtered items of the feeds whose rules
     #: changed since their items were last judged (``StoredFeed.rules_key``).
     stored_fields: Mapping[tuple[str, str], ItemFields] = field(default_factory=dict)
+    #: The intervals (docs/watch.md): in ``feedsite run``, feeds without an ``interval:``
+    #: are fetched every run.
+    schedule: Schedule = EVERY_RUN
 
 
 @dataclass(slots=True)
@@ -197,6 +205,7 @@ def decide(inp: PlanInput) -> Decision:
             jitter_seed=inp.jitter_seed,
             article_keys=inp.article_keys,
             stored_fields=inp.stored_fields,
+            schedule=inp.schedule,
         )
         out.add(part)
     configured = {f.key for f in inp.feeds}
@@ -215,6 +224,7 @@ def decide_feed(
     jitter_seed: int = 0,
     article_keys: Mapping[tuple[str, str], str] | None = None,
     stored_fields: Mapping[tuple[str, str], ItemFields] | None = None,
+    schedule: Schedule = EVERY_RUN,
 ) -> Decision:
     """Decide one feed from its own stored rows and this run's outcome. Pure.
 
@@ -228,7 +238,7 @@ def decide_feed(
     out.reports.append(report)
     if outcome is not None:
         report.error = outcome.error
-        intent = _feed_intent(feed, stored_feed, outcome, now, jitter_seed)
+        intent = _feed_intent(feed, stored_feed, outcome, now, jitter_seed, schedule)
         if intent is not None:
             out.feed_intents.append(intent)
 
@@ -311,20 +321,30 @@ def _feed_intent(
     outcome: FeedOutcome,
     now: datetime,
     jitter_seed: int,
+    schedule: Schedule,
 ) -> FeedIntent | None:
-    """What to record about the feed; None when this run learnt nothing about it."""
+    """What to record about the feed (its next fetch from ``_schedule.next_fetch``); None
+    when this run learnt nothing about it."""
     failures = stored.consecutive_failures if stored else 0
     common = (outcome.error, outcome.source, outcome.validators, now)
     if outcome.kind == "skipped":
         return None
     if outcome.kind == "deferred":
         return FeedIntent(feed.key, "deferred", *common, failures, outcome.until)
+    failures = failures + 1 if outcome.kind == "failed" else 0
+    later = next_fetch(
+        feed.interval,
+        schedule,
+        failures=failures,
+        server_says=outcome.fresh_for,
+        key=feed.key,
+        now=now,
+        seed=jitter_seed,
+    )
     if outcome.kind == "failed":
-        failures += 1
-        later = next_attempt_after(failures, feed.key, now, jitter_seed)
         return FeedIntent(feed.key, "failed", *common, failures, later)
     status: FeedStatus = "ok" if outcome.kind == "parsed" else "not_modified"
-    return FeedIntent(feed.key, status, *common, 0, None)
+    return FeedIntent(feed.key, status, *common, 0, later)
 
 
 def _record(out: Decision, stored: StoredItem | None, intent: ItemIntent) -> None:

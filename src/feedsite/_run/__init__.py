@@ -10,28 +10,44 @@ written through the one ledger a batch of feeds at a time. ``_build`` builds the
 
 from __future__ import annotations
 
+import array
 import ctypes
 import functools
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from feedsite._plan import Decision, FeedOutcome, FeedReport, PlanInput, decide, feed_label
+from feedsite._plan import (
+    Decision,
+    FeedOutcome,
+    FeedReport,
+    PlanInput,
+    Schedule,
+    decide,
+    feed_label,
+)
 from feedsite._plan._stories import Story
-from feedsite._records import FeedIntent, FeedRow, InstanceIntent, ItemChange, StoredFeed
+from feedsite._records import (
+    ChangeKind,
+    FeedIntent,
+    FeedRow,
+    InstanceIntent,
+    ItemChange,
+    StoredFeed,
+)
 from feedsite._store import State
 from feedsite._store._lock import locked
 from feedsite._targets._ledger import Ledger
 from feedsite._targets._writer import Writer
 from feedsite._targets.hexo import POSTS_DIR, TARGET, PostPlan
 from feedsite._url import redact
-from feedsite.config import NO_TIMEZONE_WARNING, Config
+from feedsite.config import NO_TIMEZONE_WARNING, Config, FeedSpec
 from feedsite.errors import UnknownItemError
 from feedsite.types import RenderSettings
 
@@ -245,6 +261,8 @@ def run(
     fetch: bool = True,
     preview: bool = False,
     batch_items: int = BATCH_ITEMS,
+    only: Collection[str] | None = None,
+    watching: bool = False,
 ) -> RunResult:
     """Fetch every due feed, decide, and write posts. See the module docstring.
 
@@ -265,6 +283,11 @@ def run(
             rules applied to the posts there are, without fetching).
         preview: list what the rules do (``RunResult.rule_effects``).
         batch_items: the size of a batch (tests make it small).
+        only: the keys of the feeds to run (``feedsite watch``'s due feeds); the others are
+            neither fetched nor reported, and feeds gone from the config are not forgotten
+            (a whole run does that). None: every feed.
+        watching: feeds without an ``interval:`` get ``watch.interval`` (docs/watch.md);
+            in a plain run they are fetched every run.
     """
     from ._ingest import FeedStream, on_signals
 
@@ -280,9 +303,19 @@ def run(
             ledger.settle()
         stored_feeds = state.feeds()
         result = RunResult(Decision(), dry_run, warnings=config_warnings(config))
+        watch = config.watch
+        schedule = Schedule(
+            watch.interval if watching else None, watch.min_interval, watch.max_interval
+        )
         batch = _Batches(config, state, stored_feeds, result, now, deadline, seed, preview)
+        batch.schedule = schedule
+        ran = config
+        if only is not None:
+            wanted = set(only)
+            ran = replace(config, feeds=tuple(f for f in config.feeds if f.key in wanted))
+            batch.run_feeds = ran.feeds
         stream = FeedStream(
-            config,
+            ran,
             stored_feeds,
             state.instance_failures(),
             now=now,
@@ -303,12 +336,12 @@ def run(
                     waiting, size = {}, 0
                     _give_back_memory()
             batch.decide(waiting)
-            batch.forget_removed(stream.instances)
+            batch.forget_removed(stream.instances, partial=only is not None)
             # Then the images and the posts, whatever signal comes: the writes finish.
             settings = render_settings(config)
             batch.write(ledger, settings, batch_items, dry_run=dry_run)
         result.stopped_by = stream.stopped_by or (caught[0] if caught else None)
-        order = {f.key: n for n, f in enumerate(config.feeds)}
+        order = {f.key: n for n, f in enumerate(ran.feeds)}
         result.decision.reports.sort(key=lambda r: order.get(r.key, len(order)))
         _add_tallies(result.decision.reports, result.posts)
         result.seconds = time.monotonic() - started
@@ -346,6 +379,23 @@ class _Batches:
         self.feeds = {f.key: f for f in config.feeds}
         self.writer = Writer(config.site.hexo_root / POSTS_DIR)
         self.tidy = not result.dry_run  # article pages of forgotten items, once per run
+        #: Each feed's item changes, packed, from its batch to its posts.
+        self.changes: dict[str, _Packed | list[ItemChange]] = {}
+        self.schedule = Schedule(None, config.watch.min_interval, config.watch.max_interval)
+        #: The feeds this run fetches and writes (``run(only=...)``: fewer than the config's;
+        #: the images and stories still see the whole tree).
+        self.run_feeds: Sequence[FeedSpec] = config.feeds
+
+    def changes_of(self, key: str) -> list[ItemChange]:
+        """A feed's item changes, as its batch decided them."""
+        packed = self.changes.get(key)
+        if packed is None:
+            return []
+        return packed if isinstance(packed, list) else packed.unpack(key)
+
+    def _count(self, key: str) -> int:
+        packed = self.changes.get(key)
+        return 0 if packed is None else len(packed)
 
     def decide(self, outcomes: Mapping[str, FeedOutcome | None]) -> None:
         """Decide, fetch full text for, clean, sign and record a batch of feeds."""
@@ -372,6 +422,7 @@ class _Batches:
             now=self.now,
             jitter_seed=self.jitter_seed,
             stored_fields=stored_fields(config, self.state, stored, stored_items),
+            schedule=self.schedule,
         )
         decision = decide(plan_input)
         # Full text: the article pages the kept items want, then the decision again with the
@@ -399,14 +450,26 @@ class _Batches:
         if self.preview:
             self.result.rule_effects += effects(self.config, self.state, decision, data)
         record_decision(self.state, decision, data, stories)
-        self.result.decision.add(decision, item_work=False)
+        by_feed: dict[str, list[ItemChange]] = {}
+        for change in decision.changes:
+            by_feed.setdefault(change.feed_key, []).append(change)
+        for key, changes in by_feed.items():
+            self.changes[key] = _pack(changes)
+        # What the run holds of the batch for its later stages: its item changes packed
+        # (above), the rest of its decision without them.
+        self.result.decision.add(replace(decision, changes=[]), item_work=False)
 
-    def forget_removed(self, instances: Sequence[InstanceIntent]) -> None:
-        """The feeds gone from the config lose their rows and story rows; the RSSHub
-        instances' health is recorded."""
+    def forget_removed(self, instances: Sequence[InstanceIntent], *, partial: bool) -> None:
+        """The feeds gone from the config lose their rows and story rows (not in a
+        ``partial`` run: it does not look at every feed); the RSSHub instances' health is
+        recorded."""
         from ._apply import record_decision
         from ._stories import update_stories
 
+        if partial:
+            with self.state.transaction() as tx:
+                self.state.record_feeds(tx, (), instances)
+            return
         configured = set(self.feeds)
         gone = sorted((set(self.stored_feeds) | self.state.item_feed_keys()) - configured)
         decision = Decision(forget_feeds=gone)
@@ -421,61 +484,73 @@ class _Batches:
     def write(self, ledger: Ledger, settings: RenderSettings, size: int, *, dry_run: bool) -> None:
         """The images, then the Hexo posts a batch of feeds at a time."""
         from ._apply import plan_hexo, write_posts
-        from ._images import live_after, run_images, wants_covers, wants_local
+        from ._images import LiveImages, run_images, wants_covers, wants_local
         from ._stories import current_stories
 
         result, state, config = self.result, self.state, self.config
         decision = result.decision
-        # Every live post's images, when some feed keeps images or covers of its own (a tree
-        # that hotlinks needs none: its image stage only lets go of what an earlier run kept).
-        local = any(wants_local(f, config) or wants_covers(f, config) for f in config.feeds)
-        refs = live_after(state, decision, {}, dry_run=dry_run) if local else {}
+        # The images of the live posts, when some feed keeps images or covers of its own (a
+        # tree that hotlinks needs none: its image stage only lets go of what an earlier run
+        # kept). Read from the state a group at a time: only the local feeds' are held (the
+        # budget is over all of them).
+        local = [f.key for f in config.feeds if wants_local(f, config)]
+        covered = [f.key for f in config.feeds if wants_covers(f, config)]
+        live = LiveImages.read(state, dry_run=dry_run) if local or covered else None
         images, result.images = run_images(
-            config, state, refs, now=self.now, dry_run=dry_run, seed=self.seed
+            config,
+            state,
+            live.refs(local) if live is not None and local else {},
+            now=self.now,
+            dry_run=dry_run,
+            seed=self.seed,
+            coverless=live.coverless_feeds(covered) if live is not None else (),
         )
         stories = current_stories(state, config)
         result.stories = stories
         hashes = {
             (c.feed_key, c.item_id): c.content_hash
-            for c in decision.changes
+            for key in sorted({k[0] for k in stories})
+            for c in self.changes_of(key)
             if c.kind != "pruned" and (c.feed_key, c.item_id) in stories
         }
-        by_feed: dict[str, list[ItemChange]] = {}
-        for change in decision.changes:
-            by_feed.setdefault(change.feed_key, []).append(change)
         configured = set(self.feeds)
         leftover = (state.file_feed_keys(TARGET) | set(decision.forget_feeds)) - configured
-        groups = _groups([(f.key, len(by_feed.get(f.key, ()))) for f in config.feeds], size)
+        if self.run_feeds is not config.feeds:
+            leftover = set()  # a partial run (feedsite watch) leaves the other feeds alone
+        groups = _groups([(f.key, self._count(f.key)) for f in self.run_feeds], size)
         groups.append(sorted(leftover))  # removed feeds: their posts go
         intents = {f.key: f for f in decision.feed_intents}
+        reports = {r.key: n for n, r in enumerate(decision.reports)}
         names = {f.key: (f.category, f.site, f.name) for f in config.feeds}
         for keys in groups:
             if not keys:
                 continue
-            wanted = set(keys)
-            scoped = ledger.for_feeds(keys)
+            # The ledger's writer is the one the batches checked the folders with: a folder
+            # is resolved once per run.
+            scoped = Ledger(state, self.writer, ledger.target, keys)
             disk = scoped.observe(refresh=not dry_run)
-            named = {(c.feed_key, c.item_id) for k in keys for c in by_feed.get(k, ())}
-            live = state.live_item_keys(keys)
+            changes = [c for k in keys for c in self.changes_of(k)]
+            named = {(c.feed_key, c.item_id) for c in changes}
+            alive = state.live_item_keys(keys)
             dead = (
                 {
                     (f.feed_key, f.item_id)
                     for f in scoped.owned().values()
                     if f.feed_key is not None and f.item_id is not None
                 }
-                - live
+                - alive
                 - named
             )
-            changes = [c for k in keys for c in by_feed.get(k, ())]
             # The group's feeds only: a stage that looked at every feed per group would cost
             # the whole tree once per group.
             gconfig = replace(config, feeds=tuple(self.feeds[k] for k in keys if k in self.feeds))
+            refs = live.for_posts(keys, images) if live is not None else {}
             members = ((c.feed_key, c.item_id) for c in changes)
             grefs = {k: refs[k] for k in members if k in refs}
             part = Decision(
                 changes=changes,
                 forget_feeds=[k for k in keys if k not in configured],
-                reports=[r for r in decision.reports if r.key in wanted],
+                reports=[decision.reports[reports[k]] for k in keys if k in reports],
                 feed_intents=[intents[k] for k in keys if k in intents],
             )
             after, posts = plan_hexo(
@@ -494,15 +569,85 @@ class _Batches:
             )
             failed = _failed(part, after)
             if failed:
-                by_key = {r.key: r for r in after.reports}
-                for n, r in enumerate(decision.reports):
-                    if r.key in by_key:
-                        decision.reports[n] = by_key[r.key]
+                for r in after.reports:
+                    if r.key in reports:
+                        decision.reports[reports[r.key]] = r
             if not dry_run:
                 write_posts(posts, state, scoped, gconfig, settings, result, images, failed, names)
             result.posts.tallies.update(posts.tallies)
             result.posts.removed.update(posts.removed)
             _give_back_memory()
+
+
+#: ``ItemChange.kind`` → its code in :class:`_Packed`.
+_KINDS: tuple[ChangeKind, ...] = ("new", "changed", "unchanged", "pruned")
+_KIND_CODES = {k: n for n, k in enumerate(_KINDS)}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _Packed:
+    """One feed's item changes, packed: about 60 bytes an item where the ``ItemChange``
+    values take some 330, and a run holds them from its feed's batch to its posts
+    (200,000 at 10,000 feeds: docs/scale.md, "Streaming"). Unpacks to equal values in
+    the same order. Made by :func:`_pack`."""
+
+    #: Item ids, then content hashes, each ``\n``-separated.
+    ids: str
+    hashes: str
+    #: First seen, µs since the epoch (UTC).
+    first_seen: array.array[int]
+    #: Kind (:data:`_KINDS`) × 2 + was live.
+    codes: bytes
+    #: ``what`` and ``body_key`` of each item; None when all are empty.
+    whats: tuple[tuple[str, ...], ...] | None
+    body_keys: tuple[str, ...] | None
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def unpack(self, feed_key: str) -> list[ItemChange]:
+        ids, hashes = self.ids.split("\n"), self.hashes.split("\n")
+        out = []
+        for n, code in enumerate(self.codes):
+            out.append(
+                ItemChange(
+                    feed_key,
+                    ids[n],
+                    _KINDS[code >> 1],
+                    _EPOCH + timedelta(microseconds=self.first_seen[n]),
+                    hashes[n],
+                    bool(code & 1),
+                    self.whats[n] if self.whats is not None else (),
+                    self.body_keys[n] if self.body_keys is not None else "",
+                )
+            )
+        return out
+
+
+def _pack(changes: list[ItemChange]) -> _Packed | list[ItemChange]:
+    """``changes`` (one feed's) packed; as they are if one would not unpack to itself."""
+    for c in changes:
+        if (
+            "\n" in c.item_id
+            or "\n" in c.content_hash
+            or c.first_seen.tzinfo is not UTC
+            or c.kind not in _KIND_CODES
+        ):
+            return changes
+    whats = tuple(c.what for c in changes)
+    body_keys = tuple(c.body_key for c in changes)
+    return _Packed(
+        "\n".join(c.item_id for c in changes),
+        "\n".join(c.content_hash for c in changes),
+        array.array("q", ((c.first_seen - _EPOCH) // _MICROSECOND for c in changes)),
+        bytes(_KIND_CODES[c.kind] * 2 + c.was_live for c in changes),
+        whats if any(whats) else None,
+        body_keys if any(body_keys) else None,
+    )
+
+
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @functools.cache

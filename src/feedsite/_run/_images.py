@@ -19,14 +19,13 @@ import hashlib
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
-from feedsite._plan import Decision
 from feedsite._plan._images import (
     after_failure,
     allot,
@@ -35,7 +34,7 @@ from feedsite._plan._images import (
     to_fetch,
     unused,
 )
-from feedsite._records import FileWrite, ImageRefs, ItemData, PostImages, StoredImage
+from feedsite._records import FileWrite, ImageRefs, PostImages, StoredImage
 from feedsite._store import State, Tx
 from feedsite._targets._ledger import Ledger
 from feedsite._targets._writer import Writer
@@ -102,47 +101,65 @@ def wants_covers(feed: FeedSpec, config: Config) -> bool:
     )
 
 
-def live_after(
-    state: State, decision: Decision, data: Mapping[tuple[str, str], ItemData], *, dry_run: bool
-) -> dict[tuple[str, str], ImageRefs]:
-    """The images of every post that is live once the decision is carried out."""
-    from feedsite._clean import image_urls  # the clean stack loads with a run only
+@dataclass(slots=True)
+class LiveImages:
+    """What the post stage needs of the live posts' images, read from the state a group of
+    feeds at a time (docs/scale.md, "Streaming"): held for a whole run, every live post's
+    references would grow with the tree. Read after the run's decisions are recorded, so
+    the state's live items are the posts there will be."""
 
-    refs_list, unknown = state.live_image_refs()
-    refs = {(r.feed_key, r.item_id): r for r in refs_list}
-    if unknown:  # rows of an older version: read their images from their bodies, once
-        stored = state.item_data([(r.feed_key, r.item_id) for r in unknown])
-        found = {key: image_urls(d.body_clean, d.item.images) for key, d in stored.items()}
-        if not dry_run:
-            with state.transaction() as tx:
-                state.record_image_urls(tx, found)
-        for r in unknown:
+    state: State
+    #: Images read anew from the bodies of rows of an older version (recorded unless a dry
+    #: run: then they are known from here only).
+    found: dict[tuple[str, str], tuple[str, ...]]
+
+    @classmethod
+    def read(cls, state: State, *, dry_run: bool) -> LiveImages:
+        """Read the images of the live rows of an older version from their bodies, once."""
+        from feedsite._clean import image_urls  # the clean stack loads with a run only
+
+        unknown = state.unknown_image_refs()
+        found: dict[tuple[str, str], tuple[str, ...]] = {}
+        if unknown:
+            stored = state.item_data([(r.feed_key, r.item_id) for r in unknown])
+            found = {k: tuple(image_urls(d.body_clean, d.item.images)) for k, d in stored.items()}
+            if not dry_run:
+                with state.transaction() as tx:
+                    state.record_image_urls(tx, found)
+        return cls(state, found)
+
+    def refs(self, feeds: Iterable[str]) -> dict[tuple[str, str], ImageRefs]:
+        """The images of every live post of ``feeds``."""
+        out = {}
+        for r in self.state.image_refs_of_feeds(feeds):
             key = (r.feed_key, r.item_id)
-            refs[key] = dataclasses.replace(r, urls=found.get(key, ()))
-    gone_feeds = set(decision.forget_feeds)
-    out: dict[tuple[str, str], ImageRefs] = {
-        k: r for k, r in refs.items() if k[0] not in gone_feeds
-    }
-    for key in decision.forget_items:
-        out.pop(key, None)
-    for change in decision.changes:
-        key = (change.feed_key, change.item_id)
-        if change.kind == "pruned":
-            out.pop(key, None)
-            continue
-        d = data.get(key)
-        if d is not None:
-            urls = d.image_urls if d.image_urls is not None else image_urls(d.body_clean)
-            out[key] = ImageRefs(
-                key[0], key[1], _rank(d.item.date, change.first_seen), d.item.link, urls
-            )
-    return out
+            urls = self.found.get(key)
+            out[key] = r if urls is None else dataclasses.replace(r, urls=urls)
+        return out
 
+    def imageless(self, feeds: Iterable[str]) -> set[tuple[str, str]]:
+        """The live posts of ``feeds`` without images."""
+        return {k for k in self.state.imageless_items(feeds) if not self.found.get(k)}
 
-def _rank(date: datetime | None, first_seen: datetime | None) -> datetime:
-    from datetime import UTC
+    def coverless_feeds(self, feeds: Sequence[str]) -> set[str]:
+        """Which of ``feeds`` have a live post without images (a cover is generated)."""
+        out: set[str] = set()
+        for start in range(0, len(feeds), 500):
+            out.update(k[0] for k in self.imageless(feeds[start : start + 500]))
+        return out
 
-    return date or first_seen or datetime.min.replace(tzinfo=UTC)
+    def for_posts(
+        self, feeds: Sequence[str], images: PostImages
+    ) -> dict[tuple[str, str], ImageRefs]:
+        """What the post plan of ``feeds`` needs: every live post's images when some image
+        is local (a post's key names its local ones), else only the posts without images
+        (their key is their site's cover)."""
+        if images.local:
+            return self.refs(feeds)
+        return {
+            k: ImageRefs(k[0], k[1], datetime.min.replace(tzinfo=UTC), None, ())
+            for k in self.imageless(feeds)
+        }
 
 
 def run_images(
@@ -153,8 +170,13 @@ def run_images(
     now: datetime,
     dry_run: bool,
     seed: int | None = None,
+    coverless: Collection[str] | None = None,
 ) -> tuple[PostImages, ImageReport]:
-    """Download, derive and write what the posts need; apply the budget; delete the rest."""
+    """Download, derive and write what the posts need; apply the budget; delete the rest.
+
+    ``posts`` needs to hold the posts of the feeds whose images are local only, when
+    ``coverless`` names the feeds with a post without images (default: found in
+    ``posts``)."""
     started = time.monotonic()
     images = config.images
     report = ImageReport(budget=images.max_total)
@@ -184,7 +206,7 @@ def run_images(
     rows.update(over)
     report.over_budget = len(allotment.over)
     gone = unused(rows, wanted)
-    covers = _covers(config, posts)
+    covers = _covers(config, posts, coverless)
     keep_paths = {f.path for u in allotment.local for f in rows[u].files} | set(covers.values())
     owned = ledger.owned()
     deletes = sorted(p for p in owned if p not in keep_paths)
@@ -220,13 +242,19 @@ def run_images(
     )
 
 
-def _covers(config: Config, posts: Mapping[tuple[str, str], ImageRefs]) -> dict[str, str]:
+def _covers(
+    config: Config,
+    posts: Mapping[tuple[str, str], ImageRefs],
+    coverless: Collection[str] | None = None,
+) -> dict[str, str]:
     """The generated covers the Hexo posts need: site name → path."""
     feeds = {f.key: f for f in config.feeds}
+    if coverless is None:
+        coverless = {p.feed_key for p in posts.values() if not p.urls}
     out: dict[str, str] = {}
-    for p in posts.values():
-        feed = feeds.get(p.feed_key)
-        if feed is not None and not p.urls and wants_covers(feed, config):
+    for key in coverless:
+        feed = feeds.get(key)
+        if feed is not None and wants_covers(feed, config):
             out.setdefault(feed.site, cover_path(feed.site))
     return out
 

@@ -293,7 +293,7 @@ def _outcome(
     if isinstance(fetched, _fetch.FetchFailure):
         return FeedOutcome("failed", error=fetched.message)
     if isinstance(fetched, _fetch.NotModified):
-        return FeedOutcome("not_modified", source=fetched.source.label)
+        return FeedOutcome("not_modified", source=fetched.source.label, fresh_for=fetched.max_age)
     if isinstance(fetched, _fetch.Deferred):
         # The fetcher dates the comeback on the wall clock; carry the delay over
         # to the run's own clock (which tests pin), where every schedule lives.
@@ -312,9 +312,11 @@ def _outcome(
         # The URL is the real one (a base for relative links only in its public form,
         # see _parse); the message is printed: no credentials or keys in it.
         return FeedOutcome("failed", error=redact(str(e)))
+    said = [s for s in (fetched.max_age, parsed.ttl and parsed.ttl * 60.0) if s is not None]
     return FeedOutcome(
         "parsed",
         parsed=parsed,
         source=fetched.source.label,
         validators=fetched.validators,
+        fresh_for=max(said, default=None),
     )

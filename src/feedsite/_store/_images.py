@@ -59,6 +59,47 @@ class ImagesMixin(StateBase):
             )
         return refs, unknown
 
+    def image_refs_of_feeds(self, feed_keys: Iterable[str]) -> list[ImageRefs]:
+        """The images of the given feeds' live posts (as :meth:`live_image_refs`; a post
+        whose images are not known yet has ``urls`` empty: see :meth:`unknown_image_refs`)."""
+        out: list[ImageRefs] = []
+        for feed_key in sorted(set(feed_keys)):
+            for item_id, first_seen, date, link, urls in self._query(
+                "SELECT item_id, first_seen, date, link, image_urls FROM items"
+                " WHERE feed_key = ? AND status = 'live'",
+                (feed_key,),
+            ):
+                rank = from_iso(date) or datetime.fromisoformat(first_seen)
+                known = () if urls is None else tuple(json.loads(urls))
+                out.append(ImageRefs(feed_key, item_id, rank, link, known))
+        return out
+
+    def unknown_image_refs(self) -> list[ImageRefs]:
+        """The live posts whose images are not known yet (rows of an older version: their
+        ``image_urls`` is NULL), as :meth:`live_image_refs` lists them."""
+        return [
+            ImageRefs(feed_key, item_id, from_iso(date) or datetime.fromisoformat(first), link, ())
+            for feed_key, item_id, first, date, link in self._query(
+                "SELECT feed_key, item_id, first_seen, date, link FROM items"
+                " WHERE status = 'live' AND image_urls IS NULL"
+            )
+        ]
+
+    def imageless_items(self, feed_keys: Iterable[str]) -> set[tuple[str, str]]:
+        """The (feed_key, item_id) of the given feeds' live posts without images, or whose
+        images are not known yet (``image_urls`` NULL: :meth:`unknown_image_refs`); the
+        others' lists are not read."""
+        return {
+            (feed_key, row[0])
+            for feed_key in sorted(set(feed_keys))
+            for row in self._query(
+                "SELECT item_id, image_urls FROM items WHERE feed_key = ? AND status = 'live'"
+                " AND (image_urls IS NULL OR length(image_urls) < 8)",
+                (feed_key,),
+            )
+            if row[1] is None or not json.loads(row[1])
+        }
+
     def record_image_urls(self, tx: Tx, urls: Mapping[tuple[str, str], Sequence[str]]) -> None:
         """Record the images of items read anew (an older row's NULL ``image_urls``)."""
         tx.executemany(

@@ -139,7 +139,7 @@ class ItemsMixin(StateBase):
                         date=from_iso(row[4]),
                         author=row[5],
                         images=tuple(json.loads(row[6] or "[]")),
-                        base_url=row[7],
+                        base_url=row[2] if isinstance(row[7], bytes) else row[7],
                         content_html=content,
                         summary_html=summary,
                         description_raw=raw,
@@ -312,6 +312,10 @@ class ItemsMixin(StateBase):
                 drop_story_rows(tx, [(feed_key, item_id)])
 
 
+#: Stored as ``base_url`` when it is the item's link (nearly always: 35 bytes an item,
+#: issue #16). A blob: a TEXT column keeps it as it is, and no URL reads back as one.
+_SAME_AS_LINK = b""
+
 #: Drops an item's bodies (what the feed said and the cleaned one) and its images.
 _NO_BODY = "body_id=NULL, image_urls=NULL"
 
@@ -370,7 +374,7 @@ def _item_row(i: ItemIntent) -> tuple[object, ...]:
         d.title,
         d.author,
         json.dumps(list(d.images)),
-        d.base_url,
+        _SAME_AS_LINK if d.base_url is not None and d.base_url == d.link else d.base_url,
         i.data.clean_key,
         None if i.data.image_urls is None else json.dumps(list(i.data.image_urls)),
         json.dumps(list(d.categories), ensure_ascii=False) if d.categories else None,

@@ -17,18 +17,23 @@ from feedsite.errors import LockedError
 
 
 @contextmanager
-def locked(state_path: Path) -> Iterator[None]:
-    """Hold the run lock beside the state file (released on exit or process death)."""
+def locked(
+    state_path: Path, *, suffix: str = ".lock", holder: str = "feedsite run"
+) -> Iterator[None]:
+    """Hold the run lock beside the state file (released on exit or process death).
+
+    ``suffix`` names another lock of the same state (``.watch.lock``: one ``feedsite
+    watch`` per state); ``holder`` is what the message calls the process holding it."""
     state_path.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = state_path.with_name(state_path.name + ".lock")
+    lock_path = state_path.with_name(state_path.name + suffix)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            pid = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
             raise LockedError(
-                f"another feedsite run (pid {holder}) is using {state_path}; try again later"
+                f"another {holder} (pid {pid}) is using {state_path}; try again later"
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ._bodies import pack
+from ._bodies import is_current, pack, unpack
 
 if TYPE_CHECKING:
     from ._base import Tx
@@ -42,6 +42,19 @@ def _pack_bodies(tx: Tx) -> None:
                     (body_id, feed_key, item_id),
                 )
         last = (rows[-1][0], rows[-1][1])
+
+
+def _repack_bodies(tx: Tx) -> None:
+    """Migration 11: each body into the current format (the cleaned body as a delta)."""
+    last = 0
+    while True:
+        rows = tx.rows("SELECT id, data FROM bodies WHERE id > ? ORDER BY id LIMIT 1000", (last,))
+        if not rows:
+            return
+        for body_id, blob in rows:
+            if not is_current(blob):
+                tx.execute("UPDATE bodies SET data = ? WHERE id = ?", (pack(unpack(blob)), body_id))
+        last = rows[-1][0]
 
 
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
@@ -307,6 +320,17 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "ALTER TABLE story_items_new RENAME TO story_items",
         "ALTER TABLE story_keys_new RENAME TO story_keys",
         "CREATE INDEX story_items_indexed ON story_items (time) WHERE indexed",
+        VACUUM,
+    ),
+    # 11: compact state, part 2 (issue #16): an item's cleaned body is stored as the
+    # changes the cleaner made to the feed's body (``_bodies``, format 2), not a second
+    # copy that zlib could not see past 32 KB.
+    # An item's base URL and a signature's title forms that repeat its link and its title
+    # are stored as x'' (``_items._SAME_AS_LINK``, ``_stories._SAME_AS_TITLE``).
+    (
+        _repack_bodies,
+        "UPDATE items SET base_url = x'' WHERE base_url = link",
+        "UPDATE story_items SET titles = x'' WHERE titles = title",
         VACUUM,
     ),
 )

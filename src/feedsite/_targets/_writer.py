@@ -76,6 +76,9 @@ class Writer:
         parts = relpath.split("/")
         if any(p in ("", ".", "..") for p in parts):
             raise UnsafePathError(f"unsafe output path {relpath!r}")
+        folder = self._real_folder(folder_rel)
+        if folder is not None:
+            return folder + os.sep + name
         folder_path = self.root.joinpath(*parts[:-1])
         # Resolving follows symlinks: a folder that is a link out of the root is refused.
         if not folder_path.resolve().is_relative_to(self.root):
@@ -83,6 +86,31 @@ class Writer:
         if folder_path.is_dir():
             self._safe_dirs[folder_rel] = str(folder_path)
         return os.path.join(folder_path, name)
+
+    def _real_folder(self, folder_rel: str) -> str | None:
+        """The absolute folder of ``folder_rel`` (checked safe by the caller) when it and
+        every folder above it up to the root is a real folder (no symlink): then it lies
+        inside the root without resolving the whole path (one ``lstat`` per new folder
+        instead of one ``realpath``: 0.1 ms a folder, 10,000 feeds' folders per run). None
+        otherwise (missing, or a link: the caller resolves it)."""
+        if not folder_rel:
+            return self._root_str
+        folder = self._safe_dirs.get(folder_rel)
+        if folder is not None:
+            return folder
+        parent_rel, _, name = folder_rel.rpartition("/")
+        parent = self._real_folder(parent_rel)
+        if parent is None:
+            return None
+        path = parent + os.sep + name
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return None
+        if not stat.S_ISDIR(st.st_mode):  # a link (or a file): resolved by the caller
+            return None
+        self._safe_dirs[folder_rel] = path
+        return path
 
     def stat(self, relpath: str) -> os.stat_result | None:
         """``lstat`` of an output file, None when it does not exist."""
