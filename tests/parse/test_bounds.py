@@ -82,3 +82,21 @@ def test_an_xml_reference_to_a_surrogate_leaves_none(ref: str) -> None:
     doc = rss([Entry("a", "x")]).replace(b"<title>x</title>", f"<title>a{ref}b</title>".encode())
     feed = parse_feed(doc, url="https://example.org/f")
     repr(feed).encode("utf-8")
+
+
+def test_100000_categories_enclosures_and_authors_are_bounded() -> None:
+    """issue #17: a hostile item's lists are cut (tags 64, enclosures 32, authors 16)."""
+    many = "".join(
+        f"<category>c{i}</category><enclosure url='https://e.org/{i}.mp3' type='audio/mpeg'/>"
+        f"<dc:creator>a{i}</dc:creator>"
+        for i in range(100_000)
+    )
+    doc = (
+        '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title>'
+        f"<item><guid>1</guid>{many}<category>{'x' * 100_000}</category></item></channel></rss>"
+    ).encode()
+    [item] = parse_feed(doc, url="https://example.org/f").items
+    assert len(item.tags) == 64 and len(item.categories) == 64
+    assert len(item.enclosures) == 32
+    assert len(item.authors) == 16
+    assert all(len(t.term) <= 200 for t in item.tags)

@@ -10,6 +10,12 @@ parsers read, entries are paired by position and five fields compared:
   returns only absolute, WHATWG-normalised http(s) links: issue #10);
 * guid: ``entry.id``;
 * date: ``published_parsed`` else ``updated_parsed``, as UTC instants to the second;
+* tags: the terms of ``entry.tags``, whitespace-normalised, first of each term, at
+  most 64 (feedsite keeps each term once), against our ``tags`` terms;
+* enclosures: the ``href`` of ``entry.enclosures`` (RSS ``enclosure``, Atom
+  ``link rel="enclosure"``) as :func:`~feedsite._url.safe_url` publishes it, each once,
+  against the URLs of our enclosures read from those elements (``source="enclosure"``;
+  ``media:content`` is feedparser's ``media_content``, not an enclosure);
 * body: feedparser's first non-empty ``content`` value, else ``summary``, against
   our ``content_html`` else ``summary_html``; both reduced to whitespace-normalised
   text (HTML through ``lxml.html``; values feedparser typed ``text/plain`` as
@@ -42,7 +48,7 @@ feedparser = pytest.importorskip("feedparser")
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 FEEDS = SHARED / "corpora" / "realworld" / "feeds"
-FIELDS = ("title", "link", "guid", "date", "body")
+FIELDS = ("title", "link", "guid", "date", "body", "tags", "enclosures")
 THRESHOLD = 0.99
 
 
@@ -105,6 +111,20 @@ def feedparser_fields(entry: Any, version: str) -> dict[str, Any]:
         "guid": entry.get("id"),
         "date": calendar.timegm(stamp) if stamp else None,
         "body": text_of(body_value, detail.get("type")),
+        "tags": list(
+            dict.fromkeys(
+                term
+                for tag in entry.get("tags") or []
+                if (term := " ".join((tag.get("term") or "").split())[:200])
+            )
+        )[:64],
+        "enclosures": list(
+            dict.fromkeys(
+                url
+                for enclosure in entry.get("enclosures") or []
+                if (url := safe_url((enclosure.get("href") or "").strip()))
+            )
+        ),
     }
 
 
@@ -115,11 +135,13 @@ def our_fields(item: ParsedItem) -> dict[str, Any]:
         "guid": item.guid,
         "date": int(item.date.timestamp()) if item.date else None,
         "body": text_of(item.content_html or item.summary_html),
+        "tags": [tag.term for tag in item.tags],
+        "enclosures": [e.url for e in item.enclosures if e.source == "enclosure"],
     }
 
 
 def same(theirs: Any, ours: Any) -> bool:
-    return theirs == ours or (theirs in ("", None) and ours in ("", None))
+    return theirs == ours or (theirs in ("", None, []) and ours in ("", None, []))
 
 
 @pytest.fixture(scope="module")

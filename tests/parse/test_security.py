@@ -105,6 +105,15 @@ def test_huge_json_nesting_is_a_parse_error() -> None:
 def test_control_characters_are_removed_from_titles() -> None:
     data = (
         b'<rss version="2.0"><channel><title>t</title><item><guid>1</guid>'
-        b"<title>a&#x7;b\x01c&#x85;d\te&#x1b;[31m</title></item></channel></rss>"
+        b"<title>a&#x7;b\x01c&#x81;d\te&#x1b;[31m</title></item></channel></rss>"
     )
     assert parse_feed(data).items[0].title == "abcd\te[31m"
+
+
+def test_windows_1252_c1_characters_in_xml_titles_are_mapped_not_dropped() -> None:
+    """issue #17: U+0085 / &#133; in a feed is cp1252's "…", not a control character."""
+    data = (
+        b'<rss version="2.0"><channel><title>t</title><item><guid>1</guid>'
+        b"<title>a&#x85;b&amp;#146;c\xc2\x92d</title></item></channel></rss>"
+    )
+    assert parse_feed(data).items[0].title == "a…b’c’d"

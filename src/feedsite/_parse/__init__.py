@@ -89,20 +89,24 @@ def parse_feed(
     except (etree.LxmlError, ValueError, RecursionError) as error:
         raise ParseError(f"unreadable feed: {error}", url) from error
     warnings = tuple(dict.fromkeys(decoded.warnings + feed.warnings))
-    c1 = has_c1(decoded.utf8)
-    items = tuple(_tidy_item(item, surrogates, c1) for item in feed.items)
+    # Windows-1252 mapping is for XML feeds only: a JSON Feed is Unicode by definition,
+    # so a "\u0092" in it is what its writer meant (and then removed from titles).
+    xml = not feed.format.startswith("json")
+    c1 = xml and has_c1(decoded.utf8)
+    items = tuple(_tidy_item(item, surrogates, c1, xml=xml) for item in feed.items)
     if any(new is not old for new, old in zip(items, feed.items, strict=True)):
         feed = dataclasses.replace(feed, items=items)
     feed = dataclasses.replace(feed, warnings=warnings) if warnings != feed.warnings else feed
-    if (title := demoronize(feed.title, c1=c1)) is not feed.title:
+    if xml and (title := demoronize(feed.title)) is not feed.title:
         feed = dataclasses.replace(feed, title=_CONTROLS.sub("", title))
     return _tidy(feed, ("title", "link"), surrogates)
 
 
-def _tidy_item(item: ParsedItem, surrogates: bool, c1: bool) -> ParsedItem:
+def _tidy_item(item: ParsedItem, surrogates: bool, c1: bool, *, xml: bool) -> ParsedItem:
     """An item with a bounded, control-free title, Windows-1252 C1 characters mapped in
     its title and bodies, and no lone surrogate anywhere."""
-    title = demoronize(item.title, c1=c1)
+    # Titles are short: always scanned (also for "&#146;" the XML parser read).
+    title = demoronize(item.title) if xml else item.title
     if _CONTROLS.search(title):
         title = _CONTROLS.sub("", title)
     if title is not item.title:

@@ -21,9 +21,23 @@ from typing import Any
 
 from feedsite._url import redact, relative_base, safe_url
 from feedsite.errors import ParseError
-from feedsite.types import FeedFormat, ParsedFeed, ParsedItem
+from feedsite.types import Enclosure, FeedFormat, ParsedFeed, ParsedItem, Person, Tag
 
 from ._dates import parse_date
+from ._values import (
+    MAX_ENCLOSURES,
+    MAX_TAGS,
+    duration_seconds,
+    make_person,
+    medium,
+    merge_enclosures,
+    mime_type,
+    positive_int,
+    short_text,
+    tag,
+    unique_people,
+    unique_tags,
+)
 
 __all__ = ["is_json_feed", "parse_json"]
 
@@ -68,11 +82,11 @@ def parse_json(utf8: bytes, *, url: str, default_tz: tzinfo) -> ParsedFeed:
     home = _string(document, "home_page_url")
     link = safe_url(home, relative_base(fetch_url=url)) if home else None
     base = relative_base(link, fetch_url=url)
-    feed_author = _author(document)
+    feed_authors = _authors(document, base)
     warnings: list[str] = []
     items = document.get("items")
     mapped = tuple(
-        _map_item(item, index, base, feed_author, default_tz, warnings)
+        _map_item(item, index, base, feed_authors, default_tz, warnings)
         for index, item in enumerate(items if isinstance(items, list) else [])
         if isinstance(item, dict)
     )
@@ -89,7 +103,7 @@ def _map_item(
     item: dict[str, Any],
     index: int,
     base: str | None,
-    feed_author: str | None,
+    feed_authors: tuple[Person, ...],
     default_tz: tzinfo,
     warnings: list[str],
 ) -> ParsedItem:
@@ -111,6 +125,8 @@ def _map_item(
             if attachment_url and mime.lower().startswith("image/"):
                 candidates.append(attachment_url)
     images = [u for c in candidates if c and (u := safe_url(c, base))]
+    authors = _authors(item, base) or feed_authors
+    tags = _tags(item)
     return ParsedItem(
         guid=guid or None,
         link=link,
@@ -120,20 +136,53 @@ def _map_item(
         summary_html=html.escape(summary, quote=False) if summary else None,
         description_raw=content_html,
         images=tuple(dict.fromkeys(images)),
-        author=_author(item) or feed_author,
+        author=next((a.name for a in authors if a.name), None),
         base_url=relative_base(link, base),
-        categories=_tags(item),
+        categories=tuple(t.term for t in tags),
+        tags=tags,
+        enclosures=_enclosures(item, base, images[0] if images else None),
+        authors=authors,
     )
 
 
-def _tags(item: dict[str, Any]) -> tuple[str, ...]:
+def _tags(item: dict[str, Any]) -> tuple[Tag, ...]:
     """JSON Feed ``tags``: the strings among them, stripped, in order, at most 64."""
     tags = item.get("tags")
     if not isinstance(tags, list):
         return ()
-    out = dict.fromkeys(" ".join(t.split())[:200] for t in tags if isinstance(t, str))
-    out.pop("", None)
-    return tuple(out)[:64]
+    return unique_tags(tag(t) for t in tags[: 4 * MAX_TAGS] if isinstance(t, str))
+
+
+def _enclosures(
+    item: dict[str, Any], base: str | None, thumbnail: str | None
+) -> tuple[Enclosure, ...]:
+    """JSON Feed ``attachments`` (``url``, ``mime_type``, ``title``, ``size_in_bytes``,
+    ``duration_in_seconds``), the item's ``image`` as their thumbnail."""
+    attachments = item.get("attachments")
+    if not isinstance(attachments, list):
+        return ()
+    out = []
+    for attachment in attachments[: 4 * MAX_ENCLOSURES]:
+        if not isinstance(attachment, dict):
+            continue
+        raw = _string(attachment, "url")
+        url = safe_url(raw, base) if raw else None
+        if url is None:
+            continue
+        kind = mime_type(_string(attachment, "mime_type"))
+        kind_medium = medium(None, kind)
+        out.append(
+            Enclosure(
+                url,
+                kind,
+                length=positive_int(attachment.get("size_in_bytes")),
+                duration=duration_seconds(attachment.get("duration_in_seconds")),
+                thumbnail=thumbnail if kind_medium != "image" else None,
+                title=short_text(_string(attachment, "title")),
+                medium=kind_medium,
+            )
+        )
+    return merge_enclosures(out)
 
 
 def _date(
@@ -150,17 +199,18 @@ def _date(
     return None
 
 
-def _author(obj: dict[str, Any]) -> str | None:
-    """``authors[0].name`` (1.1), else ``author.name`` (1.0)."""
+def _authors(obj: dict[str, Any], base: str | None) -> tuple[Person, ...]:
+    """``authors`` (1.1), then ``author`` (1.0): ``name`` and ``url``."""
     authors = obj.get("authors")
-    candidates = list(authors) if isinstance(authors, list) else []
+    candidates = list(authors[:64]) if isinstance(authors, list) else []
     candidates.append(obj.get("author"))
+    people = []
     for author in candidates:
         if isinstance(author, dict):
-            name = _string(author, "name")
-            if name and name.strip():
-                return name.strip()
-    return None
+            raw = _string(author, "url")
+            uri = safe_url(raw, base) if raw else None
+            people.append(make_person(_string(author, "name"), None, uri))
+    return unique_people(people)
 
 
 def _text_to_html(text: str | None) -> str | None:

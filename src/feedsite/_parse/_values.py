@@ -22,6 +22,9 @@ __all__ = [
     "MAX_TAGS",
     "demoronize",
     "duration_seconds",
+    "has_c1",
+    "make_person",
+    "medium",
     "merge_enclosures",
     "mime_type",
     "person",
@@ -30,6 +33,7 @@ __all__ = [
     "tag",
     "unique_people",
     "unique_tags",
+    "with_defaults",
 ]
 
 #: Tags kept per item (a feed listing hundreds of tags per entry gains nothing more).
@@ -228,7 +232,7 @@ def merge_enclosures(enclosures: Iterable[Enclosure]) -> tuple[Enclosure, ...]:
             if getattr(first, name) is None and getattr(enclosure, name) is not None
         }
         if changes:
-            out[enclosure.url] = dataclasses.replace(first, **changes)  # type: ignore[arg-type]
+            out[enclosure.url] = dataclasses.replace(first, **changes)
     return tuple(out.values())
 
 

@@ -125,6 +125,9 @@ _OTHER_ELEMENTS: Mapping[tuple[str, str], str] = MappingProxyType({
     ("http://search.yahoo.com/mrss", "description"): "media_description",
     (ITUNES, "author"): "itunes_author", (ITUNES, "summary"): "itunes_summary",
     (ITUNES, "image"): "itunes_image", (ITUNES, "duration"): "itunes_duration",
+    (ITUNES, "category"): "itunes_category", (ITUNES, "keywords"): "itunes_keywords",
+    (MEDIA, "keywords"): "media_keywords",
+    ("http://search.yahoo.com/mrss", "keywords"): "media_keywords",
 })  # fmt: skip
 
 
@@ -412,11 +415,11 @@ def _loose_key(tag: str) -> str | None:
     """Key lookup for undeclared prefixes (``dc:creator``), lower-cased HTML-parsed tags
     and known namespaces spelled in another case."""
     if tag[:1] == "{":
-        namespace, local = _split(tag)
-        known = _NAMESPACES_LOWER.get(namespace.lower())
-        if known is None or known == namespace:
+        spelled, name = _split(tag)
+        known = _NAMESPACES_LOWER.get(spelled.lower())
+        if known is None or known == spelled:
             return None
-        return _KEYS.get(f"{{{known}}}{local}")
+        return _KEYS.get(f"{{{known}}}{name}")
     prefix, _, local = tag.rpartition(":")
     namespace = _PREFIXES.get(prefix.lower())
     return None if namespace is None else _LOOSE_KEYS.get((namespace, local.lower()))
@@ -537,16 +540,25 @@ def _map_item(item: _Element, ctx: _Context, warnings: list[str], index: int) ->
 
     link = _item_link(found, guid_el, ctx)
     title_el = _first(found, "title", "atom_title", "dc_title", "media_title")
-    content_el = _first(found, "content_encoded", "atom_content", "xhtml_body", "rss_body", "fullitem")
+    content_el = _first(
+        found, "content_encoded", "atom_content", "xhtml_body", "rss_body", "fullitem"
+    )
     summary_el = _first(found, "description", "dc_description", "atom_summary")
     if summary_el is None:
         summary_el = _media_description(found)
     if summary_el is None:
         summary_el = _first(found, "itunes_summary")
+    if content_el is None and "description" in found and "atom_summary" in found:
+        # RSS with both <description> and <summary>: feedparser reads the second
+        # as the content; neither is lost.
+        summary, other = found["description"][0], found["atom_summary"][0]
+        if _split(other.tag)[0] == "":
+            first_is_summary = item.index(other) < item.index(summary)
+            summary_el, content_el = (other, summary) if first_is_summary else (summary, other)
     raw_el = _first(found, "description", "dc_description", "atom_summary", "atom_content")
     body_el = content_el if content_el is not None else summary_el
     authors = _authors(found, ctx)
-    tags = _tags(found)
+    tags, categories = _tags(found)
     return ParsedItem(
         guid=guid,
         link=link,
@@ -558,7 +570,7 @@ def _map_item(item: _Element, ctx: _Context, warnings: list[str], index: int) ->
         images=_images(found, ctx),
         author=_author_of(authors),
         base_url=_item_base(body_el, link, ctx),
-        categories=tuple(dict.fromkeys(t.label or t.term for t in tags)),
+        categories=categories,
         tags=tags,
         enclosures=_enclosures(found, ctx),
         authors=authors,
@@ -680,16 +692,23 @@ def _atom_person(element: _Element, ctx: _Context) -> Person | None:
     )
 
 
+#: The scheme of ``itunes:category`` tags (as feedparser names it).
+_ITUNES_SCHEME = "http://www.itunes.com/"
 #: ``media:category``'s scheme when it names none (Media RSS 1.5.1).
 _MEDIA_CATEGORY_SCHEME = "http://search.yahoo.com/mrss/category_schema"
 
 
-def _tags(found: dict[str, list[_Element]]) -> tuple[Tag, ...]:
-    """RSS ``category`` (``domain``), Atom ``category`` (``term``, ``scheme``, ``label``),
-    ``dc:subject`` and ``media:category`` (also in ``media:group``), in that order."""
+def _tags(found: dict[str, list[_Element]]) -> tuple[tuple[Tag, ...], tuple[str, ...]]:
+    """Tags from RSS ``category`` (``domain``), Atom ``category`` (``term``, ``scheme``,
+    ``label``), ``dc:subject``, ``media:category`` (also in ``media:group``),
+    ``itunes:category``, then ``itunes:keywords`` / ``media:keywords``, in that order;
+    and the ``categories`` (label, else term, of the RSS and Atom categories only, as
+    the rules of issue #13 have always read them)."""
     if not ("category" in found or "atom_category" in found or "dc_subject" in found
-            or "media_category" in found or "media_group" in found):  # fmt: skip
-        return ()
+            or "media_category" in found or "media_group" in found
+            or "itunes_category" in found or "itunes_keywords" in found
+            or "media_keywords" in found):  # fmt: skip
+        return (), ()
     tags: list[Tag | None] = []
     for element in found.get("category", []) + found.get("atom_category", []):
         term = element.get("term") or _text(element)
@@ -697,12 +716,25 @@ def _tags(found: dict[str, list[_Element]]) -> tuple[Tag, ...]:
         tags.append(tag(term, scheme, element.get("label")))
         if len(tags) > 4 * _MAX_CATEGORIES:
             break  # a hostile feed's 100,000 categories: enough looked at
+    categories = tuple(dict.fromkeys(t.label or t.term for t in unique_tags(tags)))
     tags.extend(tag(_text(element)) for element in found.get("dc_subject", [])[:_MAX_CATEGORIES])
     media = found.get("media_category", []) + _in_groups(found, "media_category")
     for element in media[:_MAX_CATEGORIES]:
         scheme = element.get("scheme") or _MEDIA_CATEGORY_SCHEME
         tags.append(tag(_text(element), scheme, element.get("label")))
-    return unique_tags(tags)
+    for element in found.get("itunes_category", [])[:_MAX_CATEGORIES]:
+        # <itunes:category text="Technology"><itunes:category text="Gadgets"/>…
+        tags.append(tag(element.get("text"), _ITUNES_SCHEME))
+        tags.extend(tag(child.get("text"), _ITUNES_SCHEME) for child in list(element)[:8])
+    # Comma-separated keywords, as feedparser splits them.
+    keywords = [(e, _ITUNES_SCHEME) for e in found.get("itunes_keywords", [])[:4]] + [
+        (e, None)
+        for e in (found.get("media_keywords", []) + _in_groups(found, "media_keywords"))[:4]
+    ]
+    for element, scheme in keywords:
+        terms = _text(element)[: 64 * 210].split(",")
+        tags.extend(tag(term, scheme) for term in terms[:_MAX_CATEGORIES])
+    return unique_tags(tags), categories
 
 
 def _in_groups(found: dict[str, list[_Element]], key: str) -> list[_Element]:
@@ -918,6 +950,8 @@ def _title(element: _Element) -> str:
             kind == "other" and not len(element)
         ):  # Atom 0.3 mode="base64"; Atom 1.0 §4.1.3.3: other types are base64
             text = _base64(text)
+        elif len(element) and _HIDDEN_RE.search(markup := _inner_markup(element, unwrap_div=True)):
+            text, kind = markup, "html"  # inline XHTML with a script: its text, not the script's
         return (html_to_text(text) if kind == "html" else text).strip()
     text = _text(element).strip()
     return html_to_text(text).strip() if _looks_like_html(text) else text
