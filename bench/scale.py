@@ -43,7 +43,8 @@ at 10,000 within 1.3× of that at 1,000; state ≤ served bytes; the 304 rerun <
 run; the 5 % rerun < 15 %. MB are 10^6 bytes.
 
 Then, on the nginx of the first size, ``bench/clients.py``'s comparison: the CPU per
-conditional GET answered 304 of httpx (as feedsite uses it), aiohttp and others.
+conditional GET answered 304 of feedsite's fetcher (aiohttp), httpx (as feedsite used it),
+aiohttp and others.
 
 Sizes under 5,000 feeds are measured ``--small-repeat`` times (default 3; each on a fresh
 state and Hexo folder, the changed feeds written back in between; medians), larger ones once
@@ -908,8 +909,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"`bench/clients.py`, against the nginx of the {sizes[0]:,}-feed run: the CPU one "
             "conditional GET answered 304 costs each client (the whole of a feed's work in a "
             "rerun where nothing changed, apart from startup and the state). `feedsite` is "
-            "feedsite's own `_fetch.fetch_all`; `httpx` is the client as feedsite configures "
-            "and calls it, without feedsite around it; `asyncio` is a hand-written HTTP/1.1 "
+            "feedsite's own `_fetch.fetch_all` (on aiohttp since issue #16); `httpx` is the "
+            "client feedsite used before, configured and called as it was, without feedsite "
+            "around it; `asyncio` is a hand-written HTTP/1.1 "
             "request over asyncio streams (the floor of asyncio in Python); `pycurl` is "
             "libcurl's multi interface (C).",
             "",

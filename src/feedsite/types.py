@@ -174,6 +174,9 @@ class PostSource:
     cover_file: str | None = None
     #: The other reports of its story (``site.dedupe: link``, issue #15), lead first.
     others: tuple[OtherReport, ...] = ()
+    #: The item's tags as the feed gave them (issue #17; the ``default`` profile's
+    #: ``tags:``).
+    tags: tuple[Tag, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

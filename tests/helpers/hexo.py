@@ -58,6 +58,8 @@ class HexoPost:
     published: bool
     #: The rendered HTML.
     content: str
+    #: The post's tag names, in order.
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,4 +204,5 @@ def _post(p: dict[str, Any]) -> HexoPost:
         categories=tuple(tuple(chain) for chain in p["categories"]),
         published=bool(p["published"]),
         content=p["content"] or "",
+        tags=tuple(p.get("tags") or ()),
     )

@@ -18,6 +18,7 @@
 //        "title": "...",
 //        "date": "2024-01-01T00:00:00.000Z",     the instant, in UTC
 //        "categories": [["a"], ["a", "b"], ["a", "b", "c"]],  each category's parent chain
+//        "tags": ["a tag", ...],                                  the post's tags, in order
 //        "published": true,
 //        "content": "<div>...</div>"             the rendered HTML
 //     }],
@@ -110,6 +111,7 @@ async function main() {
     title: post.title,
     date: post.date ? post.date.toDate().toISOString() : null,
     categories: categoryChains(post, Category),
+    tags: post.tags.map(tag => tag.name),
     published: post.published,
     content: post.content
   }));

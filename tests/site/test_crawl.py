@@ -158,3 +158,21 @@ def test_sitemap_lists_existing_pages(server: SiteServer, site: CorpusSite) -> N
     assert locs and all(loc.startswith(BASE_URL) for loc in locs), locs[:5]
     paths = {page_path(server.url(loc.removeprefix(BASE_URL))) for loc in locs}
     assert paths == html_pages(site.out)
+
+
+def test_tag_pages_are_crawled(crawled: Crawl, site: CorpusSite) -> None:
+    """The corpus's tags (issue #17: the realworld blogs' ``<category>``) have pages, each
+    reached from the tags page or a post, and every tag link of a post resolves."""
+    tag_pages = {p.relative_to(site.out).as_posix() for p in (site.out / "t").glob("*/index.html")}
+    assert len(tag_pages) >= 5, tag_pages
+    assert "tags/index.html" in crawled.pages
+    missing = sorted(tag_pages - crawled.pages)
+    assert not missing, f"tag pages no link leads to: {missing}"
+    linked = 0
+    for post in (site.out / "posts").glob("*.html"):
+        doc = lxml.html.fromstring(post.read_bytes())
+        for href in doc.xpath("//p[@class='tags']/a/@href"):
+            target = page_path(urljoin(f"http://x/posts/{post.name}", href))
+            assert target in tag_pages, (post.name, href)
+            linked += 1
+    assert linked >= len(tag_pages)

@@ -1,6 +1,7 @@
 """Hostile feeds through a real run and ``build_site``: every file of the native site (issue #10).
 
-A batch of items whose titles, authors, links, image and enclosure URLs and body
+A batch of items whose titles, authors, tags (the title and author again), links, image
+and enclosure URLs (image, audio and video: issue #17) and body
 ``<img src>``/``data-src``/``<a href>``/``<iframe src>`` are drawn from the dangerous
 alphabet of ``tests/test_hypothesis_outputs.py`` is written as one RSS or JSON Feed
 file, fetched by ``feedsite._run.run`` through a ``path:`` feed, and built into the
@@ -66,6 +67,7 @@ TEMPLATE_TAGS = frozenset(
         "html", "head", "meta", "title", "link", "body", "header", "nav", "main", "footer",
         "section", "aside", "article", "div", "h1", "h2", "p", "a", "span", "time", "img",
         "figure", "ul", "ol", "li", "form", "input", "button", "noscript", "script", "code",
+        "audio", "video", "figcaption",
     }
 )  # fmt: skip
 ALLOWED_TAGS = TEMPLATE_TAGS | _TAGS
@@ -256,6 +258,10 @@ ITEM = st.tuples(
 Item = tuple[str, str, str, str, str, str]
 
 
+#: Enclosure types by item: an image, and audio and video a post page plays (issue #17).
+_MEDIA = ("image/jpeg", "audio/mpeg", "video/mp4")
+
+
 def rss_of(items: list[Item]) -> bytes:
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>'
@@ -269,7 +275,9 @@ def rss_of(items: list[Item]) -> bytes:
             f"<item><title>{xml_escape(title)}</title><guid>g{n}</guid>"
             f"<link>{xml_escape(link)}</link><pubDate>{date}</pubDate>"
             f"<dc:creator>{xml_escape(author)}</dc:creator>"
-            f'<enclosure url={quoteattr(enclosure)} type="image/jpeg" length="1"/>'
+            f"<category>{xml_escape(author)}</category><category>{xml_escape(title)}</category>"
+            f"<enclosure url={quoteattr(enclosure)} type={quoteattr(_MEDIA[n % 3])}"
+            ' length="1"/>'
             f"<media:thumbnail url={quoteattr(image)}/>"
             f"<description>{xml_escape(body)}</description></item>"
         )
@@ -290,7 +298,8 @@ def json_feed_of(items: list[Item]) -> bytes:
                     "image": image,
                     "authors": [{"name": author}],
                     "date_published": (T0 - timedelta(hours=n)).isoformat(),
-                    "attachments": [{"url": enclosure, "mime_type": "image/jpeg"}],
+                    "tags": [author, title],
+                    "attachments": [{"url": enclosure, "mime_type": _MEDIA[n % 3]}],
                     "content_html": body,
                 }
                 for n, (title, author, link, image, enclosure, body) in enumerate(items)

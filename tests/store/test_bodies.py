@@ -81,5 +81,24 @@ PIECES = st.lists(st.sampled_from(["<", "p>", "<p>", "</p>", "<img a>", "文字"
 
 @given(PIECES, PIECES, TEXT)
 def test_a_delta_round_trips(base: list[str], clean: list[str], summary: str | None) -> None:
+    from feedsite._store._bodies import _delta, _text
+
     bodies = ("".join(base) or None, summary, None, "".join(clean))
     assert unpack(pack(bodies)) == bodies
+    # Short bases are not delta-coded by pack (zlib sees them): the delta itself, directly.
+    ops = _delta("".join(base), "".join(clean))
+    if ops is not None:
+        assert _text(["".join(base)], [0, *ops]) == "".join(clean)
+
+
+def test_a_short_body_is_left_to_zlib() -> None:
+    """Below ``_DELTA_FROM`` the cleaned copy is stored as text: zlib finds its repeats."""
+    import json
+    import zlib
+
+    from feedsite._store._bodies import _DELTA_FROM
+
+    body = "<p>短文</p><img src=/a.png>" * 10
+    clean = body.replace("<img src=/a.png>", '<img src="/a.png">')
+    _texts, refs = json.loads(zlib.decompress(pack((body, None, None, clean))[1:]))
+    assert refs == [0, None, None, 1] and len(body) < _DELTA_FROM

@@ -121,3 +121,35 @@ def test_forget_items(state: State) -> None:
         state.forget_items(tx, [(FEED, "i1")])
     assert [i.item_id for i in state.items_of(FEED)] == ["i2"]
     assert [i.item_id for i in state.items_of(OTHER)] == ["i1"]
+
+
+def test_tags_enclosures_and_authors_round_trip(state: State) -> None:
+    """issue #17: what the feed says besides its text is stored with the item and read back
+    whole, for posts (``item_data``) and for the site (``live_items``); a tombstone drops it."""
+    from feedsite.types import Enclosure, Person, Tag
+
+    tags = (Tag("科技", "https://e.org/c", "科技 Tech"), Tag("AI"), Tag('a"b<', None, None))
+    enclosures = (
+        Enclosure("https://e.org/a.mp3", "audio/mpeg", 123456, 3600, None, "第1期", "audio"),
+        Enclosure(
+            "https://e.org/v.mp4", None, None, None, "https://e.org/t.jpg", None, None, "media"
+        ),
+    )
+    authors = (Person("编辑", "ed@e.org", None), Person(None, None, "https://e.org/ed"))
+    base = data(1)
+    rich = replace(base, item=replace(base.item, tags=tags, enclosures=enclosures, authors=authors))
+    only_tags = replace(base, item=replace(data(2).item, tags=tags[:1]))
+    with state.transaction() as tx:
+        state.record_items(
+            tx, [replace(intent(1), data=rich), replace(intent(2), data=only_tags), intent(3)]
+        )
+    got = state.item_data([(FEED, "i1"), (FEED, "i2"), (FEED, "i3")])
+    assert got[(FEED, "i1")] == rich
+    assert got[(FEED, "i2")].item.tags == tags[:1] and got[(FEED, "i2")].item.enclosures == ()
+    assert got[(FEED, "i3")] == data(3)
+    live = {i.item_id: i for i in state.live_items([FEED], "v")}
+    assert (live["i1"].tags, live["i1"].enclosures) == (tags, enclosures)
+    assert (live["i3"].tags, live["i3"].enclosures) == ((), ())
+    with state.transaction() as tx:
+        state.record_items(tx, [intent(1, "pruned")])
+    assert state.item_data([(FEED, "i1")])[(FEED, "i1")].item.tags == ()

@@ -302,6 +302,7 @@ def test_migration_11_repacks_bodies_and_reads_the_same(tmp_path: Path) -> None:
             state._conn.execute(
                 "UPDATE bodies SET data = ? WHERE id = ?", (_pack_1(unpack(blob)), body_id)
             )
+        state._conn.execute("ALTER TABLE items DROP COLUMN extras")  # a schema-10 state
         state._conn.execute("PRAGMA user_version = 10")
         size_10 = sum(len(b) for (b,) in state._query("SELECT data FROM bodies"))
     with State.open(path) as state:
@@ -310,3 +311,30 @@ def test_migration_11_repacks_bodies_and_reads_the_same(tmp_path: Path) -> None:
         blobs = [b for (b,) in state._query("SELECT data FROM bodies")]
         assert len(blobs) == 4 and {b[:1] for b in blobs} == {b"\x02"}
         assert sum(map(len, blobs)) < size_10 * 0.7
+
+
+def test_migration_12_adds_the_items_extras(tmp_path: Path) -> None:
+    """A schema-11 state gains ``items.extras``: its items read back as before (no tags yet),
+    and the next items keep theirs."""
+    from dataclasses import replace
+
+    from feedsite.types import Enclosure, Tag
+
+    path = tmp_path / "state.sqlite"
+    with State.open(path) as state:
+        with state.transaction() as tx:
+            state.record_items(tx, [intent(1), intent(2)])
+        keys = [(FEED, "i1"), (FEED, "i2")]
+        before = state.item_data(keys)
+        state._conn.execute("ALTER TABLE items DROP COLUMN extras")
+        state._conn.execute("PRAGMA user_version = 11")
+    with State.open(path) as state:
+        assert state._query("PRAGMA user_version") == [(SCHEMA_VERSION,)]
+        assert state.item_data(keys) == before
+        base = intent(3).data
+        assert base is not None
+        item = replace(base.item, tags=(Tag("t"),), enclosures=(Enclosure("https://e.org/a.mp3"),))
+        tagged = replace(intent(3), data=replace(base, item=item))
+        with state.transaction() as tx:
+            state.record_items(tx, [tagged])
+        assert state.item_data([(FEED, "i3")])[(FEED, "i3")].item.tags == (Tag("t"),)

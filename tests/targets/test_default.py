@@ -75,3 +75,48 @@ def test_cover_prefers_body_image_then_enclosure() -> None:
     assert front(text)["headimg"] == "https://i/1.jpg"
     text = render_post(post(images=("https://i/2.jpg",)), SETTINGS).decode()
     assert front(text)["headimg"] == "https://i/2.jpg"
+
+
+def test_tags_are_written_after_the_source_and_only_when_there_are_some() -> None:
+    from feedsite.types import Tag
+
+    plain = render_post(post(), SETTINGS)
+    assert b"\ntags:" not in plain  # a post without tags keeps its exact bytes
+    tags = (
+        Tag("科技", "https://e.org/cat", "科技 · Tech"),
+        Tag("ai"),
+        Tag("AI"),  # the same name in another case: once
+        Tag("  many\n\t spaces  "),
+        Tag("<script>alert(1)</script>"),
+        Tag('{{ site.title }} "quoted" [x] `y`'),
+        Tag("\u202eevil\x00"),
+        Tag("x" * 100),
+        Tag("<>&"),  # nothing left: no tag
+    )
+    text = render_post(post(tags=tags), SETTINGS).decode()
+    keys = [line.split(":")[0] for line in text.split("---\n")[1].splitlines() if line[0] != "-"]
+    assert keys[-2:] == ["source_url", "tags"]
+    assert front(text)["tags"] == [
+        "科技 · Tech",
+        "ai",
+        "many spaces",
+        "scriptalert(1)/script",
+        "site.title quoted x y",
+        "evil",
+        "x" * 40,
+    ]
+
+
+@given(st.lists(st.text(max_size=60), max_size=30))
+def test_any_tags_read_back_as_a_list_of_safe_names(terms: list[str]) -> None:
+    from feedsite._targets._tags import MAX_TAGS
+    from feedsite._targets.hexo._default import hexo_tags
+    from feedsite.types import Tag
+
+    names = hexo_tags([Tag(t) for t in terms])
+    text = render_post(post(tags=tuple(Tag(t) for t in terms)), SETTINGS).decode()
+    assert front(text).get("tags", []) == names
+    assert len(names) <= MAX_TAGS
+    for name in names:
+        assert name and name == name.strip() and not set(name) & set("<>&\"'`{}[]\\")
+        assert all(c.isprintable() or c == " " for c in name)

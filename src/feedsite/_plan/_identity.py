@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import astuple
 
 from feedsite.types import ParsedItem
 
@@ -38,4 +40,12 @@ def content_hash(item: ParsedItem) -> str:
     ):
         h.update(b"\x00" if part is None else part.encode("utf-8", "surrogatepass"))
         h.update(b"\x1f")
+    # Tags and enclosures (issue #17) count only when there are some: the hash of an item
+    # without them is what it was before they were read, so its post is not rewritten.
+    if item.tags or item.enclosures:
+        extra = json.dumps(
+            [[list(astuple(t)) for t in item.tags], [list(astuple(e)) for e in item.enclosures]],
+            ensure_ascii=False,
+        )
+        h.update(b"\x1d" + extra.encode("utf-8", "surrogatepass"))
     return h.hexdigest()[:32]

@@ -449,6 +449,7 @@ def post_source(
         images=d.images,
         local_images=local,
         cover_file=images.covers.get(site) if images is not None else None,
+        tags=d.tags,
     )
 
 

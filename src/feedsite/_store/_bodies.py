@@ -29,6 +29,11 @@ _LEVEL = 6
 #: Pieces (text between two ``<``) shorter than this are copied only in sequence, never
 #: looked up elsewhere in the base: ``p>``, ``/a>`` are everywhere.
 _MIN_LOOKUP = 4
+#: A cleaned body is stored as a delta only when its base is at least this long (in
+#: characters): below, zlib's 32 KB window sees the base from the cleaned copy and finds
+#: the repeats itself, and the delta's pure-Python walk would be CPU for nothing (it cost
+#: 14 % of a 200-feed run of real feeds, which are mostly short: docs/scale.md).
+_DELTA_FROM = 8192
 
 
 def pack(bodies: Bodies) -> bytes:
@@ -49,7 +54,7 @@ def pack(bodies: Bodies) -> bytes:
         except ValueError:
             pass
         base = bodies[0] or bodies[1]
-        ops = _delta(base, text) if i == 3 and base else None
+        ops = _delta(base, text) if i == 3 and base and len(base) >= _DELTA_FROM else None
         if ops is None:
             refs.append(len(texts))
             texts.append(text)

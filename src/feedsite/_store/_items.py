@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from feedsite._records import ItemData, ItemIntent, ItemStatus, StoredItem
 from feedsite.errors import StateError
-from feedsite.types import ParsedItem
+from feedsite.types import Enclosure, ParsedItem, Person, Tag
 
 from ._base import StateBase, Tx, from_iso, iso
 from ._bodies import Bodies, pack, unpack
@@ -54,6 +54,9 @@ class LiveItem:
     first_img: str | None
     #: The post's images, cover first (None: not known yet, an older row).
     image_urls: tuple[str, ...] | None = None
+    #: Its tags and enclosures (issue #17).
+    tags: tuple[Tag, ...] = ()
+    enclosures: tuple[Enclosure, ...] = ()
 
     @property
     def source_key(self) -> str:
@@ -123,7 +126,7 @@ class ItemsMixin(StateBase):
         for feed_key, chunk in _by_feed(keys):
             for row in self._query(
                 "SELECT i.item_id, i.guid, i.link, i.title, i.date, i.author, i.images,"
-                " i.base_url, b.data, i.clean_key, i.image_urls, i.categories"
+                " i.base_url, b.data, i.clean_key, i.image_urls, i.categories, i.extras"
                 " FROM items i LEFT JOIN bodies b ON b.id = i.body_id"
                 f" WHERE i.feed_key = ? AND i.item_id IN ({_marks(chunk)})",
                 (feed_key, *chunk),
@@ -131,6 +134,7 @@ class ItemsMixin(StateBase):
                 if row[3] is None:
                     continue
                 content, summary, raw, clean = self._unpack(row[8], feed_key, row[0])
+                tags, enclosures, authors = _extras_from(row[12])
                 out[(feed_key, row[0])] = ItemData(
                     ParsedItem(
                         guid=row[1],
@@ -144,6 +148,9 @@ class ItemsMixin(StateBase):
                         summary_html=summary,
                         description_raw=raw,
                         categories=tuple(json.loads(row[11] or "[]")),
+                        tags=tags,
+                        enclosures=enclosures,
+                        authors=authors,
                     ),
                     body_clean=clean or "",
                     clean_key=row[9],
@@ -192,7 +199,7 @@ class ItemsMixin(StateBase):
         for row in self._query(
             "SELECT i.feed_key, i.item_id, i.first_seen, i.seq, i.date, i.content_hash,"
             " i.clean_key, i.link, i.title, i.author, i.images,"
-            " c.source_key, c.excerpt, c.lang, c.first_img_src, i.image_urls"
+            " c.source_key, c.excerpt, c.lang, c.first_img_src, i.image_urls, i.extras"
             " FROM items i LEFT JOIN site_cards c"
             " ON c.feed_key = i.feed_key AND c.item_id = i.item_id"
             " WHERE i.status = 'live'"
@@ -206,6 +213,7 @@ class ItemsMixin(StateBase):
             else:
                 stale.append((row[0], row[1]))
             images = row[10]
+            tags, enclosures, _authors = _extras_from(row[16])
             out.append(
                 LiveItem(
                     feed_key=row[0],
@@ -223,6 +231,8 @@ class ItemsMixin(StateBase):
                     body_head="",
                     first_img=None,
                     image_urls=None if row[15] is None else tuple(json.loads(row[15])),
+                    tags=tags,
+                    enclosures=enclosures,
                 )
             )
         if stale:
@@ -252,14 +262,15 @@ class ItemsMixin(StateBase):
         with_data = [i for i in intents if i.data is not None]
         tx.executemany(
             "INSERT INTO items (feed_key, item_id, status, first_seen, seq, date, content_hash,"
-            " guid, link, title, author, images, base_url, clean_key, image_urls, categories)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " guid, link, title, author, images, base_url, clean_key, image_urls, categories,"
+            " extras) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT (feed_key, item_id) DO UPDATE SET status=excluded.status,"
             " first_seen=excluded.first_seen, seq=excluded.seq, date=excluded.date,"
             " content_hash=excluded.content_hash, guid=excluded.guid, link=excluded.link,"
             " title=excluded.title, author=excluded.author, images=excluded.images,"
             " base_url=excluded.base_url, clean_key=excluded.clean_key,"
-            " image_urls=excluded.image_urls, categories=excluded.categories",
+            " image_urls=excluded.image_urls, categories=excluded.categories,"
+            " extras=excluded.extras",
             [_item_row(i) for i in with_data],
         )
         for i in with_data:  # the replaced body goes (trigger items_body_replaced)
@@ -317,7 +328,7 @@ class ItemsMixin(StateBase):
 _SAME_AS_LINK = b""
 
 #: Drops an item's bodies (what the feed said and the cleaned one) and its images.
-_NO_BODY = "body_id=NULL, image_urls=NULL"
+_NO_BODY = "body_id=NULL, image_urls=NULL, extras=NULL"
 
 
 def _stored(row: Sequence[Any]) -> StoredItem:
@@ -378,4 +389,35 @@ def _item_row(i: ItemIntent) -> tuple[object, ...]:
         i.data.clean_key,
         None if i.data.image_urls is None else json.dumps(list(i.data.image_urls)),
         json.dumps(list(d.categories), ensure_ascii=False) if d.categories else None,
+        _extras(d),
+    )
+
+
+def _extras(item: ParsedItem) -> str | None:
+    """An item's tags, enclosures and authors as one JSON value (column ``extras``): three
+    lists of field lists, trailing empty lists left out; None when it has none."""
+    parts = [
+        [[t.term, t.scheme, t.label] for t in item.tags],
+        [
+            [e.url, e.type, e.length, e.duration, e.thumbnail, e.title, e.medium, e.source]
+            for e in item.enclosures
+        ],
+        [[p.name, p.email, p.uri] for p in item.authors],
+    ]
+    while parts and not parts[-1]:
+        parts.pop()
+    return json.dumps(parts, ensure_ascii=False, separators=(",", ":")) if parts else None
+
+
+def _extras_from(
+    text: str | None,
+) -> tuple[tuple[Tag, ...], tuple[Enclosure, ...], tuple[Person, ...]]:
+    """What :func:`_extras` wrote (empty for NULL: none, or stored before schema 12)."""
+    if not text:
+        return (), (), ()
+    parts = [*json.loads(text), [], [], []]
+    return (
+        tuple(Tag(*t) for t in parts[0]),
+        tuple(Enclosure(*e) for e in parts[1]),
+        tuple(Person(*p) for p in parts[2]),
     )

@@ -333,6 +333,10 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "UPDATE story_items SET titles = x'' WHERE titles = title",
         VACUUM,
     ),
+    # 12: what the feed says besides its text (issue #17): an item's tags, enclosures and
+    # authors, as one JSON value (``_items._extras``); NULL when it has none. Items stored
+    # before get theirs when their feed next sends them (their content hash changes).
+    ("ALTER TABLE items ADD COLUMN extras TEXT",),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -79,6 +79,8 @@ class Writer:
         folder = self._real_folder(folder_rel)
         if folder is not None:
             return folder + os.sep + name
+        if self._unmade(folder_rel):  # nothing to follow: it cannot lead out of the root
+            return os.path.join(self._root_str, *parts)
         folder_path = self.root.joinpath(*parts[:-1])
         # Resolving follows symlinks: a folder that is a link out of the root is refused.
         if not folder_path.resolve().is_relative_to(self.root):
@@ -111,6 +113,18 @@ class Writer:
             return None
         self._safe_dirs[folder_rel] = path
         return path
+
+    def _unmade(self, folder_rel: str) -> bool:
+        """Whether ``folder_rel`` does not exist below a real folder (no symlink on the way
+        from the root to its deepest existing folder): a path there cannot leave the root,
+        so a run's first look at the posts of a new feed needs no ``realpath`` per post."""
+        if not folder_rel:
+            return False
+        parent_rel, _, name = folder_rel.rpartition("/")
+        parent = self._real_folder(parent_rel)
+        if parent is None:
+            return self._unmade(parent_rel)
+        return not os.path.lexists(parent + os.sep + name)
 
     def stat(self, relpath: str) -> os.stat_result | None:
         """``lstat`` of an output file, None when it does not exist."""

@@ -1,8 +1,9 @@
 """The ``default`` profile: sanitised HTML and front matter every YAML reader reads verbatim.
 
 Front matter keys, in order: title, categories, headimg, author, comments,
-date, thumbnail, and the article's original URL under ``settings.source_key``
-(``source_url`` by default; ``link`` would make Volantis redirect to it).
+date, thumbnail, the article's original URL under ``settings.source_key``
+(``source_url`` by default; ``link`` would make Volantis redirect to it), and
+``tags`` when the item has some (issue #17, :func:`hexo_tags`).
 Every string value is a double-quoted scalar with every risky character
 escaped (``_yaml.double_quoted``), so no reader can take it for a bool,
 number, date or null. The front matter always has this one shape, so it is
@@ -14,12 +15,14 @@ offset, which is how Hexo reads dates (docs/profiles.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from feedsite._clean import first_img_src, localize_images
+from feedsite._targets._tags import tag_names
 from feedsite._url import proxied, proxy_images, safe_url
-from feedsite.types import PostSource, RenderSettings
+from feedsite.types import PostSource, RenderSettings, Tag
 
 from ._body import hexo_safe, sources_footer
 from ._cover import placeholder
@@ -76,6 +79,10 @@ def render(post: PostSource, settings: RenderSettings) -> str:
     ]
     if link:
         lines.append(f"{settings.source_key}: {double_quoted(link)}")
+    names = hexo_tags(post.tags)
+    if names:
+        lines.append("tags:")
+        lines += ["- " + double_quoted(name) for name in names]
     if post.others:
         lines.append("sources:")
         for other in post.others:
@@ -89,6 +96,18 @@ def render(post: PostSource, settings: RenderSettings) -> str:
     if post.others:
         lines += [hexo_safe(sources_footer(post)), ""]
     return "\n".join(lines)
+
+
+#: Left out of tag names: markup and quoting characters (themes print tag names in HTML and
+#: URLs, some without escaping), and the brackets of Hexo's tag-plugin and template syntax.
+TAG_DROP = "<>&\"'`{}[]\\"
+
+
+def hexo_tags(tags: Sequence[Tag]) -> list[str]:
+    """The names written under ``tags:``: ``_targets._tags.tag_names`` (label else term,
+    no control or format characters, whitespace collapsed, at most 40 characters and 10
+    names, repeats once), without :data:`TAG_DROP`."""
+    return list(tag_names(tags, drop=TAG_DROP))
 
 
 def _hexo_date(date: datetime | None, zone: ZoneInfo) -> datetime | None:

@@ -2,8 +2,9 @@
 
 Renders a static site from the state (the same live items the Hexo target
 posts): a home page of the newest posts, a page per category, site and feed, a
-page per post, archives by month, Atom feeds, an OPML file, a sitemap and a
-search index (``_search``). See ``_plan`` for the page set and the manifest.
+page per post, archives by month, a page per tag (and one listing them), Atom
+feeds, an OPML file, a sitemap and a search index (``_search``). See ``_plan``
+for the page set and the manifest.
 
 The shell here reads the open state (the caller, :func:`feedsite._run._build.build`,
 opens it and holds the run lock), asks :func:`plan_pages` (pure) what to render,
@@ -308,7 +309,8 @@ def _hide(text: str, secrets: frozenset[str]) -> str:
 
 
 def _without_secrets(post: SitePost, secrets: frozenset[str]) -> SitePost:
-    """``post`` without a link or cover that holds one of the owner's secrets."""
+    """``post`` without a link or cover that holds one of the owner's secrets (its
+    enclosures are checked where they are shown: :func:`._plan.site_enclosures`)."""
     link = post.link if post.link is None or _hide(post.link, secrets) == post.link else None
     cover = post.cover if post.cover is None or _hide(post.cover, secrets) == post.cover else None
     if link == post.link and cover == post.cover:
@@ -386,7 +388,7 @@ def _write(
     10,000 posts never holds every body at once), each recorded pending before any of
     its files is written.
     """
-    renderer = Renderer(env, settings, plan, static, local)
+    renderer = Renderer(env, settings, plan, static, local, secrets)
     changed = 0
     for start in range(0, len(plan.render), _BATCH):
         batch = plan.render[start : start + _BATCH]

@@ -9,6 +9,7 @@ from typing import Literal
 
 from feedsite._targets._paths import safe_component
 from feedsite.config import NativeConfig, SiteConfig
+from feedsite.types import Enclosure
 
 PageKind = Literal[
     "post",
@@ -18,6 +19,8 @@ PageKind = Literal[
     "feed",
     "month",
     "archive",
+    "tag",
+    "tags",
     "search",
     "atom",
     "opml",
@@ -30,9 +33,12 @@ IMAGES_DIR = "feedsite-images/"
 
 #: Kinds written as HTML pages (listed in the sitemap).
 HTML_KINDS: frozenset[str] = frozenset(
-    {"post", "home", "category", "site", "feed", "month", "archive", "search"}
+    {"post", "home", "category", "site", "feed", "month", "archive", "search", "tag", "tags"}
 )
 
+
+#: Enclosures of a post the site keeps (Atom ``link rel="enclosure"``, the post's players).
+MAX_ENCLOSURES = 10
 
 #: Titles are shown at most this long on a post's own page (and kept this long in memory);
 #: feeds give 18 MB titles (issue #10 row 13). Independent of any cap at parse time.
@@ -63,6 +69,86 @@ def feed_dir(category: str, site: str, feed: str) -> str:
 
 def month_dir(year: int, month: int) -> str:
     return f"archive/{year:04d}/{month:02d}/"
+
+
+#: The page listing every tag that has a page (its own folder: a tag named ``index.html``
+#: must not collide with it).
+TAGS_PATH = "tags/index.html"
+
+
+def tag_dir(key: str) -> str:
+    """The folder of a tag's page: ``t/`` and the tag's key (:func:`feedsite._targets._tags.
+    tag_key`: case and width folded) made a safe path component."""
+    return f"t/{safe_component(key)}/"
+
+
+def format_duration(seconds: int | None) -> str:
+    """``h:mm:ss`` (``m:ss`` under an hour); "" when unknown, not positive or absurd
+    (over 1,000 hours)."""
+    if not seconds or seconds <= 0 or seconds >= 1000 * 3600:
+        return ""
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def format_size(length: int | None) -> str:
+    """``512 KB``, ``3.4 MB``, ``1.2 GB`` (1 KB = 1024 bytes); "" when unknown, not
+    positive or absurd (over 1 TB)."""
+    if not length or length <= 0 or length >= 1 << 40:
+        return ""
+    if length < 1 << 20:
+        return f"{max(1, round(length / 1024))} KB"
+    if length < 1 << 30:
+        return f"{length / (1 << 20):.1f} MB"
+    return f"{length / (1 << 30):.1f} GB"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteEnclosure:
+    """One enclosure of a post, as the site shows it (issue #17): its URL passed
+    :func:`feedsite._url.safe_url` at build time (stored rows may come from older
+    versions)."""
+
+    url: str
+    #: MIME type (lower case) or None.
+    type: str | None
+    #: Size in bytes, when the feed stated it.
+    length: int | None
+    #: Play time in seconds, when the feed stated it.
+    duration: int | None
+    #: Its title (at most :data:`SHORT_TITLE_MAX` characters), or "".
+    title: str
+    #: ``audio`` or ``video`` when a post page plays it (:func:`playable`); else None.
+    kind: str | None
+
+    @property
+    def duration_text(self) -> str:
+        return format_duration(self.duration)
+
+    @property
+    def size_text(self) -> str:
+        return format_size(self.length)
+
+
+@dataclass(frozen=True, slots=True)
+class TagLink:
+    """One tag on a post page: its name as the post gives it, and its page (None: the tag
+    has no page, :data:`feedsite._targets.site._plan.MAX_TAG_PAGES`)."""
+
+    name: str
+    path: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TagNode:
+    """One tag with a page: its key (case and width folded), the name shown (its most used
+    spelling), its page and how many posts have it."""
+
+    key: str
+    name: str
+    path: str
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +189,14 @@ class SitePost:
     cover_width: int = 0
     cover_height: int = 0
     cover_main: str | None = None
+    #: Its tags' names (:func:`feedsite._targets._tags.tag_names`: cleaned, capped).
+    tags: tuple[str, ...] = ()
+    #: Its enclosures as stored: :func:`feedsite._targets.site._plan.site_enclosures` makes
+    #: them what a page shows (safe URLs, at most :data:`MAX_ENCLOSURES`) when a page that
+    #: shows them is rendered (its post page, the Atom feeds listing it), so a build pays
+    #: nothing for the enclosures of unchanged posts. The page keys follow them through
+    #: :attr:`data_key` (an item's content hash changes with its enclosures).
+    enclosures: tuple[Enclosure, ...] = ()
 
     @property
     def path(self) -> str:
@@ -248,6 +342,9 @@ class Page:
     home: str = "stream"
     hot: tuple[HotStory, ...] = ()
     boards: tuple[Board, ...] = ()
+    #: Post pages: the post's tags and their pages. Tag pages: the tag.
+    tags: tuple[TagLink, ...] = ()
+    tag: TagNode | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,3 +412,5 @@ class PagePlan:
     delete: tuple[str, ...]
     tree: tuple[CategoryNode, ...]
     months: tuple[MonthNode, ...]
+    #: The tags with a page, most posts first (the tags page).
+    tags: tuple[TagNode, ...] = ()

@@ -11,6 +11,11 @@ feed page and the archive every post; a card names the story's other sites, a po
 every other report; the home page ranks the stories of the 24 h before the newest post
 (never the clock) and, with ``native.home: boards``/``both``, shows one board per site.
 
+Tags (issue #17, docs/site.md "Tags and media"): a post shows its tags' names
+(:func:`feedsite._targets._tags.tag_names`); names equal but for case and width are one
+tag with one page (``t/<key>/index.html``, the newest :data:`TAG_POSTS` posts), at most
+:data:`MAX_TAG_PAGES` of them (the most used), all listed on ``tags/index.html``.
+
 The page set is chosen so that a few new posts touch few pages: archives are
 paginated by month, listing pages show the newest ``per_page`` posts, post
 pages carry no global counts (a breadcrumb, and prev/next within their feed).
@@ -31,11 +36,15 @@ from feedsite._clean import first_img_src
 from feedsite._plan._stories import Story
 from feedsite._records import PostImages
 from feedsite._store import LiveItem, SiteCard
+from feedsite._targets._tags import tag_key, tag_names
 from feedsite._url import proxied, public_base, safe_url
+from feedsite.types import Enclosure
 
 from ._model import (
     IMAGES_DIR,
+    MAX_ENCLOSURES,
     SHORT_TITLE_MAX,
+    TAGS_PATH,
     TITLE_MAX,
     Board,
     CategoryNode,
@@ -46,14 +55,18 @@ from ._model import (
     Page,
     PagePlan,
     Settings,
+    SiteEnclosure,
     SiteNode,
     SitePost,
     StoryView,
+    TagLink,
+    TagNode,
     cap_title,
     category_dir,
     feed_dir,
     month_dir,
     site_dir,
+    tag_dir,
 )
 from ._search import CJK, INDEX_DIR
 
@@ -70,11 +83,20 @@ HOT_MIN_SITES = 2
 HOT_MAX = 10
 #: Titles on each site's board (``native.home: boards``/``both``).
 BOARD_POSTS = 8
+#: Tags with a page at most: the tags with the most posts (then the newest post, then the
+#: key) get one; the others are shown as plain text on their posts (docs/site.md "Tags").
+MAX_TAG_PAGES = 1000
+#: Posts a tag's page lists at most (newest first; the page says how many there are).
+TAG_POSTS = 100
 
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 _CJK = re.compile(f"[{CJK}]")
 _LATIN = re.compile(r"[A-Za-z]")
+_MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
+#: Types a ``media:content`` of medium audio or video may have and still be played (none,
+#: or one that names no other kind of file: a ``text/html`` page or a Flash player is not).
+_MEDIUM_TYPES = frozenset({None, "application/octet-stream", "application/ogg"})
 
 
 def excerpt(body_head: str, limit: int = EXCERPT_CHARS) -> str:
@@ -101,6 +123,59 @@ def language(text: str) -> str:
     cjk = len(_CJK.findall(text))
     latin = len(_LATIN.findall(text))
     return "zh" if cjk and cjk * 3 >= latin else "en"
+
+
+def playable(type_: str | None, medium: str | None) -> str | None:
+    """``audio`` or ``video`` when a post page plays an enclosure of this MIME type and
+    medium: an ``audio/*`` or ``video/*`` type, else medium audio or video with a type in
+    :data:`_MEDIUM_TYPES`; None otherwise."""
+    major = type_.partition("/")[0] if type_ else None
+    if major in ("audio", "video"):
+        return major
+    if medium in ("audio", "video") and type_ in _MEDIUM_TYPES:
+        return medium
+    return None
+
+
+def site_enclosures(
+    enclosures: Iterable[Enclosure], secrets: frozenset[str] = frozenset()
+) -> tuple[SiteEnclosure, ...]:
+    """The enclosures the site shows: URLs through :func:`~feedsite._url.safe_url` again (rows
+    of older versions may hold anything) and without any of the owner's ``secrets``, each
+    URL once, at most :data:`MAX_ENCLOSURES`; malformed types, lengths and durations
+    dropped."""
+    out: list[SiteEnclosure] = []
+    seen: set[str] = set()
+    for e in enclosures:
+        url = safe_url(e.url) if isinstance(e.url, str) else None
+        if url is None or url in seen or any(s in url for s in secrets):
+            continue
+        seen.add(url)
+        kind = e.type.lower() if isinstance(e.type, str) else None
+        if kind is not None and not _MIME.fullmatch(kind):
+            kind = None
+        medium = e.medium if isinstance(e.medium, str) else None
+        title = e.title if isinstance(e.title, str) else ""
+        if title:
+            title = " ".join("".join(c for c in title[:1000] if c.isprintable()).split())
+        out.append(
+            SiteEnclosure(
+                url,
+                kind,
+                _count(e.length),
+                _count(e.duration),
+                cap_title(title, SHORT_TITLE_MAX),
+                playable(kind, medium),
+            )
+        )
+        if len(out) == MAX_ENCLOSURES:
+            break
+    return tuple(out)
+
+
+def _count(value: object) -> int | None:
+    """A positive int, else None (a stored value may be anything)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def site_posts(
@@ -189,6 +264,8 @@ def site_posts(
                 cover_width=thumb.width if thumb is not None else 0,
                 cover_height=thumb.height if thumb is not None else 0,
                 cover_main=IMAGES_DIR + main.path if main is not None else None,
+                tags=tag_names(it.tags) if it.tags else (),
+                enclosures=it.enclosures,
             )
         )
     # Newest first; ties in config order, then feed order (two stable sorts: comparing
@@ -541,6 +618,30 @@ def plan_pages(
             )
         )
 
+    tag_nodes, by_tag, tag_keys = _tags(posts)
+    tag_paths = {t.key: t.path for t in tag_nodes}
+    add(
+        Page(
+            TAGS_PATH,
+            _key("tags", s, *(f"{t.key}|{t.name}|{t.count}" for t in tag_nodes)),
+            "tags",
+        )
+    )
+    for t in tag_nodes:
+        tposts = tuple(by_tag[t.key][:TAG_POSTS])
+        views = told.views(tposts)
+        add(
+            Page(
+                t.path,
+                _key("tag", s, t.key, t.name, t.count, _story_cards(tposts, views)),
+                "tag",
+                tposts,
+                total=t.count,
+                stories=views,
+                tag=t,
+            )
+        )
+
     for feed_posts in by_feed.values():
         for i, p in enumerate(feed_posts):
             newer = feed_posts[i - 1] if i > 0 else None
@@ -559,6 +660,10 @@ def plan_pages(
             view = told.view(p)
             if view is not None:  # a post in no story keeps the key it had before stories
                 key = _key(key, _others_key(view))
+            links: tuple[TagLink, ...] = ()
+            if p.tags:  # (likewise a post without tags)
+                links = tuple(TagLink(n, tag_paths.get(tag_keys[n])) for n in p.tags)
+                key = _key(key, "tags", *(f"{t.name}|{t.path}" for t in links))
             add(
                 Page(
                     p.path,
@@ -568,6 +673,7 @@ def plan_pages(
                     newer=newer,
                     older=older,
                     stories={p.uid: view} if view is not None else {},
+                    tags=links,
                 )
             )
 
@@ -586,7 +692,41 @@ def plan_pages(
             if p not in paths and not p.startswith(INDEX_DIR) and not p.startswith(IMAGES_DIR)
         )
     )
-    return PagePlan(tuple(pages), render, delete, tree, months)
+    return PagePlan(tuple(pages), render, delete, tree, months, tag_nodes)
+
+
+def _tags(
+    posts: Sequence[SitePost],
+) -> tuple[tuple[TagNode, ...], dict[str, list[SitePost]], dict[str, str]]:
+    """The tags with a page, the posts of every tag (newest first) by tag key, and the key
+    of every tag name.
+
+    Names that differ only in case or width are one tag (:func:`tag_key`), shown by its
+    most used spelling (ties: the smallest string). At most :data:`MAX_TAG_PAGES` tags get
+    a page: those with the most posts, then the newest post, then by key (a tag that falls
+    out has few posts, so few post pages change with it).
+    """
+    by_key: dict[str, list[SitePost]] = {}
+    spellings: dict[str, dict[str, int]] = {}
+    keys: dict[str, str] = {}
+    for p in posts:
+        for name in p.tags:
+            k = keys.get(name)
+            if k is None:
+                k = keys[name] = tag_key(name)
+            by_key.setdefault(k, []).append(p)
+            counts = spellings.setdefault(k, {})
+            counts[name] = counts.get(name, 0) + 1
+    if not by_key:
+        return (), by_key, keys
+    ranked = sorted(by_key)
+    ranked.sort(key=lambda k: (len(by_key[k]), by_key[k][0].time), reverse=True)
+    nodes = []
+    for k in ranked[:MAX_TAG_PAGES]:
+        counts = spellings[k]
+        name = min(counts, key=lambda n: (-counts[n], n))
+        nodes.append(TagNode(k, name, tag_dir(k) + "index.html", len(by_key[k])))
+    return tuple(nodes), by_key, keys
 
 
 def _boards(

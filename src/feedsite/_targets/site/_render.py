@@ -32,10 +32,10 @@ from ._model import (
     feed_dir,
     site_dir,
 )
-from ._plan import language
+from ._plan import language, site_enclosures
 
 #: Bumped when the site's rendering changes in a way templates do not show.
-SITE_VERSION = "2"
+SITE_VERSION = "3"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -125,6 +125,7 @@ class Renderer:
         plan: PagePlan,
         static: Mapping[str, bytes],
         local: Mapping[str, LocalImage] | None = None,
+        secrets: frozenset[str] = frozenset(),
     ) -> None:
         self.env = env
         self.settings = settings
@@ -132,6 +133,8 @@ class Renderer:
         self.static = static
         #: The images the site serves itself, by original URL (issue #12).
         self.local = local or {}
+        #: The owner's secrets: no enclosure URL holding one is shown.
+        self.secrets = secrets
 
     def render(self, page: Page, bodies: Mapping[str, str]) -> bytes:
         """The bytes of ``page`` (``bodies``: uid → prepared body of the posts it needs)."""
@@ -143,7 +146,7 @@ class Renderer:
                     p.uid: localize_images(bodies.get(p.uid, ""), self.local, prefix)
                     for p in page.posts
                 }
-            return _xml.atom(page, self.settings, bodies)
+            return _xml.atom(page, self.settings, bodies, self.secrets)
         if page.kind == "opml":
             return _xml.opml(self.plan.tree, self.settings)
         if page.kind == "sitemap":
@@ -179,9 +182,14 @@ class Renderer:
                 body=body,
                 cover_in_body=cover_in_body,
                 link_host=_host(post.link),
+                media=tuple(
+                    e for e in site_enclosures(post.enclosures, self.secrets) if e.kind is not None
+                ),
             )
         elif page.kind in ("category", "site", "feed"):
             context["node"] = self._node(page)
+        elif page.kind == "tags":
+            context["tag_nodes"] = self.plan.tags
         template = self.env.get_template(f"{page.kind}.html")
         return template.render(context)
 

@@ -6,8 +6,11 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from feedsite._targets._tags import tag_key
+
 from ._html import abs_url, rel_url, xml_text
 from ._model import CategoryNode, Page, Settings
+from ._plan import site_enclosures
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -31,8 +34,14 @@ def _escaped_body(body: str) -> str:
     return xml_text(body)
 
 
-def atom(page: Page, settings: Settings, bodies: Mapping[str, str]) -> bytes:
-    """An Atom 1.0 feed of ``page.posts`` (``bodies``: uid → body prepared for the site)."""
+def atom(
+    page: Page,
+    settings: Settings,
+    bodies: Mapping[str, str],
+    secrets: frozenset[str] = frozenset(),
+) -> bytes:
+    """An Atom 1.0 feed of ``page.posts`` (``bodies``: uid → body prepared for the site;
+    ``secrets``: the owner's, no enclosure URL holding one is listed)."""
     title = settings.title + ("" if not page.scope else " · " + " › ".join(page.scope))
     listing = page.path[: -len("atom.xml")] + "index.html"
     updated = page.posts[0].time if page.posts else _EPOCH
@@ -67,6 +76,21 @@ def atom(page: Page, settings: Settings, bodies: Mapping[str, str]) -> bytes:
                 f'<category term="{xml_text(term)}"/>'
                 for term in dict.fromkeys((p.category, p.site, p.feed))
             ),
+        ]
+        if p.tags:  # the tag's key (case and width folded) and its name (issue #17)
+            out += [
+                f'<category term="{xml_text(tag_key(name))}" label="{xml_text(name)}"/>'
+                for name in p.tags
+            ]
+        for e in site_enclosures(p.enclosures, secrets) if p.enclosures else ():
+            out.append(
+                f'<link rel="enclosure" href="{xml_text(e.url)}"'
+                + (f' type="{xml_text(e.type)}"' if e.type else "")
+                + (f' length="{e.length}"' if e.length else "")
+                + (f' title="{xml_text(e.title)}"' if e.title else "")
+                + "/>"
+            )
+        out += [
             f'<content type="html">{xml_text(body)}</content>',
             "</entry>",
         ]
