@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import astuple
+from dataclasses import fields
 
-from feedsite.types import ParsedItem
+from feedsite.types import Enclosure, ParsedItem, Tag
+
+#: The fields of a tag and of an enclosure, in order (all plain values: what
+#: ``dataclasses.astuple`` gives, without its deep copy).
+_TAG_FIELDS = tuple(f.name for f in fields(Tag))
+_ENCLOSURE_FIELDS = tuple(f.name for f in fields(Enclosure))
 
 
 def item_id(item: ParsedItem) -> str:
@@ -44,7 +49,10 @@ def content_hash(item: ParsedItem) -> str:
     # without them is what it was before they were read, so its post is not rewritten.
     if item.tags or item.enclosures:
         extra = json.dumps(
-            [[list(astuple(t)) for t in item.tags], [list(astuple(e)) for e in item.enclosures]],
+            [
+                [[getattr(t, f) for f in _TAG_FIELDS] for t in item.tags],
+                [[getattr(e, f) for f in _ENCLOSURE_FIELDS] for e in item.enclosures],
+            ],
             ensure_ascii=False,
         )
         h.update(b"\x1d" + extra.encode("utf-8", "surrogatepass"))

@@ -34,6 +34,7 @@ import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
@@ -307,13 +308,13 @@ def _title_weight(key: str) -> int:
 def tokens(text: str) -> list[str]:
     """The body's tokens (CJK characters, other words), folded; at most :data:`BODY_TOKENS`,
     from the text's first ``12 * BODY_TOKENS`` characters. A shorter head is tried first: when
-    it holds more tokens than needed, the first :data:`BODY_TOKENS` are whole and the same."""
-    found: list[str] = []
-    for size in (BODY_TOKENS * 3, BODY_TOKENS * 12):
-        found = _TOKEN.findall(fold(text[:size]))
-        if len(found) > BODY_TOKENS or size >= len(text):
-            break
-    return found[:BODY_TOKENS]
+    it holds more tokens than needed, the first :data:`BODY_TOKENS` are whole and the same.
+    The longer head is read only as far as its first :data:`BODY_TOKENS` tokens."""
+    found: list[str] = _TOKEN.findall(fold(text[: BODY_TOKENS * 3]))
+    if len(found) > BODY_TOKENS or len(text) <= BODY_TOKENS * 3:
+        return found[:BODY_TOKENS]
+    head = fold(text[: BODY_TOKENS * 12])
+    return [m.group() for m in islice(_TOKEN.finditer(head), BODY_TOKENS)]
 
 
 def shingle_hashes(text: str) -> list[int]:

@@ -43,23 +43,24 @@ def pack(bodies: Bodies) -> bytes:
     from ``texts[base]`` (the content, else the summary) by ``ops``, each a string (copied
     as is) or two ints ``start, length`` (a slice of the base)."""
     texts: list[str] = []
+    where: dict[str, int] = {}  # each text's first index in texts
     refs: list[int | list[int | str] | None] = []
+    base = bodies[0] or bodies[1]
     for i, text in enumerate(bodies):
         if text is None:
             refs.append(None)
             continue
-        try:
-            refs.append(texts.index(text))
+        known = where.get(text)
+        if known is not None:
+            refs.append(known)
             continue
-        except ValueError:
-            pass
-        base = bodies[0] or bodies[1]
         ops = _delta(base, text) if i == 3 and base and len(base) >= _DELTA_FROM else None
         if ops is None:
+            where[text] = len(texts)
             refs.append(len(texts))
             texts.append(text)
         else:
-            refs.append([texts.index(base), *ops])  # type: ignore[arg-type]
+            refs.append([where[base], *ops])  # type: ignore[index]
     data = json.dumps([texts, refs], ensure_ascii=False, separators=(",", ":"))
     return _V2 + zlib.compress(data.encode("utf-8"), _LEVEL)
 
@@ -101,7 +102,7 @@ def _delta(base: str, text: str) -> list[int | str] | None:
     pieces = base.split("<")
     n = len(pieces)
     # Piece k (with its "<" unless k = 0) is base[ends[k - 1] - 1 : ends[k] - 1].
-    ends = list(accumulate(len(p) + 1 for p in pieces))
+    ends = list(accumulate(map((1).__add__, map(len, pieces))))
     found: dict[str, int] | None = None
     ops: list[int | str] = []
     literal: list[str] = []
