@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -176,3 +178,33 @@ def test_a_read_of_a_damaged_file_is_a_state_error(state_path: Path) -> None:
         f.write(b"\xff" * (size // 2))
     with State.open(state_path) as state, pytest.raises(StateError, match=str(state_path)):
         state.items()
+
+
+_RSS_OF_A_SNAPSHOT = """
+import resource, sys
+from pathlib import Path
+from feedsite._store import State
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with State.snapshot(Path(sys.argv[1])) as copy:
+    n = copy._conn.execute("SELECT count(*), sum(length(x)) FROM ballast").fetchone()
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(n[0], n[1], (after - before) // 1024)
+"""
+
+
+def test_a_snapshot_does_not_hold_the_state_in_memory(state_path: Path) -> None:
+    # 64 MB of incompressible rows beside a real state: a copy in memory would grow the
+    # process by at least that; SQLite's temporary database keeps its page cache only.
+    State.open(state_path).close()
+    with sqlite3.connect(state_path) as db:
+        db.execute("CREATE TABLE ballast (x BLOB)")
+        db.executemany("INSERT INTO ballast VALUES (randomblob(1048576))", [()] * 64)
+    out = subprocess.run(
+        [sys.executable, "-c", _RSS_OF_A_SNAPSHOT, str(state_path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    rows, size, grown_mb = map(int, out)
+    assert (rows, size) == (64, 64 * 1048576)  # the whole state was copied and read
+    assert grown_mb < 24, f"the snapshot grew the process by {grown_mb} MB"

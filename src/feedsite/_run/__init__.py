@@ -273,7 +273,7 @@ def run(
     Args:
         config: the loaded config.
         dry_run: decide and report, write neither files nor state (the decisions are
-            recorded in a private in-memory copy of the state only).
+            recorded in a private temporary copy of the state only).
         now: the run's time (default: the clock; tests pin it).
         max_time: seconds after which no new feed is started; the rest are skipped.
         seed: seed of the retry and backoff jitter (default: random; tests pin it).
