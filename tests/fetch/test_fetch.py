@@ -276,6 +276,17 @@ def test_max_age_from_expires_minus_the_servers_date(
     assert outcome.max_age == pytest.approx(120, abs=2)
 
 
+def test_max_age_less_the_age_a_cache_gave(feed_server: FeedServer, fetch: Fetcher) -> None:
+    url = feed_server.route(
+        "/feed", Response.rss(rss(), headers={"Cache-Control": "max-age=600", "Age": "590"})
+    )
+
+    outcome = fetch.one(url)
+
+    assert isinstance(outcome, Fetched)
+    assert outcome.max_age == 10.0
+
+
 def test_max_age_of_a_304(feed_server: FeedServer, fetch: Fetcher) -> None:
     url = feed_server.route(
         "/feed", Response(304, content_type=None, headers={"Cache-Control": "max-age=60"})

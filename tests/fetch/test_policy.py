@@ -224,3 +224,23 @@ def test_freshness_from_expires(expires: str, date: str | None, seconds: float) 
 
 def test_no_caching_headers_say_nothing() -> None:
     assert freshness(None, None, DATE, NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("cache_control", "expires", "age", "seconds"),
+    [
+        ("max-age=600", None, "500", 100.0),  # a CDN held it 500 s of its 600
+        ("max-age=600", None, "900", 0.0),  # held longer than its lifetime: stale now
+        ("max-age=600", None, "0", 600.0),
+        ("max-age=600", None, " 30 ", 570.0),
+        ("max-age=600", None, "30, 40", 570.0),  # repeated: the first
+        ("max-age=600", None, "soon", 600.0),  # unreadable: ignored
+        ("max-age=600", None, "-5", 600.0),
+        (None, _http_date(600), "200", 400.0),  # Expires - Date, then the age
+        ("public", None, "200", None),  # no lifetime: the age says nothing either
+    ],
+)
+def test_the_age_a_cache_gave_shortens_freshness(
+    cache_control: str | None, expires: str | None, age: str, seconds: float | None
+) -> None:
+    assert freshness(cache_control, expires, DATE, NOW, age) == seconds

@@ -248,6 +248,7 @@ def _max_age(headers: CIMultiDictProxy[str], received: datetime) -> float | None
         headers.get("Expires"),
         headers.get("Date"),
         received,
+        headers.get("Age"),
     )
 
 

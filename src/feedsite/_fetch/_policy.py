@@ -213,9 +213,17 @@ def _http_date(value: str | None) -> datetime | None:
 
 
 def freshness(
-    cache_control: str | None, expires: str | None, date: str | None, now: datetime
+    cache_control: str | None,
+    expires: str | None,
+    date: str | None,
+    now: datetime,
+    age: str | None = None,
 ) -> float | None:
-    """Seconds a response says it stays fresh (its freshness lifetime, RFC 9111 §4.2.1).
+    """Seconds a response says it stays fresh from now: its freshness lifetime (RFC 9111
+    §4.2.1) minus the ``Age`` a cache on the way gave it (§5.1: a copy a CDN has held for
+    500 s of its 600 is fresh for 100 more; an unreadable ``Age`` is ignored). The age
+    is not also estimated from ``Date``: a server's clock that runs behind would make every
+    response look old.
 
     Read as a private cache does, in order:
 
@@ -241,10 +249,21 @@ def freshness(
         expires: the ``Expires`` field, or None.
         date: the ``Date`` field, or None.
         now: when the response arrived (aware): stands in for a missing ``Date``.
+        age: the ``Age`` field, or None.
 
     Returns:
         Seconds (0 or more), or None.
     """
+    lifetime = _lifetime(cache_control, expires, date, now)
+    if lifetime is None:
+        return None
+    held = _delta_seconds(age.partition(",")[0].strip()) if age else None
+    return max(0.0, lifetime - held) if held else lifetime
+
+
+def _lifetime(
+    cache_control: str | None, expires: str | None, date: str | None, now: datetime
+) -> float | None:
     if cache_control:
         directives = _directives(cache_control)
         if "no-store" in directives or directives.get("no-cache", "") is None:
