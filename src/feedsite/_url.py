@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
+from urllib.parse import quote
 
 from ada_url import URL, join_url, normalize_url
 
@@ -232,6 +233,13 @@ def _owner_url(url: str | None) -> URL | None:
     parsed.username = ""
     parsed.password = ""
     return parsed
+
+
+def with_param(url: str, name: str, value: str) -> str:
+    """``url`` with ``name=value`` added to its query, the value percent-encoded: an
+    access key holding ``;``, ``&``, ``#`` or a space reaches the server whole and is
+    never cut where :func:`redact` stops reading a value."""
+    return f"{url}{'&' if '?' in url else '?'}{name}={quote(value, safe='')}"
 
 
 def redact(text: str) -> str:

@@ -97,6 +97,7 @@ from feedsite._config._tree import (
     read_duration,
     suggest,
 )
+from feedsite._url import redact
 from feedsite.errors import ConfigError
 
 __all__ = [
@@ -1429,7 +1430,8 @@ class _Tree:
             text = node.text.strip()
             if not text.startswith("/"):
                 r.fail(
-                    f"a feed listed without a name must be an RSSHub route, got {quote(text)}: "
+                    "a feed listed without a name must be an RSSHub route, "
+                    f"got {_quote_url(text)}: "
                     "give it a name (`name: https://…`, or `name: {path: …}` for a file)",
                     item_path,
                     node.line,
@@ -1639,10 +1641,23 @@ def _name(r: Reader, entry: Entry, parent: str, kind: str, seen: dict[str, int])
     return name
 
 
+def _quote_url(text: str) -> str:
+    """:func:`quote` of a value meant as a URL, with what may be a secret hidden first:
+    everything before its last ``@`` (user names and passwords, with or without a scheme,
+    whatever characters they hold) and secret query values (``?key=***``). Before the cut
+    to 80 characters, so no prefix of a secret is left either."""
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    if "@" in rest:
+        rest = "***" + rest[rest.rindex("@") :]
+    return quote(redact(scheme + sep + rest))
+
+
 def _http_url(r: Reader, text: str, path: str, line: int, what: str) -> str:
     """Check an http(s) URL with a host; returns it unchanged."""
     if _url_problem(text, ("http", "https")):
-        r.fail(f"expected {what} (an http:// or https:// URL), got {quote(text)}", path, line)
+        r.fail(f"expected {what} (an http:// or https:// URL), got {_quote_url(text)}", path, line)
     return text
 
 
@@ -1653,7 +1668,7 @@ def _instances(r: Reader, entry: Entry | None, path: str) -> list[str]:
         base = _http_url(r, text, item_path, line, "an RSSHub instance URL").rstrip("/")
         if "?" in base or "#" in base:
             r.fail(
-                f"expected an RSSHub base URL without ?query or #fragment, got {quote(text)}",
+                f"expected an RSSHub base URL without ?query or #fragment, got {_quote_url(text)}",
                 item_path,
                 line,
             )
@@ -1736,7 +1751,7 @@ def _feed_source(r: Reader, text: str, path: str, line: int) -> tuple[str | None
                 hint = f" (a local file? write `{{path: {bare}}}`)"
             else:
                 hint = f' (did you mean "/{bare}"?)'
-        r.fail(f"{_ACCEPTED_SOURCES}, got {quote(text)}{hint}", path, line)
+        r.fail(f"{_ACCEPTED_SOURCES}, got {_quote_url(text)}{hint}", path, line)
     return None, text
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -356,6 +357,35 @@ def test_non_ascii_header_value_does_not_crash(feed_server: FeedServer, fetch: F
 
     assert isinstance(outcome, Fetched)  # sent as UTF-8, as browsers do
     assert feed_server.requests[0].header("Referer") is not None
+
+
+def test_a_redirect_to_a_host_that_does_not_decode_fails_only_its_feed(
+    feed_server: FeedServer, fetch: Fetcher
+) -> None:
+    # "xn--a" is no valid IDNA label: reading the host raises UnicodeError inside yarl.
+    bad = feed_server.route("/old", Response.redirect("http://xn--a/feed"))
+    good = feed_server.route("/good", Response.rss(rss()))
+
+    outcome = fetch.one(bad, good)
+
+    assert isinstance(outcome, Fetched)
+    assert outcome.source.url == good
+    assert "unsupported URL: bad host" in outcome.attempts[0].cause
+
+
+def test_a_redirect_on_the_same_server_keeps_the_credentials(
+    feed_server: FeedServer, fetch: Fetcher
+) -> None:
+    feed_server.route("/old", Response.redirect("/feed"))
+    feed_server.route("/feed", Response.rss(rss()))
+    url = feed_server.url("/old").replace("http://", "http://reader:s3cret@")
+
+    outcome = fetch.one(url)
+
+    assert isinstance(outcome, Fetched)
+    sent = [(r.path, r.header("Authorization")) for r in feed_server.requests]
+    auth = "Basic " + base64.b64encode(b"reader:s3cret").decode()
+    assert sent == [("/old", auth), ("/feed", auth)]
 
 
 def test_redirect_to_another_scheme_is_a_failure(feed_server: FeedServer, fetch: Fetcher) -> None:

@@ -208,9 +208,24 @@ def _checked_url(url: URL) -> URL:
     if url.scheme not in _SCHEMES:
         scheme = f"scheme {url.scheme!r}" if url.scheme else "no http:// or https:// scheme"
         raise _BadURL(scheme)
-    if not url.host:
+    try:
+        host = url.host  # decodes IDNA: a Location's "xn--a" raises UnicodeError
+    except ValueError as exc:
+        raise _BadURL(f"bad host: {exc}") from None
+    if not host:
         raise _BadURL("no host")
     return url
+
+
+def _with_credentials(url: URL, previous: URL) -> URL:
+    """``url`` (a redirect's target) with the user name and password of ``previous`` when
+    both are on one origin: aiohttp's response URL has none, and a server that moves a
+    protected feed to another path of its own still wants them. Never to another origin."""
+    if previous.user is None or url.user is not None:
+        return url
+    if (url.scheme, url.host, url.port) != (previous.scheme, previous.host, previous.port):
+        return url
+    return url.with_user(previous.user).with_password(previous.password)
 
 
 def _parse_url(text: str) -> URL:
@@ -278,6 +293,8 @@ def _not_a_feed(body: bytes, content_type: str | None, via: str) -> Failed:
     if not body or body.isspace():
         return _final(f"200 with an empty body ({kind}){via}", 200)
     title = _page_title(body) if "html" in kind else None
+    if title:  # the server's text: an error page may echo the URL with its key
+        title = redact(title)
     about = f'{kind}, title "{title}"' if title else kind
     return _final(f"200 but not a feed ({about}){via}", 200)
 
@@ -313,13 +330,13 @@ async def _judge(
         detail = f" ({exc})" if str(exc) else ""
         return _final(f"body larger than {settings.max_body} bytes{detail}{via}", 200)
     except BadEncoding as exc:
-        return _final(f"cannot decode the body: {exc}{via}", 200)
+        return _final(f"cannot decode the body: {redact(str(exc))}{via}", 200)
     except TruncatedEncoding as exc:
         return Failed(f"truncated body: {exc}{via}", Problem("protocol", 200))
     content_type = headers.get("Content-Type")
     verdict = bool(body) and not body.isspace() and is_feed(body)
     if isinstance(verdict, str):
-        return _final(f"{verdict or 'body rejected'}{via}", 200)
+        return _final(f"{redact(verdict or 'body rejected')}{via}", 200)
     if not verdict:
         return _not_a_feed(body, content_type, via)
     fetched = Fetched(
@@ -386,7 +403,7 @@ async def _get(
         if check_url is not None:
             refused = await check_url(str(url))
             if refused is not None:
-                return _final(f"{refused}{progress.via()}")
+                return _final(f"{redact(refused)}{progress.via()}")
         progress.phase = "response"
         async with await _send(client, url, headers) as response:
             following = _next_url(response)
@@ -398,7 +415,7 @@ async def _get(
             return _final("redirect loop: " + " -> ".join(redact(url) for url in chain))
         visited.append(target)
         progress.url, progress.redirected = target, True
-        url = _checked_url(following)
+        url = _with_credentials(_checked_url(following), url)
     return _final(f"too many redirects (more than {settings.max_redirects}){progress.via()}")
 
 
@@ -436,9 +453,13 @@ async def attempt_http(
     progress = _Progress(url=source.url)
     try:
         async with asyncio.timeout(settings.timeout):
-            return await _get(client, source, validators, settings, is_feed, progress, check_url)
-    except (aiohttp.ClientError, _BadURL, _Unsendable, TimeoutError) as exc:
+            result = await _get(client, source, validators, settings, is_feed, progress, check_url)
+    except (aiohttp.ClientError, _BadURL, _Unsendable, TimeoutError, ValueError) as exc:
+        # ValueError: what yarl or aiohttp raise on a value no check above foresaw (one
+        # feed's final failure, never the run's).
         kind, cause = describe_error(exc, settings, progress)
+    else:
+        return result
     if proxy and kind in ("timeout", "connect", "network", "protocol"):
         cause += f" (via proxy {proxy_label(proxy)})"
     return Failed(redact(cause + progress.via()), Problem(kind))

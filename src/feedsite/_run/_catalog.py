@@ -29,6 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 from feedsite._config._catalog import Catalog, load_catalog
 from feedsite._records import StoredCatalogPart
+from feedsite._url import with_param
 from feedsite.config import BareRoute, Config, RouteNames, load_config
 from feedsite.errors import ConfigError
 from feedsite.types import Validators
@@ -141,7 +142,7 @@ def _fetch_parts(
     requests = []
     for name, api in _PARTS.items():
         sources = tuple(
-            _fetch.Source(base, base + api + (f"?key={key}" if key else ""))
+            _fetch.Source(base, with_param(base + api, "key", key) if key else base + api)
             for base in config.rsshub.instances
         )
         old = stored.get(name)

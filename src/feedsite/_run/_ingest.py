@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from feedsite import _fetch
 from feedsite._plan import FeedOutcome, not_due, source_order
 from feedsite._records import InstanceIntent, StoredFeed
-from feedsite._url import redact
+from feedsite._url import redact, with_param
 from feedsite.config import Config, FeedSpec
 from feedsite.errors import ParseError
 
@@ -66,9 +66,9 @@ def feed_sources(
     for base in order:
         url = base + feed.route
         if feed.fulltext.mode == "rsshub":  # RSSHub's common parameter (docs/fulltext.md)
-            url += ("&" if "?" in url else "?") + "mode=fulltext"
+            url = with_param(url, "mode", "fulltext")
         if key:
-            url += ("&" if "?" in url else "?") + "key=" + key
+            url = with_param(url, "key", key)
         sources.append(_fetch.Source(base, url))
     return tuple(sources)
 
