@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import yaml
@@ -120,3 +121,16 @@ def test_any_tags_read_back_as_a_list_of_safe_names(terms: list[str]) -> None:
     for name in names:
         assert name and name == name.strip() and not set(name) & set("<>&\"'`{}[]\\")
         assert all(c.isprintable() or c == " " for c in name)
+        # Hexo's slugize leaves something of it: no tag page at tags//.
+        assert re.sub(r"""[\s~`!@#$%^&*()\-_+=\[\]{}|\\;:"'<>,.?/]+""", "", name)
+
+
+def test_a_name_hexo_cannot_give_an_address_is_left_out() -> None:
+    from feedsite._targets.hexo._default import hexo_tags
+    from feedsite.types import Tag
+
+    symbols = [Tag(t) for t in ("..", "#", "---", "/ ", "c#", "c++", "人工智能", "😀")]
+    many = [Tag(".."), *(Tag(f"t{n}") for n in range(12))]
+
+    assert hexo_tags(symbols) == ["c#", "c++", "人工智能", "😀"]
+    assert hexo_tags(many) == [f"t{n}" for n in range(10)]  # ten, the symbols not counted

@@ -86,7 +86,8 @@ def parse_feed(
             feed = parse_xml(decoded.utf8, url=url, default_tz=default_tz)
     except ParseError:
         raise
-    except (etree.LxmlError, ValueError, RecursionError) as error:
+    except (etree.LxmlError, ValueError, ArithmeticError, RecursionError) as error:
+        # ArithmeticError: a number no reader expected (an overflow) costs this feed only.
         raise ParseError(f"unreadable feed: {error}", url) from error
     warnings = tuple(dict.fromkeys(decoded.warnings + feed.warnings))
     # Windows-1252 mapping is for XML feeds only: a JSON Feed is Unicode by definition,
@@ -111,6 +112,8 @@ def _tidy_item(item: ParsedItem, surrogates: bool, c1: bool, *, xml: bool) -> Pa
         title = _CONTROLS.sub("", title)
     if title is not item.title:
         item = dataclasses.replace(item, title=title)
+    if item.author and _CONTROLS.search(item.author):  # shown as text, like the title
+        item = dataclasses.replace(item, author=_CONTROLS.sub("", item.author))
     if c1:  # bodies: references are the HTML parser's (the clean stage's) to map
         content, summary = item.content_html, item.summary_html
         item = dataclasses.replace(

@@ -11,6 +11,7 @@ parse), and maps Windows-1252 C1 code points. URLs are checked by the callers
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Iterable
 
@@ -92,11 +93,19 @@ def _map_reference(match: re.Match[str]) -> str:
     return match[0] if char is None else f"&#x{ord(char):x};"
 
 
+#: C0 and C1 control characters that ``str.split`` does not take for white space.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+
+
 def short_text(value: str | None, limit: int = MAX_TEXT) -> str | None:
-    """Whitespace-normalised text cut to ``limit`` characters; None when empty."""
+    """Whitespace-normalised text without control characters, cut to ``limit``
+    characters; None when empty."""
     if not value:
         return None
-    value = " ".join(value[: limit * 4].split())[:limit].strip()
+    value = value[: limit * 4]
+    if _CONTROLS.search(value):
+        value = _CONTROLS.sub("", value)
+    value = " ".join(value.split())[:limit].strip()
     return value or None
 
 
@@ -202,7 +211,8 @@ def duration_seconds(value: object) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        seconds = int(value) if value == value else 0  # NaN
+        # NaN and ±inf (JSON's 1e400, Infinity) are no duration: int() of inf raises.
+        seconds = int(value) if math.isfinite(value) else 0
     elif isinstance(value, str):
         match = _DURATION_RE.fullmatch(value.strip()[:40])
         if match is None:

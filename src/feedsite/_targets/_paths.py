@@ -20,6 +20,9 @@ MAX_COMPONENT_BYTES = 120
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.I)
+#: The ending this function gives a name it changed: a name that already ends so is hashed
+#: too, or a feed could name a tag (or a config a folder) what another name becomes.
+_HASHED = re.compile(r"~[0-9a-f]{8}$")
 
 
 @lru_cache(maxsize=4096)
@@ -31,7 +34,7 @@ def safe_component(name: str) -> str:
         safe = "x-" + safe
     if not safe:
         safe = "x"
-    if safe != name or len(safe.encode()) > MAX_COMPONENT_BYTES:
+    if safe != name or _HASHED.search(safe) or len(safe.encode()) > MAX_COMPONENT_BYTES:
         digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
         safe = _truncate(safe, MAX_COMPONENT_BYTES - 9) + "~" + digest
     return safe

@@ -43,7 +43,7 @@ from feedsite._records import DiskState, OwnedFile, StoredItem
 from feedsite._targets._paths import post_relpath, safe_component
 from feedsite.config import FeedSpec
 from feedsite.errors import OldPostError
-from feedsite.types import ParsedFeed, ParsedItem
+from feedsite.types import ParsedFeed, ParsedItem, Tag
 
 from ._legacy import legacy_stem, legacy_title
 
@@ -173,10 +173,18 @@ def parse_own_post(
     if not sep or not rest.startswith("\n<div>\n") or not rest.endswith("\n</div>\n"):
         return None
     fields: dict[str, str] = {}
-    for line in head.split("\n"):
+    tags: list[Tag] = []
+    lines = head.split("\n")
+    for n, line in enumerate(lines):
         key, colon, value = line.partition(": ")
         if colon and not key.startswith("-"):
             fields.setdefault(key, value)
+        elif line == "tags:" and not tags:  # then one "- name" line per tag
+            for entry in lines[n + 1 :]:
+                name = _scalar(entry[2:]) if entry.startswith("- ") else None
+                if name is None:
+                    break
+                tags.append(Tag(name))
     title, link, cover = (_scalar(fields.get(k)) for k in ("title", source_key, "headimg"))
     try:
         when = datetime.strptime(fields.get("date", ""), "%Y-%m-%d %H:%M:%S")
@@ -195,6 +203,7 @@ def parse_own_post(
         summary_html=None,
         description_raw=None,
         images=(cover,) if cover and cover != placeholder and not _made_up(cover) else (),
+        tags=tuple(tags),
     )
     return item, date
 

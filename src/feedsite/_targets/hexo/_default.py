@@ -15,12 +15,13 @@ offset, which is how Hexo reads dates (docs/profiles.md).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from feedsite._clean import first_img_src, localize_images
-from feedsite._targets._tags import tag_names
+from feedsite._targets._tags import MAX_TAGS, tag_names
 from feedsite._url import proxied, proxy_images, safe_url
 from feedsite.types import PostSource, RenderSettings, Tag
 
@@ -103,11 +104,18 @@ def render(post: PostSource, settings: RenderSettings) -> str:
 TAG_DROP = "<>&\"'`{}[]\\"
 
 
+#: What Hexo's ``slugize`` (hexo-util) turns into separators: a name made of these only
+#: (``..``, ``#``, ``---``) would get the tag page ``tags//``.
+_SLUG_SEPARATORS = re.compile(r"""[\s~`!@#$%^&*()\-_+=\[\]{}|\\;:"'<>,.?/]+""")
+
+
 def hexo_tags(tags: Sequence[Tag]) -> list[str]:
     """The names written under ``tags:``: ``_targets._tags.tag_names`` (label else term,
     no control or format characters, whitespace collapsed, at most 40 characters and 10
-    names, repeats once), without :data:`TAG_DROP`."""
-    return list(tag_names(tags, drop=TAG_DROP))
+    names, repeats once), without :data:`TAG_DROP`, and none that Hexo would give an
+    empty address (:data:`_SLUG_SEPARATORS`)."""
+    names = tag_names(tags, max_tags=len(tags), drop=TAG_DROP)
+    return [n for n in names if _SLUG_SEPARATORS.sub("", n)][:MAX_TAGS]
 
 
 def _hexo_date(date: datetime | None, zone: ZoneInfo) -> datetime | None:

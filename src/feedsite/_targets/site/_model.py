@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -78,8 +79,14 @@ TAGS_PATH = "tags/index.html"
 
 def tag_dir(key: str) -> str:
     """The folder of a tag's page: ``t/`` and the tag's key (:func:`feedsite._targets._tags.
-    tag_key`: case and width folded) made a safe path component."""
-    return f"t/{safe_component(key)}/"
+    tag_key`: case and width folded) made a safe path component.
+
+    A key that a case-insensitive file system (NTFS, APFS, exFAT: they compare upper-cased
+    names) could take for another (``ı`` for ``i``) gets its hash too."""
+    name = safe_component(key)
+    if name == key and key.upper().casefold() != key:  # (a changed name has its hash)
+        name += "~" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"t/{name}/"
 
 
 def format_duration(seconds: int | None) -> str:
