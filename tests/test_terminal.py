@@ -134,3 +134,44 @@ def test_status_prints_stored_errors_as_plain_clean_text(
     assert all("CANARY" not in (r["last_error"] or "") for r in rows)
     assert all(r["last_error"] and "[/bogus]" in r["last_error"] for r in rows)
     assert_clean(json.dumps(rows, ensure_ascii=False))
+
+
+def test_run_on_a_terminal_shows_its_progress_and_writes_the_posts(tmp_path: Path) -> None:
+    # A real pseudo-terminal: stderr is a tty, so the run draws rich's progress bar (the
+    # path cron, pipes and every other test here never take).
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(rss([Entry("a", "第一条", None, "<p>正文</p>")]))
+    config = tmp_path / "feedsite.yaml"
+    config.write_text(
+        "site: {hexo_root: ./blog, timezone: UTC}\n"
+        f"feeds:\n  新闻:\n    站:\n      源: {{path: {feed.name}}}\n",
+        encoding="utf-8",
+    )
+    controller, terminal = os.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "feedsite", "run", "-c", str(config)],
+            stdin=terminal,
+            stdout=terminal,
+            stderr=terminal,
+            cwd=tmp_path,
+            env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "100"},
+        )
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            shown += chunk
+        code = proc.wait(timeout=60)
+    finally:
+        os.close(controller)
+    text = shown.decode(errors="replace")
+    assert code == 0, text
+    assert "Traceback" not in text and "TypeError" not in text
+    assert len(list((tmp_path / "blog" / "source" / "_posts").rglob("*.md"))) == 1
+    assert "\x1b[?25h" in text or "\x1b[?25l" not in text  # the cursor is given back

@@ -267,12 +267,18 @@ class _LazyConsole:
         self._stderr = stderr
         self._console: Console | None = None
 
-    def __getattr__(self, name: str) -> Any:
+    def real(self) -> Console:
+        """The Console itself, for rich objects that take one (a ``Progress`` enters it as
+        a context manager, which attribute forwarding cannot give: Python looks
+        ``__enter__`` up on the class)."""
         if self._console is None:
             from rich.console import Console
 
             self._console = Console(stderr=self._stderr, soft_wrap=True)
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
 
 
 def _seconds(text: str) -> float:
@@ -492,7 +498,7 @@ def _cmd_run(config: Config, args: argparse.Namespace, out: Console, err: Consol
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=err,
+            console=err.real() if isinstance(err, _LazyConsole) else err,
             transient=True,
         )
         with progress:
