@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -270,3 +271,23 @@ def test_native_build_summary_counts_add_up(project: Callable[[str], Path], tmp_
     m = summary.search(out)
     assert m and (int(m[1]), int(m[2]), int(m[3])) == (0, pages, pages), out
     assert m[5] is None  # nothing of the index changed: not mentioned
+
+
+def test_serve_on_a_port_in_use_says_so_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "_site").mkdir()
+    (tmp_path / "_site" / "index.html").write_text("<p>x</p>", encoding="utf-8")
+    config = tmp_path / "feedsite.yaml"
+    config.write_text(
+        "site: {hexo_root: ./blog, timezone: UTC, targets: [native]}\n"
+        "native: {out: ./_site}\nfeeds: {c: {s: {f: /r}}}\n"
+        "rsshub: {instances: ['http://127.0.0.1:9']}\n",
+        encoding="utf-8",
+    )
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        code, out, err = run_cli("serve", "-c", str(config), "--port", str(port))
+    assert code == 2, err
+    assert f"cannot serve on 127.0.0.1:{port}" in out and "--port" in out
+    assert "Traceback" not in out + err

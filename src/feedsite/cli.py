@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 #: A target build failed (``feedsite build``, or ``run --build`` after its ingest).
 EXIT_BUILD = 4
+#: A second SIGINT/SIGTERM stopped a command at once (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
 
 #: Terminal escape sequences: CSI (``ESC [ … final``), OSC/DCS/SOS/PM/APC strings (ended by
 #: BEL or ``ESC \\``, or running to the end) and two-character escapes. Feeds and servers
@@ -360,6 +362,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FeedsiteError as e:
         _say(err, "error: ", "bold red", e)
         return EXIT_FAILED
+    except KeyboardInterrupt:  # a second Ctrl-C (or SIGTERM): stopped at once, on purpose
+        _say(err, "interrupted: ", "yellow", "stopped at once; the next run settles the rest")
+        return EXIT_INTERRUPTED
     parser.error(f"unknown command {args.command}")  # pragma: no cover
     return EXIT_USAGE  # pragma: no cover
 
@@ -947,7 +952,15 @@ def _cmd_serve(config: Config, out_dir: Path | None, port: int, out: Console) ->
         out.print(_plain(f"nothing to serve in {folder}: run `feedsite build` first"))
         return EXIT_USAGE
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
-    with ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as e:  # the port is taken (or not ours to bind)
+        out.print(
+            _plain(f"cannot serve on 127.0.0.1:{port}: {e.strerror or e}; try another --port"),
+            highlight=False,
+        )
+        return EXIT_USAGE
+    with server:
         url = f"http://127.0.0.1:{server.server_address[1]}/"
         out.print(_plain(f"serving {folder} at {url} (Ctrl-C stops)"), highlight=False)
         with contextlib.suppress(KeyboardInterrupt):

@@ -132,3 +132,48 @@ def test_a_feed_interval_needs_a_unit() -> None:
     with pytest.raises(ConfigError) as caught:
         feed(", interval: 30")
     assert "feeds.c.s.f.interval" in str(caught.value) and '"30s"' in str(caught.value)
+
+
+def test_after_a_reload_no_feed_waits_longer_than_its_new_interval() -> None:
+    from feedsite._plan import sooner_after_reload
+
+    schedule = Schedule(timedelta(minutes=15), timedelta(minutes=1), timedelta(hours=24))
+    stored = {
+        "planned an hour out": NOW + timedelta(hours=1),
+        "own interval 2h": NOW + timedelta(hours=1),
+        "soon anyway": NOW + timedelta(minutes=5),
+        "never fetched": None,
+        "below the floor": NOW + timedelta(hours=1),
+    }
+    intervals = {
+        "planned an hour out": None,  # the new default: 15 minutes
+        "own interval 2h": timedelta(hours=2),
+        "soon anyway": None,
+        "never fetched": None,
+        "below the floor": timedelta(seconds=5),  # held to min_interval
+        "not in the state": None,
+    }
+
+    sooner = sooner_after_reload(stored, intervals, schedule, NOW)
+
+    assert sooner == {
+        "planned an hour out": NOW + timedelta(minutes=15),
+        "below the floor": NOW + timedelta(minutes=1),
+    }
+    plain_run = Schedule(None, timedelta(minutes=1), timedelta(hours=24))  # no default
+    assert sooner_after_reload(stored, {"planned an hour out": None}, plain_run, NOW) == {}
+
+
+def test_a_plain_run_holds_back_a_feed_without_interval_only_for_failures_and_retry_after() -> None:
+    from feedsite._plan import not_due
+    from feedsite._records import StoredFeed
+
+    later = NOW + timedelta(minutes=10)
+    answered = StoredFeed("k", None, {}, NOW, 0, later, "ok")  # a watch recorded its interval
+    failing = StoredFeed("k", None, {}, NOW, 2, later, "failed")
+    deferred = StoredFeed("k", None, {}, NOW, 0, later, "deferred")
+
+    assert not_due(answered, NOW, by_interval=False) is None
+    assert "for its interval" in (not_due(answered, NOW) or "")
+    assert "after 2 failure(s)" in (not_due(failing, NOW, by_interval=False) or "")
+    assert "Retry-After" in (not_due(deferred, NOW, by_interval=False) or "")

@@ -128,15 +128,16 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if value is None:
         return None
     text = value.strip()
-    if text.isdigit():
-        return float(int(text))
+    if text.isdigit():  # capped: 10**14 seconds would not fit a timedelta
+        return float(min(int(text), MAX_DELTA_SECONDS))
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    # capped: "Fri, 31 Dec 9999" would end past the last datetime once rounded up
+    return min(max(0.0, (when - now).total_seconds()), float(MAX_DELTA_SECONDS))
 
 
 def decide(

@@ -49,7 +49,15 @@ from feedsite.types import ParsedFeed, ParsedItem, Validators
 from ._fulltext import item_clean_key
 from ._identity import content_hash, item_id
 from ._rules import ItemFields, matcher
-from ._schedule import EVERY_RUN, Schedule, due_feeds, next_fetch, not_due, source_order
+from ._schedule import (
+    EVERY_RUN,
+    Schedule,
+    due_feeds,
+    next_fetch,
+    not_due,
+    sooner_after_reload,
+    source_order,
+)
 
 if TYPE_CHECKING:
     from feedsite._clean._rewrite import TextProbe
@@ -69,6 +77,7 @@ __all__ = [
     "feed_label",
     "item_id",
     "not_due",
+    "sooner_after_reload",
     "source_order",
     "without_feeds",
     "without_items",
@@ -329,8 +338,11 @@ def _feed_intent(
     common = (outcome.error, outcome.source, outcome.validators, now)
     if outcome.kind == "skipped":
         return None
-    if outcome.kind == "deferred":
-        return FeedIntent(feed.key, "deferred", *common, failures, outcome.until)
+    if outcome.kind == "deferred":  # the server's time, within the schedule's bounds
+        until = outcome.until
+        if until is not None:
+            until = min(max(until, now + schedule.floor), now + schedule.ceiling)
+        return FeedIntent(feed.key, "deferred", *common, failures, until)
     failures = failures + 1 if outcome.kind == "failed" else 0
     later = next_fetch(
         feed.interval,

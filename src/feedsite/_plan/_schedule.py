@@ -93,11 +93,40 @@ def next_fetch(
     return now + timedelta(seconds=min(max(seconds, floor), ceiling))
 
 
-def not_due(stored: StoredFeed | None, now: datetime) -> str | None:
-    """Why a feed must not be fetched now (None: it is due)."""
+def sooner_after_reload(
+    stored: Mapping[str, datetime | None],
+    intervals: Mapping[str, timedelta | None],
+    schedule: Schedule,
+    now: datetime,
+) -> dict[str, datetime]:
+    """The feeds whose recorded next fetch (``stored``) is later than their interval from
+    ``now`` allows, and that time: after a reload lowered an interval, a feed waits at most
+    its new interval (``intervals``: each feed's own ``interval:``, None: the schedule's
+    default), within the schedule's bounds, not what the old one planned."""
+    out: dict[str, datetime] = {}
+    for key, interval in intervals.items():
+        every = interval or schedule.default
+        planned = stored.get(key)
+        if every is None or planned is None:
+            continue
+        longest = min(max(every, schedule.floor), schedule.ceiling)
+        if planned > now + longest:
+            out[key] = now + longest
+    return out
+
+
+def not_due(stored: StoredFeed | None, now: datetime, *, by_interval: bool = True) -> str | None:
+    """Why a feed must not be fetched now (None: it is due).
+
+    ``by_interval`` False: the feed has no interval in this run (a plain ``feedsite run``
+    of a feed without an ``interval:`` of its own): only a backoff after failures or a
+    server's ``Retry-After`` holds it back, not the interval a ``feedsite watch`` recorded.
+    """
     if stored is None or stored.next_attempt is None or stored.next_attempt <= now:
         return None
     failures = stored.consecutive_failures
+    if not by_interval and not failures and stored.last_status != "deferred":
+        return None
     if stored.last_status == "deferred":
         why = "as the server asked (Retry-After)"
     elif failures:

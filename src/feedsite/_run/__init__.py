@@ -295,7 +295,8 @@ def run(
     now = now or datetime.now(UTC)
     deadline = None if max_time is None else started + max_time
     # A dry run creates nothing (no state, lock or folder): it works on a copy of the state.
-    lock = nullcontext() if dry_run else locked(config.state_path)
+    holder = "feedsite watch" if watching else "feedsite run"
+    lock = nullcontext() if dry_run else locked(config.state_path, holder=holder)
     opened = State.snapshot if dry_run else State.open
     with lock, opened(config.state_path) as state:
         ledger = Ledger(state, Writer(config.site.hexo_root / POSTS_DIR), TARGET)
@@ -323,6 +324,7 @@ def run(
             seed=seed,
             on_feed_done=on_feed_done,
             fetch=fetch,
+            watching=watching,
         )
         with on_signals(stream.stop) as caught:
             waiting: dict[str, FeedOutcome | None] = {}

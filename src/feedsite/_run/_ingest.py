@@ -93,6 +93,7 @@ class FeedStream:
         on_feed_done: Callable[[str], None] | None,
         fetch: bool = True,
         window: int = WINDOW,
+        watching: bool = False,
     ) -> None:
         self._config = config
         self._now = now
@@ -105,7 +106,8 @@ class FeedStream:
         self._requests: list[_fetch.FetchRequest] = []
         for feed in config.feeds if fetch else ():
             stored = stored_feeds.get(feed.key)
-            waiting = not_due(stored, now)
+            # In a plain run only a feed's own `interval:` holds it back (docs/watch.md).
+            waiting = not_due(stored, now, by_interval=watching or feed.interval is not None)
             if waiting is not None:
                 self._waiting[feed.key] = FeedOutcome("skipped", error=waiting)
                 continue

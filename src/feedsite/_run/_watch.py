@@ -29,20 +29,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from feedsite._plan import due_feeds
+from feedsite._plan import Schedule, due_feeds, sooner_after_reload
 from feedsite._store import State
 from feedsite._store._lock import locked
+from feedsite._url import redact
 from feedsite.config import Config
 from feedsite.errors import ConfigError, FeedsiteError, LockedError
 
 from . import RunResult, run
-from ._build import TargetBuild, build
+from ._build import TargetBuild, TargetFailed, build
 
 #: Longest sleep between two looks at the state (a feed added by a `feedsite run`, a clock
 #: that jumped, a state restored from a backup are seen within this).
 MAX_SLEEP = 60.0
 #: Wait after a turn failed (the state is locked by another run, a disk error).
 RETRY_AFTER = 5.0
+#: The longest wait before a failed build is tried again (seconds).
+MAX_BUILD_PAUSE = 3600.0
 
 #: What a watch tells its caller: a turn's run, a build, a reload, a problem.
 Event = Literal["run", "built", "reloaded", "problem", "stopped"]
@@ -67,13 +70,20 @@ class _Signals:
         self.wake = threading.Event()
         self.reload = False
         self.stop: str | None = None
+        #: A turn's run is under way (its own SIGINT/SIGTERM handler is installed).
+        self.in_turn = False
 
     def handle(self, number: int, _frame: object) -> None:
         name = signal.Signals(number).name
         if number == signal.SIGHUP:
             self.reload = True
+        elif self.stop is not None or self.in_turn:
+            # A second stop: at once (the writes of a turn or a build are crash-safe; the
+            # next start settles them). During a turn the run's own handler took the first
+            # and gave the signals back to this one.
+            raise KeyboardInterrupt
         else:
-            self.stop = self.stop or name
+            self.stop = name
         self.wake.set()
 
     @contextmanager
@@ -102,6 +112,25 @@ def _next_attempts(config: Config) -> dict[str, datetime | None]:
         return {}
     with State.open(config.state_path) as state:
         return {key: feed.next_attempt for key, feed in state.feeds().items()}
+
+
+def _sooner_after_reload(config: Config, now: datetime) -> None:
+    """After a reload: no feed waits longer than its interval in the new config allows
+    (``_plan.sooner_after_reload`` decides; recorded under the run lock)."""
+    if not config.state_path.exists():
+        return
+    w = config.watch
+    schedule = Schedule(w.interval, w.min_interval, w.max_interval)
+    with (
+        locked(config.state_path, holder="feedsite watch"),
+        State.open(config.state_path) as state,
+    ):
+        stored = {key: feed.next_attempt for key, feed in state.feeds().items()}
+        intervals = {f.key: f.interval for f in config.feeds}
+        sooner = sooner_after_reload(stored, intervals, schedule, now)
+        if sooner:
+            with state.transaction() as tx:
+                state.set_next_attempts(tx, sooner)
 
 
 def _changed(result: RunResult) -> bool:
@@ -143,6 +172,7 @@ def watch(
         whole = True  # the first turn runs every due feed and forgets removed ones
         stale = True  # build at start: the site reflects the state from the first minute
         last_build = float("-inf")
+        build_failures = 0  # in a row: a failed build is tried again, less and less often
         while signals.stop is None:
             if signals.reload:
                 signals.reload = False
@@ -153,36 +183,53 @@ def watch(
                 else:
                     whole = True
                     on_notice(Notice("reloaded", f"config reloaded: {len(config.feeds)} feeds"))
-            now = clock()
-            due, soonest = due_feeds([f.key for f in config.feeds], _next_attempts(config), now)
+                    try:
+                        _sooner_after_reload(config, clock())
+                    except FeedsiteError as e:
+                        on_notice(Notice("problem", f"new intervals apply after each fetch: {e}"))
+            keys = [f.key for f in config.feeds]
             wait = MAX_SLEEP
-            if due or whole:
-                try:
-                    result = run(config, now=now, only=None if whole else due, watching=True)
-                except LockedError as e:
-                    on_notice(Notice("problem", f"{e}; trying again in {RETRY_AFTER:.0f} s"))
-                    signals.sleep(RETRY_AFTER)
-                    continue
-                except FeedsiteError as e:
-                    on_notice(Notice("problem", f"turn failed: {e}"))
-                    signals.sleep(RETRY_AFTER)
-                    continue
-                whole = False
-                stale = stale or _changed(result)
-                on_notice(Notice("run", result=result))
-                if result.stopped_by:
-                    signals.stop = signals.stop or result.stopped_by
-                    break
+            try:
                 now = clock()
-                _, soonest = due_feeds([f.key for f in config.feeds], _next_attempts(config), now)
+                due, soonest = due_feeds(keys, _next_attempts(config), now)
+                if due or whole:
+                    signals.in_turn = True
+                    try:
+                        result = run(config, now=now, only=None if whole else due, watching=True)
+                    finally:
+                        signals.in_turn = False
+                    whole = False
+                    stale = stale or _changed(result)
+                    on_notice(Notice("run", result=result))
+                    if result.stopped_by:
+                        signals.stop = signals.stop or result.stopped_by
+                        break
+                    now = clock()
+                    due, soonest = due_feeds(keys, _next_attempts(config), now)
+                    if due:  # fell due while the turn ran: the next turn starts now
+                        wait = 0.0
+            except LockedError as e:
+                on_notice(Notice("problem", f"{e}; trying again in {RETRY_AFTER:.0f} s"))
+                signals.sleep(RETRY_AFTER)
+                continue
+            except FeedsiteError as e:  # the state unreadable, a disk error
+                on_notice(Notice("problem", f"turn failed: {e}"))
+                signals.sleep(RETRY_AFTER)
+                continue
+            except Exception as e:  # a bug must not end a server's watch: said, then retried
+                on_notice(Notice("problem", f"turn failed: {type(e).__name__}: {redact(str(e))}"))
+                signals.sleep(RETRY_AFTER)
+                continue
             if soonest is not None:
                 wait = min(wait, max(0.0, (soonest - now).total_seconds()))
             if stale:
-                ready = last_build + config.watch.build_every.total_seconds()
+                ready = last_build + _build_pause(config, build_failures)
                 if time.monotonic() >= ready:
-                    stale = not _build(config, on_notice)
+                    built = _build(config, on_notice)
+                    build_failures = 0 if built else build_failures + 1
+                    stale = not built
                     last_build = time.monotonic()
-                    ready = last_build + config.watch.build_every.total_seconds()
+                    ready = last_build + _build_pause(config, build_failures)
                 if stale:
                     wait = min(wait, max(0.0, ready - time.monotonic()))
             signals.sleep(wait)
@@ -193,8 +240,18 @@ def watch(
     return stopped
 
 
+def _build_pause(config: Config, failures: int) -> float:
+    """Seconds between two builds: ``watch.build_every``, doubled per failed build in a
+    row up to an hour (a full disk is tried again, not every few seconds)."""
+    every = config.watch.build_every.total_seconds()
+    return min(every * 2.0 ** min(failures, 20), max(every, MAX_BUILD_PAUSE))
+
+
 def _build(config: Config, on_notice: Callable[[Notice], None]) -> bool:
-    """Build the configured targets; whether it ran (a locked state waits for the next)."""
+    """Build the configured targets; whether the site is now up to date (False: try again
+    later: the state was locked, a target failed on a full disk or in Hexo). A Hexo folder
+    that is no Hexo site is not tried again until something changes: only the owner's
+    ``feedsite init`` mends it."""
     try:
         results = build(config, config.site.targets)
     except LockedError as e:
@@ -202,6 +259,6 @@ def _build(config: Config, on_notice: Callable[[Notice], None]) -> bool:
         return False
     except FeedsiteError as e:
         on_notice(Notice("problem", f"build failed: {e}"))
-        return True
+        return False
     on_notice(Notice("built", builds=tuple(results)))
-    return True
+    return not any(isinstance(r, TargetFailed) and not r.not_a_site for r in results)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 
 from feedsite._records import FeedIntent, FeedRow, InstanceIntent, StoredFeed
 from feedsite.types import Validators
@@ -65,6 +66,13 @@ class FeedsMixin(StateBase):
             _record_feed(tx, f)
         for i in instances:
             _record_instance(tx, i)
+
+    def set_next_attempts(self, tx: Tx, when: Mapping[str, datetime]) -> None:
+        """Set the next fetch of feeds (feed key → time), as the caller decided it."""
+        tx.executemany(
+            "UPDATE feeds SET next_attempt=? WHERE key=?",
+            [(iso(at), key) for key, at in when.items()],
+        )
 
     def record_rules_keys(self, tx: Tx, keys: Mapping[str, str]) -> None:
         """Record the rule set each feed's items were judged by (feed key → rule set key)."""

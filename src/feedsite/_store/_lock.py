@@ -23,7 +23,8 @@ def locked(
     """Hold the run lock beside the state file (released on exit or process death).
 
     ``suffix`` names another lock of the same state (``.watch.lock``: one ``feedsite
-    watch`` per state); ``holder`` is what the message calls the process holding it."""
+    watch`` per state); ``holder`` names this process in the lock file (``feedsite watch``
+    for its turns), so a process refused the lock says who holds it."""
     state_path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = state_path.with_name(state_path.name + suffix)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -31,12 +32,14 @@ def locked(
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            pid = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            written = os.pread(fd, 128, 0).decode(errors="replace").strip()
+            pid, _, who = written.partition(" ")  # "<pid> <holder>" (older: "<pid>")
             raise LockedError(
-                f"another {holder} (pid {pid}) is using {state_path}; try again later"
+                f"another {who or holder} (pid {pid or 'unknown'}) is using {state_path};"
+                " try again later"
             ) from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        os.pwrite(fd, f"{os.getpid()} {holder}".encode(), 0)
         yield
     finally:
         os.close(fd)
