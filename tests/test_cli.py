@@ -291,3 +291,13 @@ def test_serve_on_a_port_in_use_says_so_without_a_traceback(tmp_path: Path) -> N
     assert code == 2, err
     assert f"cannot serve on 127.0.0.1:{port}" in out and "--port" in out
     assert "Traceback" not in out + err
+
+
+def test_durations_on_the_command_line_take_days_too() -> None:
+    import argparse
+
+    from feedsite.cli import _seconds
+
+    assert [_seconds(t) for t in ("600", "10m", "1h", "2d")] == [600, 600, 3600, 172800]
+    with pytest.raises(argparse.ArgumentTypeError, match="10m / 1h / 2d"):
+        _seconds("2w")

@@ -284,14 +284,14 @@ class _LazyConsole:
 
 
 def _seconds(text: str) -> float:
-    """``--max-time`` values: seconds, or a number with s/m/h."""
-    units = {"s": 1, "m": 60, "h": 3600}
+    """``--max-time`` and ``--since`` values: seconds, or a number with s/m/h/d."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     number, unit = (text[:-1], units[text[-1]]) if text and text[-1] in units else (text, 1)
     try:
         value = float(number) * unit
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected seconds (600) or 10m / 1h, got {text!r}"
+            f"expected seconds (600) or 10m / 1h / 2d, got {text!r}"
         ) from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive time, got {text!r}")
