@@ -7,6 +7,7 @@ the ones it cannot (a connect timeout, a proxy's refusal) or that depend on the 
 from __future__ import annotations
 
 import errno
+import socket
 import ssl
 
 import aiohttp
@@ -27,6 +28,29 @@ def _refused() -> aiohttp.ClientConnectorError:
         raise aiohttp.ClientConnectorError(key, cause) from cause
     except aiohttp.ClientConnectorError as exc:
         return exc
+
+
+def _unresolved(code: int, text: str) -> aiohttp.ClientConnectorError:
+    cause = socket.gaierror(code, text)
+    key = aiohttp.client_reqrep.ConnectionKey(
+        "img.example", 80, False, True, None, None, None, None
+    )
+    try:
+        raise aiohttp.ClientConnectorError(key, cause) from cause
+    except aiohttp.ClientConnectorError as exc:
+        return exc
+
+
+def test_a_name_that_does_not_exist_is_final_a_resolver_failure_is_retried() -> None:
+    # final: not retried (a host of many images would cost a backoff per image)
+    assert _describe(_unresolved(socket.EAI_NONAME, "Name or service not known")) == (
+        "final",
+        "cannot connect: Name or service not known",
+    )
+    assert _describe(_unresolved(socket.EAI_AGAIN, "Temporary failure in name resolution")) == (
+        "connect",
+        "cannot connect: Temporary failure in name resolution",
+    )
 
 
 def _payload_error(underlying: Exception, message: str) -> aiohttp.ClientPayloadError:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -179,6 +180,11 @@ def describe_error(
             return "timeout", f"timed out after {float(settings.timeout)} s {where}"
         case aiohttp.ClientHttpProxyError():
             return "connect", f"proxy error: HTTP {exc.status} {exc.message}".rstrip()
+        case aiohttp.ClientConnectorError() if _unknown_name(exc):
+            # The name does not exist: asking again in a second gives the same answer, and
+            # a host of 50 images would cost 50 rounds of backoff (a temporary resolver
+            # failure, EAI_AGAIN, is retried as any connection error).
+            return "final", f"cannot connect: {detail}"
         case aiohttp.ClientConnectorError():
             return "connect", f"cannot connect: {detail}"
         case aiohttp.ServerDisconnectedError() if not in_body:
@@ -201,6 +207,17 @@ def describe_error(
             return "final", f"cannot send the request: {detail}"
         case _:
             return "final", f"{type(exc).__name__}: {detail}"
+
+
+#: ``getaddrinfo`` answers that a name does not exist (not that the resolver failed).
+_NO_SUCH_NAME = frozenset(
+    code for code in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None)) if code is not None
+)
+
+
+def _unknown_name(exc: aiohttp.ClientConnectorError) -> bool:
+    error = exc.os_error
+    return isinstance(error, socket.gaierror) and error.errno in _NO_SUCH_NAME
 
 
 def _checked_url(url: URL) -> URL:

@@ -75,6 +75,9 @@ IMAGE_ACCEPT = "image/webp,image/png,image/jpeg,image/gif,image/*;q=0.8,*/*;q=0.
 #: mood, and a 404 may come back: those are transient for the caller's backoff.
 PERMANENT_STATUSES = frozenset({400, 410, 414, 451})
 _PLACEHOLDER_CAUSES = ("hotlink placeholder", "the same image again")
+#: Final for this call, not for good: a host name that does not resolve today (a machine
+#: offline, a domain between owners) may tomorrow; its images are tried again later.
+_NOT_FOR_GOOD = (*_PLACEHOLDER_CAUSES, "cannot connect")
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,7 +309,7 @@ def _is_permanent(attempt: Attempt) -> bool:
         return False
     if attempt.kind == "http":
         return attempt.status in PERMANENT_STATUSES
-    return attempt.kind == "final" and not attempt.cause.startswith(_PLACEHOLDER_CAUSES)
+    return attempt.kind == "final" and not attempt.cause.startswith(_NOT_FOR_GOOD)
 
 
 def _reason(attempts: Sequence[Attempt], referers: Mapping[str, str | None]) -> str:
