@@ -332,3 +332,43 @@ def test_import_opml_adds_and_skips_duplicates(tmp_path: Path, instance: FeedSer
     again = feedsite("import-opml", str(DATA / "feedly.opml"), "-c", str(path))
     assert again.returncode == 0 and "0 added" in again.stdout
     assert path.read_bytes() == before
+
+
+def test_an_instance_url_is_imported_and_added_as_its_route(
+    tmp_path: Path, instance: FeedServer
+) -> None:
+    base = instance.url("").rstrip("/")
+    path = project(tmp_path, instance, "feeds:\n  a:\n    b:\n      c: /guancha/headline\n")
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><body><outline text="Tech">'
+        f'<outline text="Guancha" xmlUrl="{base}/guancha/headline"/>'
+        f'<outline text="OSC" xmlUrl="{base}/oschina/news?key=s3cret&amp;limit=5"/>'
+        '<outline text="Other" xmlUrl="https://example.org/feed.xml"/>'
+        "</outline></body></opml>",
+        encoding="utf-8",
+    )
+
+    got = feedsite("import-opml", str(opml), "-c", str(path))
+
+    assert got.returncode == 0, got.stderr
+    assert "the config has /guancha/headline already" in got.stdout + got.stderr
+    config = load_config(path)
+    assert sorted(f.route for f in config.feeds if f.route) == [
+        "/guancha/headline",
+        "/oschina/news?limit=5",  # the instance's key is not kept: it is added at fetch time
+    ]
+    assert [f.url for f in config.feeds if f.url] == ["https://example.org/feed.xml"]
+    assert "s3cret" not in path.read_text(encoding="utf-8")
+
+
+def test_add_of_an_instance_feed_url_adds_its_route(tmp_path: Path, instance: FeedServer) -> None:
+    path = project(tmp_path, instance, "feeds:\n  a:\n    b:\n      c: /x\n")
+    url = instance.url("/guancha/headline?key=s3cret")
+
+    got = feedsite("add", url, "-c", str(path))
+
+    assert got.returncode == 0, got.stderr
+    routes = [f.route for f in load_config(path).feeds if f.route]
+    assert routes == ["/x", "/guancha/headline"]
+    assert "s3cret" not in path.read_text(encoding="utf-8")

@@ -84,6 +84,9 @@ def add_feed(
     config = load_config(config_path)
     given = (category, site, feed)
     target = target.strip()
+    route = instance_route(config, target)
+    if route is not None and _known(config, route, now):  # a feed URL of the instance
+        target = route
     if target.startswith("/"):
         return _write(config, [(*_route_names(config, target, now, given), target)], "catalog")
     if not target.lower().startswith(("http://", "https://")):
@@ -127,6 +130,14 @@ def _route_names(
             " give --category, --site and --feed to add it anyway"
         )
     return _merge(names, given)
+
+
+def _known(config: Config, route: str, now: datetime) -> bool:
+    """Whether the catalog knows ``route`` (False without a catalog)."""
+    try:
+        return _names_of(config, route, now) is not None
+    except AddError:
+        return False
 
 
 def _names_of(config: Config, route: str, now: datetime) -> tuple[str, str, str] | None:
@@ -205,6 +216,20 @@ def _discover(config: Config, url: str) -> tuple[str, str | None]:
     )
 
 
+def instance_route(config: Config, url: str) -> str | None:
+    """The RSSHub route ``url`` asks a configured instance for (``/guancha/headline``), without
+    the access key: a feed of the instance is kept as a route (fetched from every instance,
+    the key added at fetch time), not as one instance's URL. None: not an instance's URL."""
+    for base in config.rsshub.instances:
+        prefix = base.rstrip("/")
+        if not url.startswith(prefix + "/") or len(url) == len(prefix) + 1:
+            continue
+        path, _, query = url[len(prefix) :].partition("?")
+        kept = [p for p in query.split("&") if p and p.partition("=")[0] != "key"]
+        return path + ("?" + "&".join(kept) if kept else "")
+    return None
+
+
 # -- OPML ------------------------------------------------------------------------------------
 
 
@@ -221,18 +246,20 @@ def import_opml(config_path: Path, opml_path: Path, category: str | None = None)
     except OSError as e:
         raise AddError(f"{opml_path}: cannot read: {e.strerror or e}") from None
     proposed = read_opml(data, default_category=category or "导入")
-    have_urls = {f.url for f in config.feeds if f.url}
+    have = {f.url for f in config.feeds if f.url} | {f.route for f in config.feeds if f.route}
     have_names = {(f.category, f.site, f.name) for f in config.feeds}
     feeds: list[tuple[str, str, str, str]] = []
     skipped = list(proposed.skipped)
     for f in proposed.feeds:
         where = f"{f.category} › {f.site} › {f.name}"
-        if f.url in have_urls:
-            skipped.append((where, f"the config has {f.url} already"))
+        source = instance_route(config, f.url) or f.url  # the instance's URL: its route
+        if source in have:
+            skipped.append((where, f"the config has {source} already"))
         elif (f.category, f.site, f.name) in have_names:
             skipped.append((where, "the config has a feed of that name already"))
         else:
-            feeds.append((f.category, f.site, f.name, yaml_str(f.url)))
+            have.add(source)
+            feeds.append((f.category, f.site, f.name, yaml_str(source)))
     if not feeds:
         return Added((), tuple(skipped), "opml")
     written = _write(config, feeds, "opml")
