@@ -981,7 +981,7 @@ def _cmd_status(config: Config, args: argparse.Namespace, out: Console) -> int:
         return EXIT_OK
     from rich.table import Table
 
-    table = Table(title=f"feedsite status ({len(rows)} feeds)")
+    table = Table(title=f"feedsite status ({len(rows)} feeds; times in UTC)")
     for column in ("feed", "last success", "last try", "failures", "next attempt", "last error"):
         table.add_column(column, overflow="fold")
     for r in rows:
