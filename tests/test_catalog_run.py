@@ -372,3 +372,14 @@ def test_add_of_an_instance_feed_url_adds_its_route(tmp_path: Path, instance: Fe
     routes = [f.route for f in load_config(path).feeds if f.route]
     assert routes == ["/x", "/guancha/headline"]
     assert "s3cret" not in path.read_text(encoding="utf-8")
+
+
+def test_add_of_a_local_file_says_how_to_write_one(tmp_path: Path, instance: FeedServer) -> None:
+    path = project(tmp_path, instance, "feeds:\n  a:\n    b:\n      c: /x\n")
+    before = path.read_bytes()
+
+    got = feedsite("add", "feeds/x.xml", "-c", str(path))
+
+    assert got.returncode != 0
+    assert "{path: feeds/file.xml}" in got.stderr
+    assert path.read_bytes() == before

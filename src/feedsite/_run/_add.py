@@ -90,8 +90,15 @@ def add_feed(
     if target.startswith("/"):
         return _write(config, [(*_route_names(config, target, now, given), target)], "catalog")
     if not target.lower().startswith(("http://", "https://")):
+        local = target.lower().startswith("file:") or "/" in target or target.endswith(".xml")
+        hint = (
+            "; a local feed file is written into feedsite.yaml by hand:"
+            " `NAME: {path: feeds/file.xml}` under its category and site (docs/configuration.md)"
+            if local
+            else ""
+        )
         raise AddError(
-            f"expected an RSSHub route (/guancha/headline) or an http(s) URL, got {target!r}"
+            f"expected an RSSHub route (/guancha/headline) or an http(s) URL, got {target!r}{hint}"
         )
     load = catalog_for(config, now)
     routes = load.catalog.radar(target) if load.catalog is not None else []
