@@ -174,3 +174,31 @@ def test_huge_title_is_capped_on_every_page(out: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" + "标" * 50 in home  # escaped, then cut
     assert "标…" in home
     assert "<script>alert(1)" not in home
+
+
+def test_a_post_keeps_its_address_when_the_item_leaves_the_first_feed(tmp_path: Path) -> None:
+    # One story copied by two feeds (same guid): the first feed's page is posts/<id>.html,
+    # the second's posts/<id>-<hash>.html. When the first feed lets it go, the second's
+    # page keeps its address (links and Atom entries to it must not break).
+    shared = Entry("shared", "Shared story", T0, link="https://example.org/shared")
+    own = Entry("own", "Only in B", T0.replace(day=10), link="https://example.org/own")
+    (tmp_path / "a.xml").write_bytes(rss([shared]))
+    (tmp_path / "b.xml").write_bytes(rss([shared, own]))
+    tree = "feeds:\n  新闻:\n    站:\n{}"
+    head = "site: {hexo_root: ./blog, timezone: UTC}\nnative: {out: ./_site}\n"
+    both = "      甲: {path: a.xml}\n      乙: {path: b.xml}\n"
+    config_path = tmp_path / "feedsite.yaml"
+    config_path.write_text(head + tree.format(both), encoding="utf-8")
+    run(load_config(config_path), now=T0, seed=1)
+    build_native(load_config(config_path))
+    pages = {p.name for p in (tmp_path / "_site" / "posts").glob("*.html")}
+    second = next(n for n in pages if "-" in n)  # the second feed's copy
+    assert len(pages) == 3 and second.split("-")[0] + ".html" in pages
+
+    config_path.write_text(head + tree.format("      乙: {path: b.xml}\n"), encoding="utf-8")
+    run(load_config(config_path), now=T0, seed=1)
+    build_native(load_config(config_path))
+
+    after = {p.name for p in (tmp_path / "_site" / "posts").glob("*.html")}
+    assert second in after  # the same address as before
+    assert after == pages - {second.split("-")[0] + ".html"}  # the first feed's page went

@@ -161,11 +161,11 @@ def build_site(
     except OSError as e:
         raise TargetError(f"cannot settle the last build's files under {out}: {e}") from e
     items = state.live_items((f.key for f in feeds), CARD_VERSION)
-    posts, new_cards = site_posts(items, feeds, settings, images)
+    owned = ledger.owned()
+    posts, new_cards = site_posts(items, feeds, settings, images, pages=frozenset(owned))
     if secrets:
         posts = [_without_secrets(p, secrets) for p in posts]
     _cache_cards(state, new_cards)
-    owned = ledger.owned()
     on_disk = _files_under(ledger.writer.root)
     # A page whose file is missing is rendered again, whatever its key.
     manifest = {path: f.key if path in on_disk else "" for path, f in owned.items()}

@@ -183,9 +183,15 @@ def site_posts(
     feeds: Sequence[FeedRef],
     settings: Settings,
     images: PostImages | None = None,
+    pages: frozenset[str] = frozenset(),
 ) -> tuple[list[SitePost], list[SiteCard]]:
     """The site's posts, newest first (ties: config order, then feed order), and the
     cards derived anew (items without an up-to-date cached card) for the cache.
+
+    An item in several feeds has a page per feed: ``posts/<item id>.html`` for the first in
+    the tree's order, ``posts/<item id>-<feed hash>.html`` for the others. ``pages`` (the
+    site's pages now) keeps a post at the suffixed page it has: when the first feed lets
+    the item go (retention, a removed feed), the other feeds' pages keep their addresses.
 
     ``images``: the images the site serves itself (issue #12): a post whose cover is one
     gets its files (:attr:`SitePost.cover_file`), and its page's key follows its images.
@@ -203,11 +209,14 @@ def site_posts(
     zone = ZoneInfo(settings.zone)
     posts: list[SitePost] = []
     new_cards: list[SiteCard] = []
+    feed_hash = {ref.key: hashlib.sha256(ref.key.encode()).hexdigest()[:8] for ref in feeds}
+    # A post that has its suffixed page keeps it, whatever comes first in the tree now.
+    kept = {p[len("posts/") : -len(".html")] for p in pages if p.startswith("posts/")}
     taken: set[str] = set()
     for index, ref, it in in_order:
-        uid = it.item_id
-        if uid in taken:  # the same item in another feed gets its own page
-            uid += "-" + hashlib.sha256(it.feed_key.encode()).hexdigest()[:8]
+        uid = f"{it.item_id}-{feed_hash[it.feed_key]}"
+        if uid not in kept and it.item_id not in taken:
+            uid = it.item_id  # the first feed of an item has the plain page
         taken.add(uid)
         card = it.card
         if card is None:
