@@ -383,3 +383,17 @@ def test_add_of_a_local_file_says_how_to_write_one(tmp_path: Path, instance: Fee
     assert got.returncode != 0
     assert "{path: feeds/file.xml}" in got.stderr
     assert path.read_bytes() == before
+
+
+def test_what_cannot_be_added_exits_2_and_names_the_file(
+    tmp_path: Path, instance: FeedServer
+) -> None:
+    path = project(tmp_path, instance, "feeds:\n  a:\n    b:\n      c: /x\n")
+    broken = tmp_path / "broken.opml"
+    broken.write_text("<opml><body><outline", encoding="utf-8")
+
+    opml = feedsite("import-opml", str(broken), "-c", str(path))
+    again = feedsite("add", "/x", "--category", "a", "--site", "b", "--feed", "c", "-c", str(path))
+
+    assert opml.returncode == 2 and str(broken) in opml.stderr
+    assert again.returncode == 2, again.stderr

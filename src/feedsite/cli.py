@@ -333,7 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except FeedsiteError as e:
         _say(err, "error: ", "bold red", e)
-        return EXIT_FAILED
+        # what `add` or `import-opml` was given cannot be added: a usage error, as a config's
+        return EXIT_USAGE if args.command in ("add", "import-opml") else EXIT_FAILED
     try:
         if args.command == "run":
             return _cmd_run(config, args, out, err)

@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from feedsite._config._edit import add_feeds, yaml_str
-from feedsite._config._opml import read_opml
+from feedsite._config._opml import OpmlError, read_opml
 from feedsite.config import Config, load_config, parse_config
 from feedsite.errors import FeedsiteError
 
@@ -252,7 +252,10 @@ def import_opml(config_path: Path, opml_path: Path, category: str | None = None)
         data = opml_path.read_bytes()
     except OSError as e:
         raise AddError(f"{opml_path}: cannot read: {e.strerror or e}") from None
-    proposed = read_opml(data, default_category=category or "导入")
+    try:
+        proposed = read_opml(data, default_category=category or "导入")
+    except OpmlError as e:
+        raise AddError(f"{opml_path}: {e}") from None
     have = {f.url for f in config.feeds if f.url} | {f.route for f in config.feeds if f.route}
     have_names = {(f.category, f.site, f.name) for f in config.feeds}
     feeds: list[tuple[str, str, str, str]] = []
