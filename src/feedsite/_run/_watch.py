@@ -44,6 +44,8 @@ from ._build import TargetBuild, TargetFailed, build
 MAX_SLEEP = 60.0
 #: Wait after a turn failed (the state is locked by another run, a disk error).
 RETRY_AFTER = 5.0
+#: How often a sleeping watch looks at its signal flags (seconds).
+_TICK = 0.1
 #: The longest wait before a failed build is tried again (seconds).
 MAX_BUILD_PAUSE = 3600.0
 
@@ -64,10 +66,13 @@ class Notice:
 
 
 class _Signals:
-    """SIGHUP (reload) and SIGTERM/SIGINT (stop) as flags, with an event to wake a sleep."""
+    """SIGHUP (reload) and SIGTERM/SIGINT (stop) as flags, which a sleep looks at.
+
+    The handler takes no lock: it runs between two bytecodes of the main thread, which may
+    hold any lock at that moment (a ``threading.Event``'s, set from the handler while the
+    loop was inside ``clear()``, deadlocked the watch under a storm of SIGHUPs)."""
 
     def __init__(self) -> None:
-        self.wake = threading.Event()
         self.reload = False
         self.stop: str | None = None
         #: A turn's run is under way (its own SIGINT/SIGTERM handler is installed).
@@ -84,7 +89,6 @@ class _Signals:
             raise KeyboardInterrupt
         else:
             self.stop = name
-        self.wake.set()
 
     @contextmanager
     def installed(self) -> Iterator[None]:
@@ -101,9 +105,13 @@ class _Signals:
                 signal.signal(sig, old)
 
     def sleep(self, seconds: float) -> None:
-        if seconds > 0 and self.stop is None and not self.reload:
-            self.wake.wait(seconds)
-        self.wake.clear()
+        """Sleep ``seconds``, or less as soon as a signal set a flag (within ``_TICK``)."""
+        end = time.monotonic() + seconds
+        while self.stop is None and not self.reload:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, _TICK))
 
 
 def _next_attempts(config: Config) -> dict[str, datetime | None]:
