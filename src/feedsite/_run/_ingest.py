@@ -260,6 +260,10 @@ def ingest(
     return Ingested(outcomes, stream.instances, stream.stopped_by)
 
 
+def _interrupt(_number: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @contextmanager
 def on_signals(callback: Callable[[str], None]) -> Iterator[list[str]]:
     """While the block runs, SIGINT/SIGTERM call ``callback`` with the signal's name (and
@@ -275,8 +279,8 @@ def on_signals(callback: Callable[[str], None]) -> Iterator[list[str]]:
     def handler(number: int, _frame: object) -> None:
         name = signal.Signals(number).name
         caught.append(name)
-        for sig, old in previous.items():  # the next one is not polite
-            signal.signal(sig, old)
+        for sig in previous:  # the next one is not polite: it interrupts at once
+            signal.signal(sig, _interrupt)
         callback(name)
 
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -75,17 +75,15 @@ class _Signals:
     def __init__(self) -> None:
         self.reload = False
         self.stop: str | None = None
-        #: A turn's run is under way (its own SIGINT/SIGTERM handler is installed).
-        self.in_turn = False
 
     def handle(self, number: int, _frame: object) -> None:
         name = signal.Signals(number).name
         if number == signal.SIGHUP:
             self.reload = True
-        elif self.stop is not None or self.in_turn:
+        elif self.stop is not None:
             # A second stop: at once (the writes of a turn or a build are crash-safe; the
-            # next start settles them). During a turn the run's own handler took the first
-            # and gave the signals back to this one.
+            # next start settles them). During a turn the run's own handler takes the first
+            # and interrupts on the second itself.
             raise KeyboardInterrupt
         else:
             self.stop = name
@@ -201,11 +199,7 @@ def watch(
                 now = clock()
                 due, soonest = due_feeds(keys, _next_attempts(config), now)
                 if due or whole:
-                    signals.in_turn = True
-                    try:
-                        result = run(config, now=now, only=None if whole else due, watching=True)
-                    finally:
-                        signals.in_turn = False
+                    result = run(config, now=now, only=None if whole else due, watching=True)
                     whole = False
                     stale = stale or _changed(result)
                     on_notice(Notice("run", result=result))
