@@ -195,7 +195,9 @@ def test_check_lock_pins_names_and_a_renamed_route_moves_no_post(
     path = project(
         tmp_path, instance, "feeds:\n  新媒体: [/guancha/headline]\n  科技:\n    - /sspai/index\n"
     )
-    got = feedsite("check", "-c", str(path), "--lock")
+    # --now: the catalog is fetched "at NOW" (on the wall clock it would still be fresh at
+    # NOW + 2 days once the clock passes NOW + 1 day, and never be asked again below)
+    got = feedsite("check", "-c", str(path), "--lock", "--now", NOW.isoformat())
     assert got.returncode == 0, got.stderr
     lock = read_lock(path)
     assert lock[("/guancha/headline", "新媒体", None)] == ("新媒体", "观察者网", "头条")
