@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -55,6 +56,25 @@ def status_rows(config: Path) -> dict[str, dict[str, object]]:
 
 
 # --- a server's answers must not kill the watch ------------------------------------------
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str) -> Iterator[Path]:
+    """``folder`` made a tmpfs of ``size`` for the block (needs root, as CI has)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(path: Path) -> None:
+    """Write ``path`` until its disk is full, to the last block."""
+    with contextlib.suppress(OSError), path.open("wb") as f:
+        while True:
+            f.write(b"\0" * 4096)
+            f.flush()
 
 
 def test_a_far_retry_after_does_not_kill_the_watch(tmp_path: Path, feed_server: FeedServer) -> None:
@@ -169,29 +189,16 @@ def test_a_build_that_failed_on_a_full_disk_is_retried(
     change in the feeds."""
     feed_server.route("/a", Response.rss(rss(entries("a", 1)), etag='"1"'))
     write_config(tmp_path, {"a": feed_server.url("/a")}, FAST)
-    site = tmp_path / "_site"
-    site.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(site)], check=True)
-    try:
-        with watching(tmp_path) as w:
-            wait_until(lambda: on_site(tmp_path, "a item 0"), 20, w)
-            filler = site / "filler.bin"
-            try:
-                with filler.open("wb") as f:  # fill the disk to the last block
-                    while True:
-                        f.write(b"\0" * 4096)
-                        f.flush()
-            except OSError:
-                pass
-            feed_server.route("/a", Response.rss(rss(entries("a", 2)), etag='"2"'))
-            wait_until(lambda: "No space left on device" in w.stderr(), 15, w)
-            filler.unlink()
-            time.sleep(4)  # several turns and build_every periods, the feed unchanged
-            shown = on_site(tmp_path, "a item 1")
-            err = w.stderr()
-            stop(w)
-    finally:
-        subprocess.run(["umount", "-l", str(site)], check=False)
+    with small_disk(tmp_path / "_site", "2m") as site, watching(tmp_path) as w:
+        wait_until(lambda: on_site(tmp_path, "a item 0"), 20, w)
+        fill(site / "filler.bin")
+        feed_server.route("/a", Response.rss(rss(entries("a", 2)), etag='"2"'))
+        wait_until(lambda: "No space left on device" in w.stderr(), 15, w)
+        (site / "filler.bin").unlink()
+        time.sleep(4)  # several turns and build_every periods, the feed unchanged
+        shown = on_site(tmp_path, "a item 1")
+        err = w.stderr()
+        stop(w)
     assert "Traceback" not in err
     assert shown, f"the site still lacks the new item 4 s after the disk had room: {err[-600:]}"
 
@@ -204,38 +211,26 @@ def test_a_full_disk_while_writing_posts_is_reported_not_fatal(
     big = "<p>" + "x" * 200_000 + "</p>"
     feed_server.route("/a", Response.rss(rss(entries("a", 1)), etag='"1"'))
     write_config(tmp_path, {"a": feed_server.url("/a")}, FAST)
-    posts = tmp_path / "blog/source/_posts"
-    posts.mkdir(parents=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(posts)], check=True)
-    try:
-        with watching(tmp_path) as w:
-            wait_until(lambda: has_post(tmp_path, "a item 0"), 20, w)
-            filler = posts / ".filler"
-            try:
-                with filler.open("wb") as f:
-                    while True:
-                        f.write(b"\0" * 4096)
-                        f.flush()
-            except OSError:
-                pass
-            grown = entries("a", 3)
-            grown = [dataclasses.replace(e, **{dataclasses.fields(e)[-1].name: big}) for e in grown]
-            feed_server.route("/a", Response.rss(rss(grown), etag='"3"'))
-            wait_until(
-                lambda: (
-                    feed_server.hits("/a") >= 3
-                    and ("problem" in w.stderr() or w.proc.poll() is not None)
-                ),
-                20,
-            )
-            survived = alive_for(w, 3)
-            err = w.stderr()
-            if survived:
-                filler.unlink()
-                wait_until(lambda: has_post(tmp_path, "a item 2"), 20, w)
-                stop(w)
-    finally:
-        subprocess.run(["umount", "-l", str(posts)], check=False)
+    with small_disk(tmp_path / "blog/source/_posts", "1m") as posts, watching(tmp_path) as w:
+        wait_until(lambda: has_post(tmp_path, "a item 0"), 20, w)
+        filler = posts / ".filler"
+        fill(filler)
+        grown = entries("a", 3)
+        grown = [dataclasses.replace(e, **{dataclasses.fields(e)[-1].name: big}) for e in grown]
+        feed_server.route("/a", Response.rss(rss(grown), etag='"3"'))
+        wait_until(
+            lambda: (
+                feed_server.hits("/a") >= 3
+                and ("problem" in w.stderr() or w.proc.poll() is not None)
+            ),
+            20,
+        )
+        survived = alive_for(w, 3)
+        err = w.stderr()
+        if survived:
+            filler.unlink()
+            wait_until(lambda: has_post(tmp_path, "a item 2"), 20, w)
+            stop(w)
     assert survived, f"the watch died (exit {w.proc.returncode}): {err[-2000:]}"
     assert "Traceback" not in err
 
